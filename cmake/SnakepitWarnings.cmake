@@ -1,0 +1,17 @@
+# snakepit_strict(target): the warning set for the project's own code.
+# Generated protobuf code does not get it (it is not ours to fix).
+function(snakepit_strict target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor)
+endfunction()
+
+# Sanitizers apply to everything built here, so that instrumented code calls
+# instrumented code wherever we control both sides.
+if(SNAKEPIT_SANITIZER STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(SNAKEPIT_SANITIZER STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT SNAKEPIT_SANITIZER STREQUAL "")
+  message(FATAL_ERROR "SNAKEPIT_SANITIZER must be '', 'address' or 'thread', not '${SNAKEPIT_SANITIZER}'")
+endif()

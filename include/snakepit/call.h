@@ -1,0 +1,47 @@
+// Per-call options and results.
+#ifndef SNAKEPIT_CALL_H_
+#define SNAKEPIT_CALL_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "nlohmann/json.hpp"
+
+namespace snakepit {
+
+struct CallOptions {
+  // Deadline for the whole call, queueing included. Zero means the pool's
+  // call_timeout. The caller gets DEADLINE_EXCEEDED when it passes; a reply
+  // that arrives later is discarded and never handed to another caller.
+  std::chrono::milliseconds timeout{0};
+
+  // Binary blobs sent alongside the JSON args (the adapter reads them from
+  // current_call().attachments). Default: none.
+  std::vector<std::string> attachments;
+};
+
+// What a command returned.
+struct Reply {
+  nlohmann::json result;
+  // Binary blobs the command returned with snakepit_worker.Reply(...).
+  std::vector<std::string> attachments;
+};
+
+// A Python exception raised by a command. The absl::Status of such a call
+// has code UNKNOWN, a message "<type>: <message>" followed by the traceback,
+// and this record as a payload.
+struct PythonError {
+  std::string type;       // e.g. "ValueError" or "mymodule.MyError"
+  std::string message;    // str(exception)
+  std::string traceback;  // the formatted Python traceback
+};
+
+// The Python exception carried by `status`, if it came from one.
+std::optional<PythonError> GetPythonError(const absl::Status& status);
+
+}  // namespace snakepit
+
+#endif  // SNAKEPIT_CALL_H_

@@ -1,0 +1,130 @@
+// Pool configuration: plain structs, plus JSON loading with validation.
+//
+// Every field documents its default. Durations are std::chrono values in C++
+// and seconds (integer or fractional) in JSON. docs/configuration.md lists
+// every JSON key.
+#ifndef SNAKEPIT_CONFIG_H_
+#define SNAKEPIT_CONFIG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace snakepit {
+
+// How a pool's Python processes run calls. See README.md for the trade-offs.
+enum class Profile {
+  kProcess,  // many single-threaded processes, one call each at a time
+  kThread,   // few processes, threads_per_worker concurrent calls each
+};
+
+// "process" or "thread".
+std::string_view ProfileName(Profile profile);
+
+struct PoolConfig {
+  // Unique name callers use to address the pool. JSON: "name", required in
+  // a "pools" list.
+  std::string name = "default";
+
+  // Default: kProcess.
+  Profile profile = Profile::kProcess;
+
+  // Python processes in the pool. 0 means the profile's default: 4 for
+  // kProcess, 2 for kThread.
+  int pool_size = 0;
+
+  // Concurrent calls per process (kThread only; kProcess is always 1).
+  // 0 means the default: 4 for kThread, 1 for kProcess.
+  int threads_per_worker = 0;
+
+  // Interpreter to run. Empty means the build's default (/usr/bin/python3 on
+  // Debian). A bare name is looked up on PATH.
+  std::string python;
+
+  // Adapter class, "module:Class". Default: the showcase adapter.
+  std::string adapter = "snakepit_worker.showcase:ShowcaseAdapter";
+
+  // Directories put before the worker package on the worker's PYTHONPATH
+  // (where your adapter modules live). Default: none.
+  std::vector<std::string> python_path;
+
+  // Extra command-line arguments appended to the worker's. Default: none.
+  std::vector<std::string> extra_args;
+
+  // Environment for the worker, on top of a clean base environment and the
+  // profile's thread variables; values here win. A PYTHONPATH here is kept
+  // and the worker package is appended to it. Default: none.
+  std::map<std::string, std::string> env;
+
+  // Handed to the adapter's setup(preload) before the worker reports ready.
+  // Must be a JSON array. Default: [].
+  nlohmann::json preload = nlohmann::json::array();
+
+  // Workers spawned at once during start-up; the next batch starts when the
+  // previous one is ready. Default: 8.
+  int startup_batch_size = 8;
+
+  // Time one worker has to become ready. Default: 30 s.
+  std::chrono::milliseconds startup_timeout{30'000};
+
+  // Calls that may wait for a free slot; beyond that a call fails at once
+  // with RESOURCE_EXHAUSTED. 0 disables queueing. Default: 1000.
+  int max_queue = 1000;
+
+  // Longest a call waits in the queue before DEADLINE_EXCEEDED. Default: 5 s.
+  std::chrono::milliseconds queue_timeout{5'000};
+
+  // Deadline of a call that sets none, from submission (queueing included)
+  // to reply. Default: 30 s.
+  std::chrono::milliseconds call_timeout{30'000};
+
+  // If the thread profile cannot start (e.g. the adapter refuses thread
+  // mode), start the pool with the process profile instead and say so in the
+  // log and in stats. Default: false.
+  bool fallback_to_process = false;
+
+  // gRPC message limit, both directions, set on both sides. Default: 128 MiB.
+  std::int64_t max_message_bytes = std::int64_t{128} << 20;
+
+  // How long shutdown waits for in-flight calls before SIGTERM. Default: 30 s.
+  std::chrono::milliseconds drain_timeout{30'000};
+
+  // Time between SIGTERM and SIGKILL; the worker uses it to finish calls.
+  // Default: 5 s.
+  std::chrono::milliseconds kill_grace{5'000};
+
+  // Resolved values (profile defaults applied).
+  int effective_pool_size() const;
+  int effective_threads_per_worker() const;
+};
+
+struct Config {
+  std::vector<PoolConfig> pools;
+
+  // Parent directory of the private (0700) socket directory. Empty means
+  // $XDG_RUNTIME_DIR if set, else /tmp.
+  std::string socket_dir;
+
+  // Parses and validates. Errors are INVALID_ARGUMENT and name the key path
+  // and the reason, e.g. "pools[1].threads_per_worker: must be >= 1".
+  // The legacy single-pool form (pool keys at top level, no "pools") becomes
+  // one pool named "default".
+  [[nodiscard]] static absl::StatusOr<Config> FromJson(const nlohmann::json& json);
+  [[nodiscard]] static absl::StatusOr<Config> FromJsonString(std::string_view text);
+  [[nodiscard]] static absl::StatusOr<Config> FromJsonFile(const std::string& path);
+
+  // Checks a Config built in C++ the same way FromJson does (duplicate
+  // names, ranges, profile/field combinations).
+  [[nodiscard]] absl::Status Validate() const;
+};
+
+}  // namespace snakepit
+
+#endif  // SNAKEPIT_CONFIG_H_

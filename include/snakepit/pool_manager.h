@@ -1,0 +1,89 @@
+// PoolManager: the named-pool router, the library's entry point.
+//
+//   auto config = snakepit::Config::FromJsonFile("pools.json");
+//   auto pools = snakepit::PoolManager::Start(*config);
+//   absl::StatusOr<nlohmann::json> r = (*pools)->execute("hpc", "compute", {{"n", 5}});
+//
+// Thread safety: every method may be called from any thread, concurrently.
+// Errors: nothing throws; failures are absl::Status values with canonical
+// codes: NOT_FOUND (unknown pool or command), RESOURCE_EXHAUSTED (queue
+// full, message too large), DEADLINE_EXCEEDED (call or queue timeout),
+// UNAVAILABLE (worker died mid-call, pool shut down), INVALID_ARGUMENT (bad
+// args), UNKNOWN (a Python exception; see GetPythonError()).
+#ifndef SNAKEPIT_POOL_MANAGER_H_
+#define SNAKEPIT_POOL_MANAGER_H_
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "snakepit/call.h"
+#include "snakepit/config.h"
+#include "snakepit/stats.h"
+
+namespace snakepit {
+
+class PoolManager {
+ public:
+  // Invoked exactly once per call, on an internal thread. It must not block:
+  // hand long work to your own thread.
+  using Callback = std::function<void(absl::StatusOr<Reply>)>;
+
+  // Validates `config`, then starts every pool (each in parallel batches)
+  // and returns once every worker is ready. If any pool cannot start, the
+  // pools already started are stopped and the error names the pool, the
+  // worker, the interpreter and the Python error.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PoolManager>> Start(const Config& config);
+
+  PoolManager(const PoolManager&) = delete;
+  PoolManager& operator=(const PoolManager&) = delete;
+
+  // Calls shutdown().
+  ~PoolManager();
+
+  // Runs `command` on a worker of `pool` with `args` and blocks until the
+  // reply or the call's deadline.
+  [[nodiscard]] absl::StatusOr<nlohmann::json> execute(std::string_view pool, std::string_view command,
+                                                       const nlohmann::json& args = nlohmann::json::object(),
+                                                       const CallOptions& options = {});
+
+  // As execute(), returning the attachments too.
+  [[nodiscard]] absl::StatusOr<Reply> call(std::string_view pool, std::string_view command,
+                                           const nlohmann::json& args = nlohmann::json::object(),
+                                           const CallOptions& options = {});
+
+  // Non-blocking forms. The future is always fulfilled, at the latest at the
+  // call's deadline.
+  [[nodiscard]] std::future<absl::StatusOr<nlohmann::json>> execute_async(
+      std::string_view pool, std::string_view command, const nlohmann::json& args = nlohmann::json::object(),
+      const CallOptions& options = {});
+  void execute_async(std::string_view pool, std::string_view command, const nlohmann::json& args,
+                     const CallOptions& options, Callback done);
+
+  // Pool names in configuration order.
+  std::vector<std::string> list_pools() const;
+
+  // NOT_FOUND for an unknown pool.
+  [[nodiscard]] absl::StatusOr<PoolStats> stats(std::string_view pool) const;
+
+  // Stops taking calls, fails queued ones with UNAVAILABLE, waits for
+  // in-flight calls up to each pool's drain_timeout, then stops the workers
+  // (SIGTERM, SIGKILL after kill_grace) and removes the socket directory.
+  // Idempotent.
+  void shutdown();
+
+ private:
+  class Impl;
+  explicit PoolManager(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace snakepit
+
+#endif  // SNAKEPIT_POOL_MANAGER_H_

@@ -1,0 +1,12 @@
+// Umbrella header: everything an application needs.
+#ifndef SNAKEPIT_SNAKEPIT_H_
+#define SNAKEPIT_SNAKEPIT_H_
+
+#include "snakepit/call.h"
+#include "snakepit/config.h"
+#include "snakepit/logging.h"
+#include "snakepit/pool_manager.h"
+#include "snakepit/stats.h"
+#include "snakepit/version.h"
+
+#endif  // SNAKEPIT_SNAKEPIT_H_

@@ -1,0 +1,60 @@
+// Point-in-time figures of a pool, as returned by PoolManager::stats().
+#ifndef SNAKEPIT_STATS_H_
+#define SNAKEPIT_STATS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "snakepit/config.h"
+
+namespace snakepit {
+
+enum class WorkerState {
+  kStarting,  // spawned, not ready yet
+  kReady,     // takes calls
+  kDraining,  // finishing in-flight calls, takes no new ones
+  kStopped,   // stopped by us
+  kDead,      // exited on its own (crash, kill)
+};
+
+std::string_view WorkerStateName(WorkerState state);
+
+struct WorkerStats {
+  int id = 0;  // unique within the pool, never reused
+  int pid = 0;
+  WorkerState state = WorkerState::kStarting;
+  int capacity = 0;
+  int in_flight = 0;
+  std::uint64_t requests = 0;  // calls this worker finished
+  std::chrono::milliseconds age{0};
+};
+
+struct PoolStats {
+  std::string name;
+  Profile profile = Profile::kProcess;  // the profile actually running
+  // Set when a thread pool fell back to the process profile; says why.
+  std::string fallback_reason;
+  int workers = 0;    // live workers (ready or draining)
+  int capacity = 0;   // sum of live workers' capacity
+  int in_flight = 0;  // calls running on workers
+  int queued = 0;     // calls waiting for a slot
+  int max_queue = 0;
+  int queue_high_water = 0;
+  std::uint64_t requests = 0;  // calls that got a reply (success or error)
+  std::uint64_t errors = 0;    // of which failed
+  std::uint64_t timeouts = 0;  // calls that ended with DEADLINE_EXCEEDED
+  std::uint64_t rejected = 0;  // RESOURCE_EXHAUSTED at submission (queue full)
+  // Replies that came after their caller's deadline and were dropped.
+  std::uint64_t late_replies_discarded = 0;
+  std::vector<WorkerStats> per_worker;
+
+  nlohmann::json ToJson() const;
+};
+
+}  // namespace snakepit
+
+#endif  // SNAKEPIT_STATS_H_

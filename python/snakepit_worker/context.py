@@ -1,0 +1,51 @@
+"""The context of the call a handler thread is running: ``current_call()``."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """One Execute call, as seen by the command that runs it.
+
+    ``deadline`` is the caller's deadline in Unix seconds, or None when the
+    caller set none. The host enforces it regardless; a command may read it
+    to give up early.
+    """
+    call_id: int
+    command: str
+    attachments: list[bytes]
+    deadline: Optional[float]
+
+    def remaining(self) -> Optional[float]:
+        """Seconds left before the deadline (negative once past), or None."""
+        return None if self.deadline is None else self.deadline - time.time()
+
+
+_local = threading.local()
+
+
+def current_call() -> CallContext:
+    """The context of the call running on this thread.
+
+    Raises RuntimeError outside a command (e.g. in ``setup``).
+    """
+    call = getattr(_local, "call", None)
+    if call is None:
+        raise RuntimeError("current_call() used outside a command")
+    return call
+
+
+@contextlib.contextmanager
+def call_scope(call: CallContext) -> Iterator[None]:
+    """Makes ``call`` this thread's current call for the block's duration."""
+    _local.call = call
+    try:
+        yield
+    finally:
+        _local.call = None

@@ -1,0 +1,176 @@
+"""Runs one command call on an adapter: JSON args in, JSON result or error out.
+
+Independent of grpc, so it can be tested and reused without a server. Every
+failure becomes an ``Outcome`` with a ``CallError``; nothing raised by a
+command escapes ``Dispatcher.execute``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .adapter import Adapter, Reply
+from .context import CallContext, call_scope
+
+
+@dataclass(frozen=True)
+class CallError:
+    """Mirrors worker.proto's Error; ``kind`` is the name of an Error.Kind."""
+    kind: str
+    type: str
+    message: str
+    traceback: str = ""
+
+
+@dataclass
+class Outcome:
+    """A finished call: ``error`` is None on success, and then ``json`` and
+    ``attachments`` hold the result. Times are ``time.time_ns()`` when the
+    adapter method was entered and left (both the moment of failure when it
+    was never entered); ``thread_id`` is the handler's
+    ``threading.get_ident()``."""
+    started_ns: int
+    finished_ns: int
+    thread_id: int
+    json: str = ""
+    attachments: list[bytes] = field(default_factory=list)
+    error: Optional[CallError] = None
+
+
+class _Failure(Exception):
+    """Internal: carries a CallError out of a step of ``execute``."""
+
+    def __init__(self, error: CallError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def rejected(error: CallError) -> Outcome:
+    """An Outcome for a call whose adapter method was never entered."""
+    now = time.time_ns()
+    return Outcome(now, now, threading.get_ident(), error=error)
+
+
+def qualified_name(cls: type) -> str:
+    """``ValueError`` for builtins, ``module.Qualname`` otherwise."""
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Dispatcher:
+    """Looks commands up on one adapter instance and runs them.
+
+    Thread-safe to the extent the adapter is: ``execute`` keeps no state of
+    its own between calls.
+    """
+
+    def __init__(self, adapter: Adapter) -> None:
+        self._adapter_name = type(adapter).__name__
+        self._commands = adapter.commands()
+        self._signatures = {name: inspect.signature(method)
+                            for name, method in self._commands.items()}
+
+    def execute(self, call: CallContext, args_json: str) -> Outcome:
+        """Decodes ``args_json``, runs ``call.command`` and encodes its result.
+
+        Errors: INVALID_ARGS (args not JSON, not an object/list/null, or not
+        accepted by the method's signature), UNKNOWN_COMMAND, EXCEPTION (the
+        method raised anything, even SystemExit), NOT_SERIALIZABLE (the
+        result is not JSON-encodable or an attachment is not bytes-like).
+        """
+        try:
+            method = self._lookup(call.command)
+            args, kwargs = _decode_args(call.command, args_json)
+            self._bind(call.command, args, kwargs)
+        except _Failure as f:
+            return rejected(f.error)
+
+        thread_id = threading.get_ident()
+        started = time.time_ns()
+        try:
+            with call_scope(call):
+                result = method(*args, **kwargs)
+        except BaseException as e:  # noqa: B036 - every failure is reported
+            finished = time.time_ns()
+            # The traceback starts at the command: this frame is noise.
+            tb = traceback.format_exception(type(e), e, e.__traceback__.tb_next)
+            error = CallError("EXCEPTION", qualified_name(type(e)), str(e), "".join(tb))
+            return Outcome(started, finished, thread_id, error=error)
+        finished = time.time_ns()
+        return _encode(call.command, result, Outcome(started, finished, thread_id))
+
+    def _lookup(self, name: str) -> Any:
+        method = self._commands.get(name)
+        if method is None:
+            raise _Failure(CallError(
+                "UNKNOWN_COMMAND", "",
+                f"unknown command '{name}' on {self._adapter_name}; "
+                f"available: {', '.join(sorted(self._commands)) or '(none)'}"))
+        return method
+
+    def _bind(self, name: str, args: list, kwargs: dict) -> None:
+        signature = self._signatures[name]
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise _Failure(CallError(
+                "INVALID_ARGS", "TypeError",
+                f"bad args for command '{name}': {e}; "
+                f"expected {name}{_plain(signature)}")) from e
+
+
+def _plain(signature: inspect.Signature) -> inspect.Signature:
+    """``signature`` without annotations: ``add(a, b)``, ``matmul(n=128)``."""
+    return signature.replace(
+        parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+        return_annotation=inspect.Signature.empty)
+
+
+def _decode_args(command: str, args_json: str) -> tuple[list, dict]:
+    """Object -> kwargs, list -> positional args, null/empty -> none."""
+    if not args_json.strip():
+        return [], {}
+    try:
+        value = json.loads(args_json)
+    except (ValueError, RecursionError) as e:
+        raise _Failure(CallError(
+            "INVALID_ARGS", qualified_name(type(e)),
+            f"args of command '{command}' are not valid JSON: {e}")) from e
+    if value is None:
+        return [], {}
+    if isinstance(value, dict):
+        return [], value
+    if isinstance(value, list):
+        return value, {}
+    raise _Failure(CallError(
+        "INVALID_ARGS", "",
+        f"args of command '{command}' must be a JSON object, list or null, "
+        f"not {type(value).__name__}"))
+
+
+def _encode(command: str, result: Any, outcome: Outcome) -> Outcome:
+    """Fills ``outcome`` with the encoded result, or a NOT_SERIALIZABLE error."""
+    value, attachments = (result.value, result.attachments) \
+        if isinstance(result, Reply) else (result, [])
+    try:
+        outcome.json = json.dumps(value, allow_nan=False)
+        outcome.attachments = [_as_bytes(a) for a in attachments]
+    except (TypeError, ValueError, RecursionError) as e:
+        outcome.error = CallError(
+            "NOT_SERIALIZABLE", qualified_name(type(e)),
+            f"command '{command}' returned a value that cannot be sent: {e}")
+        outcome.json, outcome.attachments = "", []
+    return outcome
+
+
+def _as_bytes(blob: Any) -> bytes:
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise TypeError(f"attachment of type {type(blob).__name__} is not bytes-like")
+    return bytes(blob)

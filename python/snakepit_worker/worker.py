@@ -1,0 +1,145 @@
+"""One worker process's life: start, announce readiness, serve, stop.
+
+See docs/worker-protocol.md. Exit status: 0 after a stop by SIGTERM/SIGINT
+or when the lifeline closes, 3 when start-up failed (after an ``ok: false``
+readiness record).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Optional
+
+from .adapter import Adapter
+from .dispatch import Dispatcher
+from .lifeline import watch_lifeline
+from .loader import load_adapter_class
+from .readiness import announce, failure_record, ready_record
+from .signals import StopSignals
+from .slots import Slots
+
+EXIT_STARTUP_FAILED = 3
+
+log = logging.getLogger("snakepit_worker")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The parsed command line; see cli.py for each flag's meaning."""
+    mode: str
+    max_workers: int
+    adapter: str
+    listen: str
+    ready_fd: Optional[int]
+    lifeline_fd: Optional[int]
+    worker_id: str
+    preload: str
+    grace: float
+    max_message_bytes: int
+    extra_args: list[str] = field(default_factory=list)
+
+    @property
+    def slots(self) -> int:
+        return 1 if self.mode == "process" else self.max_workers
+
+
+@dataclass
+class _Serving:
+    """A started worker: what a stop needs."""
+    server: Any  # grpc.Server; grpc is imported lazily
+    service: Any  # server.WorkerService
+    slots: Slots
+    adapter: Adapter
+    socket_path: Optional[str]
+
+    def stop(self, grace: float) -> None:
+        """Refuses new calls, lets in-flight ones finish for up to ``grace``
+        s, cancels the rest, runs teardown, logs the final counters."""
+        self.service.stopping.set()
+        # grpc's own graceful stop would also wait, for the whole grace
+        # period, for idle clients to hang up: drain the calls ourselves.
+        self.server.stop(grace)
+        if not self.service.drain(grace):
+            log.warning("calls still running after the %.1f s grace period are cancelled",
+                        grace)
+        if not self.server.stop(0).wait(5):
+            log.warning("the gRPC server did not shut down within 5 s")
+        _teardown(self.adapter)
+        _, served, failed = self.slots.snapshot()
+        log.info("stopped: requests_served=%d requests_failed=%d uptime_s=%.1f",
+                 served, failed, self.service.uptime_s())
+        if self.socket_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.socket_path)
+
+
+def run(opts: Options) -> int:
+    """Runs the worker: returns EXIT_STARTUP_FAILED after a failed start,
+    and otherwise never returns (a stop ends in ``os._exit(0)``)."""
+    for fd in (opts.ready_fd, opts.lifeline_fd):
+        if fd is not None:
+            os.set_inheritable(fd, False)
+    if opts.lifeline_fd is not None:
+        watch_lifeline(opts.lifeline_fd)
+    try:
+        from . import server  # imports grpc
+    except ImportError as e:
+        announce(opts.ready_fd, failure_record(
+            e, f"{e} (interpreter: {sys.executable}); the worker needs the grpcio and "
+               f"protobuf packages, e.g. apt-get install python3-grpcio python3-protobuf"))
+        return EXIT_STARTUP_FAILED
+    try:
+        serving, listen = _start(server, opts)
+    except Exception as e:  # noqa: BLE001 - every start-up failure is reported
+        announce(opts.ready_fd, failure_record(e))
+        return EXIT_STARTUP_FAILED
+    stop_signals = StopSignals()
+    announce(opts.ready_fd, ready_record(listen, opts.mode, opts.slots))
+    log.info("ready: pid %d, %s, %s mode, %d slot(s), adapter %s",
+             os.getpid(), listen, opts.mode, opts.slots, opts.adapter)
+    signum = stop_signals.wait()
+    log.info("%s received; stopping (grace %.1f s)", signum.name, opts.grace)
+    serving.stop(opts.grace)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Handler threads still running past the grace period must not hold the
+    # exit, and the host is waiting: leave without joining threads.
+    os._exit(0)
+
+
+def _start(server: ModuleType, opts: Options) -> tuple[_Serving, str]:
+    """Sets the adapter up and starts the server (``server`` is the lazily
+    imported server module); returns it and the address it listens on.
+    Raises whatever failed."""
+    adapter = _create_adapter(opts)
+    slots = Slots(opts.slots)
+    service = server.WorkerService(Dispatcher(adapter), slots, opts.mode, opts.adapter)
+    grpc_server, listen = server.start_server(service, opts.listen, opts.slots + 2,
+                                              opts.max_message_bytes)
+    return _Serving(grpc_server, service, slots, adapter,
+                    server.unix_socket_path(listen)), listen
+
+
+def _create_adapter(opts: Options) -> Adapter:
+    """Loads, instantiates and sets up the adapter; raises what they raise."""
+    preload = json.loads(opts.preload)
+    if not isinstance(preload, list):
+        raise ValueError(f"--preload must be a JSON list, got {type(preload).__name__}")
+    adapter = load_adapter_class(opts.adapter, opts.mode)()
+    adapter.extra_args = list(opts.extra_args)
+    adapter.setup(preload)
+    return adapter
+
+
+def _teardown(adapter: Adapter) -> None:
+    try:
+        adapter.teardown()
+    except Exception:  # noqa: BLE001 - the stop goes on regardless
+        log.exception("adapter teardown() raised")
+

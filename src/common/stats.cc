@@ -1,0 +1,50 @@
+#include "snakepit/stats.h"
+
+namespace snakepit {
+
+std::string_view WorkerStateName(WorkerState state) {
+  switch (state) {
+    case WorkerState::kStarting:
+      return "starting";
+    case WorkerState::kReady:
+      return "ready";
+    case WorkerState::kDraining:
+      return "draining";
+    case WorkerState::kStopped:
+      return "stopped";
+    case WorkerState::kDead:
+      return "dead";
+  }
+  return "unknown";
+}
+
+nlohmann::json PoolStats::ToJson() const {
+  nlohmann::json workers_json = nlohmann::json::array();
+  for (const WorkerStats& w : per_worker) {
+    workers_json.push_back({{"id", w.id},
+                            {"pid", w.pid},
+                            {"state", WorkerStateName(w.state)},
+                            {"capacity", w.capacity},
+                            {"in_flight", w.in_flight},
+                            {"requests", w.requests},
+                            {"age_ms", w.age.count()}});
+  }
+  nlohmann::json j = {{"name", name},
+                      {"profile", ProfileName(profile)},
+                      {"workers", workers},
+                      {"capacity", capacity},
+                      {"in_flight", in_flight},
+                      {"queued", queued},
+                      {"max_queue", max_queue},
+                      {"queue_high_water", queue_high_water},
+                      {"requests", requests},
+                      {"errors", errors},
+                      {"timeouts", timeouts},
+                      {"rejected", rejected},
+                      {"late_replies_discarded", late_replies_discarded},
+                      {"per_worker", std::move(workers_json)}};
+  if (!fallback_reason.empty()) j["fallback_reason"] = fallback_reason;
+  return j;
+}
+
+}  // namespace snakepit

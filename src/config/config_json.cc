@@ -1,0 +1,216 @@
+#include "config/config_json.h"
+
+#include <array>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "config/config_errors.h"
+#include "config/config_rules.h"
+#include "config/json_fields.h"
+
+namespace snakepit::internal {
+namespace {
+
+using nlohmann::json;
+
+// Reads one JSON value into one PoolConfig field. `path` is the value's key
+// path.
+using FieldParser = absl::Status (*)(const std::string& path, const json& value, PoolConfig& pool);
+
+template <std::string PoolConfig::*kMember>
+absl::Status ParseStringField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.*kMember, GetString(path, value));
+  return absl::OkStatus();
+}
+
+template <std::vector<std::string> PoolConfig::*kMember>
+absl::Status ParseStringsField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.*kMember, GetStringArray(path, value));
+  return absl::OkStatus();
+}
+
+template <bool PoolConfig::*kMember>
+absl::Status ParseBoolField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.*kMember, GetBool(path, value));
+  return absl::OkStatus();
+}
+
+// Integers are range-checked here, before narrowing to int; in JSON the
+// C++ "0 means default" convention does not apply, so the ranges are the
+// explicit ones.
+template <int PoolConfig::*kMember, const IntRange& kRange>
+absl::Status ParseIntField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(const std::int64_t number, GetInteger(path, value));
+  SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(path, number, kRange));
+  pool.*kMember = static_cast<int>(number);
+  return absl::OkStatus();
+}
+
+template <std::chrono::milliseconds PoolConfig::*kMember, ZeroDuration kZero>
+absl::Status ParseSecondsField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(const double seconds, GetNumber(path, value));
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.*kMember, SecondsToDuration(path, seconds, kZero));
+  return absl::OkStatus();
+}
+
+absl::Status ParseProfileField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(const std::string name, GetString(path, value));
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.profile, ParseProfile(path, name));
+  return absl::OkStatus();
+}
+
+// In C++ an empty python means "the default"; in JSON, leave the key out.
+absl::Status ParsePythonField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.python, GetString(path, value));
+  if (pool.python.empty()) {
+    return InvalidAt(path, "must not be empty (leave the key out for the default)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseEnvField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.env, GetStringMap(path, value));
+  return absl::OkStatus();
+}
+
+// Checked before the copy: copying JSON recurses, so depth must be bounded
+// first (a document from ParseJsonText already is; one built in C++ may not).
+absl::Status ParsePreloadField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_RETURN_IF_ERROR(CheckPreload(path, value));
+  pool.preload = value;
+  return absl::OkStatus();
+}
+
+absl::Status ParseMaxMessageField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(const double mib, GetNumber(path, value));
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.max_message_bytes, MiBToBytes(path, mib));
+  return absl::OkStatus();
+}
+
+struct PoolField {
+  std::string_view key;
+  FieldParser parse;
+};
+
+// Every key a pool object may have. docs/configuration.md documents each.
+constexpr PoolField kPoolFields[] = {
+    {"name", &ParseStringField<&PoolConfig::name>},
+    {"profile", &ParseProfileField},
+    {"pool_size", &ParseIntField<&PoolConfig::pool_size, kPoolSizeRange>},
+    {"threads_per_worker", &ParseIntField<&PoolConfig::threads_per_worker, kThreadsPerWorkerRange>},
+    {"python", &ParsePythonField},
+    {"adapter", &ParseStringField<&PoolConfig::adapter>},
+    {"python_path", &ParseStringsField<&PoolConfig::python_path>},
+    {"extra_args", &ParseStringsField<&PoolConfig::extra_args>},
+    {"env", &ParseEnvField},
+    {"preload", &ParsePreloadField},
+    {"startup_batch_size", &ParseIntField<&PoolConfig::startup_batch_size, kStartupBatchSizeRange>},
+    {"startup_timeout", &ParseSecondsField<&PoolConfig::startup_timeout, ZeroDuration::kRejected>},
+    {"max_queue", &ParseIntField<&PoolConfig::max_queue, kMaxQueueRange>},
+    {"queue_timeout", &ParseSecondsField<&PoolConfig::queue_timeout, ZeroDuration::kRejected>},
+    {"call_timeout", &ParseSecondsField<&PoolConfig::call_timeout, ZeroDuration::kRejected>},
+    {"fallback_to_process", &ParseBoolField<&PoolConfig::fallback_to_process>},
+    {"max_message_mb", &ParseMaxMessageField},
+    {"drain_timeout", &ParseSecondsField<&PoolConfig::drain_timeout, ZeroDuration::kAllowed>},
+    {"kill_grace", &ParseSecondsField<&PoolConfig::kill_grace, ZeroDuration::kAllowed>},
+};
+
+constexpr std::string_view kPoolsKey = "pools";
+constexpr std::string_view kSocketDirKey = "socket_dir";
+
+const PoolField* FindPoolField(std::string_view key) {
+  for (const PoolField& field : kPoolFields) {
+    if (field.key == key) return &field;
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> PoolKeys() {
+  std::vector<std::string_view> keys;
+  for (const PoolField& field : kPoolFields) keys.push_back(field.key);
+  return keys;
+}
+
+enum class PoolSite {
+  kListEntry,  // an element of "pools": "name" is required
+  kTopLevel,   // the legacy form: the document itself, which may also hold
+               // the top-level key "socket_dir"
+};
+
+absl::StatusOr<PoolConfig> ParsePool(const json& object, const std::string& path, PoolSite site) {
+  if (!object.is_object()) return TypeError(path, "an object", object);
+  PoolConfig pool;
+  for (const auto& [key, value] : object.items()) {
+    if (site == PoolSite::kTopLevel && key == kSocketDirKey) continue;
+    const std::string key_path = JoinPath(path, key);
+    const PoolField* field = FindPoolField(key);
+    if (field == nullptr) {
+      std::vector<std::string_view> known = PoolKeys();
+      if (site == PoolSite::kTopLevel) {
+        known.push_back(kPoolsKey);
+        known.push_back(kSocketDirKey);
+      }
+      return UnknownKeyError(key_path, key, known);
+    }
+    SNAKEPIT_RETURN_IF_ERROR(field->parse(key_path, value, pool));
+  }
+  if (site == PoolSite::kListEntry && !object.contains("name")) {
+    return InvalidAt(JoinPath(path, "name"), "required in every entry of \"pools\"");
+  }
+  return pool;
+}
+
+absl::StatusOr<std::vector<PoolConfig>> ParsePoolList(const json& list) {
+  const std::string path(kPoolsKey);
+  if (!list.is_array()) return TypeError(path, "an array of pool objects", list);
+  if (list.empty()) return InvalidAt(path, "must list at least one pool");
+  std::vector<PoolConfig> pools;
+  pools.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    SNAKEPIT_ASSIGN_OR_RETURN(PoolConfig pool,
+                              ParsePool(list[i], IndexPath(path, i), PoolSite::kListEntry));
+    pools.push_back(std::move(pool));
+  }
+  return pools;
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedConfig> ParseConfigJson(const json& document) {
+  if (!document.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat("expected a JSON object at the top level, got ",
+                                                   AsAbsl(JsonTypeName(document))));
+  }
+  ParsedConfig parsed;
+  if (auto it = document.find(kSocketDirKey); it != document.end()) {
+    SNAKEPIT_ASSIGN_OR_RETURN(parsed.config.socket_dir, GetString(std::string(kSocketDirKey), *it));
+  }
+  const auto pools = document.find(kPoolsKey);
+  if (pools == document.end()) {
+    SNAKEPIT_ASSIGN_OR_RETURN(PoolConfig pool, ParsePool(document, "", PoolSite::kTopLevel));
+    parsed.config.pools.push_back(std::move(pool));
+    parsed.path_style = PathStyle::kLegacy;
+    return parsed;
+  }
+  for (const auto& [key, value] : document.items()) {
+    if (key == kPoolsKey || key == kSocketDirKey) continue;
+    if (FindPoolField(key) != nullptr) {
+      return InvalidAt(key,
+                       "pool keys go inside the entries of \"pools\" when \"pools\" is "
+                       "given");
+    }
+    constexpr std::array<std::string_view, 2> kTopLevelKeys = {kPoolsKey, kSocketDirKey};
+    return UnknownKeyError(key, key, kTopLevelKeys);
+  }
+  SNAKEPIT_ASSIGN_OR_RETURN(parsed.config.pools, ParsePoolList(*pools));
+  parsed.path_style = PathStyle::kPoolsList;
+  return parsed;
+}
+
+}  // namespace snakepit::internal

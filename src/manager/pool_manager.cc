@@ -1,0 +1,161 @@
+#include "snakepit/pool_manager.h"
+
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "manager/socket_dir.h"
+#include "manager/worker_package.h"
+#include "profile/profiles.h"
+#include "router/pool.h"
+#include "snakepit/logging.h"
+
+namespace snakepit {
+
+using internal::Pool;
+
+class PoolManager::Impl {
+ public:
+  // Pools are destroyed (stopped) before the socket directory goes.
+  std::unique_ptr<internal::SocketDir> socket_dir;
+  internal::WorkerSite site;
+  std::vector<std::unique_ptr<Pool>> pools;  // configuration order; fixed after Start
+
+  Pool* Find(std::string_view name) const {
+    for (const auto& p : pools) {
+      if (p->name() == name) return p.get();
+    }
+    return nullptr;
+  }
+
+  absl::Status UnknownPool(std::string_view name) const {
+    std::vector<std::string> names;
+    for (const auto& p : pools) names.push_back(p->name());
+    return absl::NotFoundError(
+        absl::StrCat("unknown pool '", std::string(name), "' (pools: ", absl::StrJoin(names, ", "), ")"));
+  }
+};
+
+absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& config) {
+  SNAKEPIT_RETURN_IF_ERROR(config.Validate());
+  auto impl = std::make_unique<Impl>();
+  SNAKEPIT_ASSIGN_OR_RETURN(impl->site.worker_package, internal::FindWorkerPackage());
+  SNAKEPIT_ASSIGN_OR_RETURN(impl->socket_dir, internal::SocketDir::Create(config.socket_dir));
+  impl->site.socket_dir = impl->socket_dir->path();
+  impl->site.default_python = internal::DefaultPython();
+
+  for (const PoolConfig& pool_config : config.pools) {
+    const internal::WorkerSite* site = &impl->site;  // outlives the pools
+    impl->pools.push_back(std::make_unique<Pool>(
+        pool_config, [pool_config, site](Profile profile, int id, internal::WorkerProfile::ExitCallback on_exit) {
+          return internal::MakeWorker(profile, pool_config, *site, id, std::move(on_exit));
+        }));
+  }
+  // Pools start in parallel; each starts its own workers in batches.
+  std::vector<absl::Status> results(impl->pools.size());
+  std::vector<std::thread> starters;
+  for (size_t i = 0; i < impl->pools.size(); ++i) {
+    starters.emplace_back([&, i] { results[i] = impl->pools[i]->Start(); });
+  }
+  for (std::thread& t : starters) t.join();
+  for (const absl::Status& status : results) {
+    if (!status.ok()) return status;  // ~Impl stops the pools that did start
+  }
+  for (const auto& pool : impl->pools) {
+    const PoolStats s = pool->Stats();
+    logger()->info("pool '{}' ready: {} profile, {} workers, capacity {}", s.name, ProfileName(s.profile), s.workers,
+                   s.capacity);
+  }
+  return std::unique_ptr<PoolManager>(new PoolManager(std::move(impl)));
+}
+
+PoolManager::PoolManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PoolManager::~PoolManager() { shutdown(); }
+
+void PoolManager::execute_async(std::string_view pool, std::string_view command, const nlohmann::json& args,
+                                const CallOptions& options, Callback done) {
+  Pool* target = impl_->Find(pool);
+  if (target == nullptr) {
+    done(impl_->UnknownPool(pool));
+    return;
+  }
+  // absl::StrCat takes absl::string_view, which Debian's Abseil keeps
+  // distinct from std::string_view.
+  const std::string pool_name(pool), command_name(command);
+  if (command.empty()) {
+    done(absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': the command name is empty")));
+    return;
+  }
+  std::string args_json;
+  try {
+    // Strict: invalid UTF-8 in a string is the caller's error, reported as
+    // such, never silently replaced.
+    args_json = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  } catch (const nlohmann::json::exception& e) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("pool '", pool_name, "': command '", command_name, "': args cannot be encoded as JSON: ", e.what())));
+    return;
+  }
+  target->Submit(command_name, std::move(args_json), options, std::move(done));
+}
+
+std::future<absl::StatusOr<nlohmann::json>> PoolManager::execute_async(std::string_view pool,
+                                                                        std::string_view command,
+                                                                        const nlohmann::json& args,
+                                                                        const CallOptions& options) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<nlohmann::json>>>();
+  auto future = promise->get_future();
+  execute_async(pool, command, args, options, [promise](absl::StatusOr<Reply> reply) {
+    if (reply.ok()) {
+      promise->set_value(std::move(reply->result));
+    } else {
+      promise->set_value(std::move(reply).status());
+    }
+  });
+  return future;
+}
+
+absl::StatusOr<Reply> PoolManager::call(std::string_view pool, std::string_view command, const nlohmann::json& args,
+                                        const CallOptions& options) {
+  // Shared, not on this stack: set_value may still be running when get()
+  // returns.
+  auto promise = std::make_shared<std::promise<absl::StatusOr<Reply>>>();
+  auto future = promise->get_future();
+  execute_async(pool, command, args, options,
+                [promise](absl::StatusOr<Reply> reply) { promise->set_value(std::move(reply)); });
+  // The pool completes every call by its deadline, so this wait is bounded.
+  return future.get();
+}
+
+absl::StatusOr<nlohmann::json> PoolManager::execute(std::string_view pool, std::string_view command,
+                                                    const nlohmann::json& args, const CallOptions& options) {
+  SNAKEPIT_ASSIGN_OR_RETURN(Reply reply, call(pool, command, args, options));
+  return std::move(reply.result);
+}
+
+std::vector<std::string> PoolManager::list_pools() const {
+  std::vector<std::string> names;
+  for (const auto& p : impl_->pools) names.push_back(p->name());
+  return names;
+}
+
+absl::StatusOr<PoolStats> PoolManager::stats(std::string_view pool) const {
+  Pool* target = impl_->Find(pool);
+  if (target == nullptr) return impl_->UnknownPool(pool);
+  return target->Stats();
+}
+
+void PoolManager::shutdown() {
+  std::vector<std::thread> stoppers;
+  for (const auto& p : impl_->pools) {
+    Pool* pool = p.get();
+    stoppers.emplace_back([pool] { pool->Shutdown(); });
+  }
+  for (std::thread& t : stoppers) t.join();
+}
+
+}  // namespace snakepit

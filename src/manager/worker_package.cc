@@ -1,0 +1,42 @@
+#include "manager/worker_package.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_join.h"
+
+namespace snakepit::internal {
+namespace {
+
+bool HasPackage(const std::string& dir) {
+  return ::access((dir + "/snakepit_worker/__main__.py").c_str(), R_OK) == 0 &&
+         ::access((dir + "/snakepit_worker/_gen/snakepit/v1/worker_pb2.py").c_str(), R_OK) == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FindWorkerPackage() {
+  std::vector<std::string> tried;
+  if (const char* env = std::getenv("SNAKEPIT_PYTHONPATH"); env != nullptr && *env != '\0') {
+    if (HasPackage(env)) return std::string(env);
+    return absl::FailedPreconditionError(
+        std::string("SNAKEPIT_PYTHONPATH=") + env + " has no snakepit_worker package with generated stubs");
+  }
+  for (const std::string dir : {SNAKEPIT_INSTALLED_PYTHONPATH, SNAKEPIT_BUILD_PYTHONPATH}) {
+    if (HasPackage(dir)) return dir;
+    tried.push_back(dir);
+  }
+  return absl::FailedPreconditionError("the snakepit_worker Python package was not found; looked in " +
+                                       absl::StrJoin(tried, ", ") + " (set SNAKEPIT_PYTHONPATH to override)");
+}
+
+std::string DefaultPython() {
+  const std::string configured = SNAKEPIT_DEFAULT_PYTHON;
+  if (::access(configured.c_str(), X_OK) == 0) return configured;
+  return "python3";
+}
+
+}  // namespace snakepit::internal

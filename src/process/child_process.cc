@@ -1,0 +1,169 @@
+#include "process/child_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace snakepit::internal {
+namespace {
+
+// Child fd targets are small numbers (3, 4, ...). Moving every source fd to
+// >= 64 first means no dup2 in the child can clobber a source that a later
+// dup2 still needs, and no source already sits on its own target (where
+// dup2 would be a no-op that keeps close-on-exec set).
+constexpr int kHighFd = 64;
+
+class FileActions {
+ public:
+  FileActions() { ::posix_spawn_file_actions_init(&actions_); }
+  ~FileActions() { ::posix_spawn_file_actions_destroy(&actions_); }
+  FileActions(const FileActions&) = delete;
+  FileActions& operator=(const FileActions&) = delete;
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+};
+
+class SpawnAttr {
+ public:
+  SpawnAttr() { ::posix_spawnattr_init(&attr_); }
+  ~SpawnAttr() { ::posix_spawnattr_destroy(&attr_); }
+  SpawnAttr(const SpawnAttr&) = delete;
+  SpawnAttr& operator=(const SpawnAttr&) = delete;
+  posix_spawnattr_t* get() { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
+
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+ExitInfo FromWaitStatus(int status) {
+  ExitInfo info;
+  if (WIFSIGNALED(status)) {
+    info.signal = WTERMSIG(status);
+  } else {
+    info.exit_code = WEXITSTATUS(status);
+  }
+  return info;
+}
+
+}  // namespace
+
+std::string ExitInfo::ToString() const {
+  if (signal != 0) {
+    const char* abbrev = ::sigabbrev_np(signal);
+    return absl::StrCat("killed by signal ", signal, abbrev ? absl::StrCat(" (SIG", abbrev, ")") : "");
+  }
+  return absl::StrCat("exit status ", exit_code);
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnRequest& request) {
+  std::vector<UniqueFd> high_fds;  // closed in the parent when we return
+  FileActions actions;
+  ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
+  if (request.output_fd >= 0) {
+    UniqueFd high(::fcntl(request.output_fd, F_DUPFD_CLOEXEC, kHighFd));
+    if (!high.valid()) return absl::ErrnoToStatus(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), 1);
+    ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), 2);
+    high_fds.push_back(std::move(high));
+  } else {
+    ::posix_spawn_file_actions_addopen(actions.get(), 1, "/dev/null", O_WRONLY, 0);
+    ::posix_spawn_file_actions_addopen(actions.get(), 2, "/dev/null", O_WRONLY, 0);
+  }
+  for (const auto& [parent_fd, child_fd] : request.fds) {
+    if (child_fd < 3 || child_fd >= kHighFd) {
+      return absl::InvalidArgumentError(absl::StrCat("child fd ", child_fd, " must be in [3, ", kHighFd, ")"));
+    }
+    UniqueFd high(::fcntl(parent_fd, F_DUPFD_CLOEXEC, kHighFd));
+    if (!high.valid()) return absl::ErrnoToStatus(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), child_fd);
+    high_fds.push_back(std::move(high));
+  }
+
+  SpawnAttr attr;
+  sigset_t empty, all_default;
+  ::sigemptyset(&empty);
+  ::sigfillset(&all_default);
+  ::sigdelset(&all_default, SIGKILL);
+  ::sigdelset(&all_default, SIGSTOP);
+  ::posix_spawnattr_setsigmask(attr.get(), &empty);
+  ::posix_spawnattr_setsigdefault(attr.get(), &all_default);
+  ::posix_spawnattr_setpgroup(attr.get(), 0);
+  ::posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+
+  std::vector<char*> argv = CStrings(request.argv);
+  std::vector<char*> envp = CStrings(request.env);
+  pid_t pid = 0;
+  const int rc = ::posix_spawnp(&pid, request.executable.c_str(), actions.get(), attr.get(), argv.data(),
+                                envp.data());
+  if (rc == ENOENT) {
+    return absl::NotFoundError(absl::StrCat("executable '", request.executable, "' not found"));
+  }
+  if (rc != 0) {
+    return absl::ErrnoToStatus(rc, absl::StrCat("posix_spawn('", request.executable, "')"));
+  }
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid()) {
+    const int err = errno;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return absl::ErrnoToStatus(err, "pidfd_open");
+  }
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, std::move(pidfd)));
+}
+
+ChildProcess::~ChildProcess() {
+  if (!reaped_.load()) {
+    Signal(SIGKILL);
+    WaitForExit(absl::InfiniteFuture());  // SIGKILL cannot be ignored: bounded
+  }
+}
+
+bool ChildProcess::Signal(int sig) {
+  if (reaped_.load()) return false;
+  // pidfd_send_signal cannot hit a recycled pid, even racing with a reap.
+  return ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) == 0;
+}
+
+std::optional<ExitInfo> ChildProcess::TryReap() {
+  if (reaped_.load()) return std::nullopt;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r != pid_) return std::nullopt;
+  reaped_.store(true);
+  return FromWaitStatus(status);
+}
+
+std::optional<ExitInfo> ChildProcess::WaitForExit(absl::Time deadline) {
+  while (true) {
+    if (auto info = TryReap()) return info;
+    if (reaped_.load()) return std::nullopt;
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return std::nullopt;
+    pollfd pfd{pidfd_.get(), POLLIN, 0};
+    const int timeout_ms =
+        deadline == absl::InfiniteFuture() ? -1 : static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+    ::poll(&pfd, 1, timeout_ms);
+  }
+}
+
+}  // namespace snakepit::internal

@@ -1,0 +1,78 @@
+// ChildProcess: a spawned process that this object owns until it is reaped.
+//
+// Ownership: the destructor SIGKILLs a still-running child and reaps it, so
+// no ChildProcess leaves a zombie or an orphan behind.
+// Threading: Signal() and pid() may be called from any thread; Reap() and
+// WaitForExit() are meant for one watcher thread at a time.
+#ifndef SNAKEPIT_SRC_PROCESS_CHILD_PROCESS_H_
+#define SNAKEPIT_SRC_PROCESS_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/unique_fd.h"
+
+namespace snakepit::internal {
+
+// How a process ended.
+struct ExitInfo {
+  int exit_code = -1;  // valid when signal == 0
+  int signal = 0;      // the terminating signal, 0 if it exited normally
+  std::string ToString() const;  // "exit status 3" / "killed by signal 9 (SIGKILL)"
+};
+
+struct SpawnRequest {
+  std::string executable;          // path, or a bare name looked up on PATH
+  std::vector<std::string> argv;   // argv[0] included
+  std::vector<std::string> env;    // complete environment, "KEY=value"
+  // Parent fds to place at the given child fd numbers (child fd >= 3).
+  // Everything else the parent has open is close-on-exec and not inherited.
+  std::vector<std::pair<int, int>> fds;
+  int output_fd = -1;  // becomes the child's stdout and stderr; -1: /dev/null
+};
+
+class ChildProcess {
+ public:
+  // Spawns with posix_spawn. stdin is /dev/null, the signal mask is empty,
+  // all signal dispositions are reset to default, and the child gets its own
+  // process group (a terminal's Ctrl-C goes to the host, which stops workers
+  // itself). NOT_FOUND if the executable does not exist.
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(const SpawnRequest& request);
+
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  // Readable (POLLIN) once the process has exited. Owned by this object.
+  int pidfd() const { return pidfd_.get(); }
+
+  // Sends `sig` unless the process was already reaped. Returns false if it
+  // was reaped (so the pid can never hit a recycled process).
+  bool Signal(int sig);
+
+  // Reaps the process if it has exited; nullopt while it runs.
+  std::optional<ExitInfo> TryReap();
+
+  // Blocks until exit or `deadline`; reaps. nullopt on timeout.
+  std::optional<ExitInfo> WaitForExit(absl::Time deadline);
+
+ private:
+  ChildProcess(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+
+  const pid_t pid_;
+  UniqueFd pidfd_;
+  std::atomic<bool> reaped_{false};
+};
+
+}  // namespace snakepit::internal
+
+#endif  // SNAKEPIT_SRC_PROCESS_CHILD_PROCESS_H_

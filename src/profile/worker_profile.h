@@ -1,0 +1,85 @@
+// WorkerProfile: one worker process as the router sees it.
+//
+// The router holds WorkerProfile pointers and never asks which profile it
+// holds: the profile shows only through capacity() and metadata().
+// ProcessProfile (capacity 1) and ThreadProfile (capacity threads_per_worker)
+// are the implementations; both run a Python worker over gRPC.
+#ifndef SNAKEPIT_SRC_PROFILE_WORKER_PROFILE_H_
+#define SNAKEPIT_SRC_PROFILE_WORKER_PROFILE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "snakepit/call.h"
+#include "snakepit/config.h"
+
+namespace snakepit::internal {
+
+struct ExitInfo;
+
+// One call as sent to a worker.
+struct WorkerCall {
+  std::uint64_t call_id = 0;
+  std::string command;
+  std::string args_json;
+  std::vector<std::string> attachments;
+  // The caller's deadline, passed to Python for information. The router
+  // enforces it; the RPC itself is bounded by `rpc_deadline`.
+  absl::Time deadline = absl::InfiniteFuture();
+  absl::Time rpc_deadline = absl::InfiniteFuture();
+};
+
+struct WorkerMetadata {
+  std::string pool;
+  int id = 0;
+  int pid = 0;
+  Profile profile = Profile::kProcess;
+  std::string label;       // "<pool>-<id>", used in logs and errors
+  std::string python;      // interpreter as configured
+  std::string python_version;
+  bool free_threaded = false;
+  absl::Time started_at = absl::InfinitePast();
+};
+
+enum class Health { kStarting, kHealthy, kDead };
+
+class WorkerProfile {
+ public:
+  // Called once, from the worker's watcher thread, when the process exits
+  // for any reason (after Stop() too). Must not block.
+  using ExitCallback = std::function<void(const ExitInfo&)>;
+  // Called exactly once per Execute, on an arbitrary thread. Must not block.
+  using Done = std::function<void(absl::StatusOr<Reply>)>;
+
+  virtual ~WorkerProfile() = default;
+
+  // Spawns the process and blocks until it is ready to take calls or
+  // `deadline` passes. On error the process is gone and the status carries
+  // the Python error or the process output. Call once.
+  [[nodiscard]] virtual absl::Status Start(absl::Time deadline) = 0;
+
+  // SIGTERM, then SIGKILL after `grace`; returns once the process is
+  // reaped. Calls still in flight fail with UNAVAILABLE. Idempotent.
+  virtual void Stop(absl::Duration grace) = 0;
+
+  // Sends one call. Never blocks. If the worker dies, `done` gets
+  // UNAVAILABLE promptly; otherwise the reply, or DEADLINE_EXCEEDED once
+  // call.rpc_deadline passes.
+  virtual void Execute(WorkerCall call, Done done) = 0;
+
+  // Concurrent calls this worker accepts.
+  virtual int capacity() const = 0;
+  // Calls currently outstanding on this worker's channel.
+  virtual int load() const = 0;
+  virtual Health health() const = 0;
+  virtual WorkerMetadata metadata() const = 0;
+};
+
+}  // namespace snakepit::internal
+
+#endif  // SNAKEPIT_SRC_PROFILE_WORKER_PROFILE_H_

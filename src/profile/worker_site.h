@@ -1,0 +1,27 @@
+// WorkerSite: what every worker of a PoolManager shares, whatever its pool.
+#ifndef SNAKEPIT_SRC_PROFILE_WORKER_SITE_H_
+#define SNAKEPIT_SRC_PROFILE_WORKER_SITE_H_
+
+#include <map>
+#include <string>
+
+#include "snakepit/config.h"
+#include "worker/worker_spec.h"
+
+namespace snakepit::internal {
+
+struct WorkerSite {
+  std::string socket_dir;      // private 0700 directory for the sockets
+  std::string worker_package;  // directory holding snakepit_worker/ (PYTHONPATH)
+  std::string default_python;  // interpreter for pools that name none
+};
+
+// Builds the spec of worker `id` of `config` with the given profile-level
+// choices. `profile_env` is applied over the clean base environment and
+// under config.env (the user's values win).
+WorkerSpec MakeWorkerSpec(const PoolConfig& config, const WorkerSite& site, int id, Profile profile, int capacity,
+                          const std::map<std::string, std::string>& profile_env);
+
+}  // namespace snakepit::internal
+
+#endif  // SNAKEPIT_SRC_PROFILE_WORKER_SITE_H_

@@ -1,0 +1,178 @@
+#include "worker/python_worker.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "snakepit/logging.h"
+#include "worker/ready_record.h"
+
+namespace snakepit::internal {
+namespace {
+
+// Child fd numbers of the two pipes (docs/worker-protocol.md).
+constexpr int kLifelineFd = 3;
+constexpr int kReadyFd = 4;
+
+std::string DescribePythonError(const nlohmann::json& error) {
+  const std::string type = error.value("type", "Error");
+  const std::string message = error.value("message", "");
+  const std::string traceback = error.value("traceback", "");
+  return absl::StrCat(type, ": ", message, traceback.empty() ? "" : "\n", traceback);
+}
+
+}  // namespace
+
+PythonWorker::PythonWorker(WorkerSpec spec, ExitCallback on_exit)
+    : spec_(std::move(spec)), on_exit_(std::move(on_exit)) {
+  metadata_.pool = spec_.pool;
+  metadata_.id = spec_.id;
+  metadata_.profile = spec_.profile;
+  metadata_.label = spec_.label();
+  metadata_.python = spec_.python;
+}
+
+PythonWorker::~PythonWorker() { Stop(absl::ZeroDuration()); }
+
+absl::Status PythonWorker::Start(absl::Time deadline) {
+  absl::Status status = Launch(deadline);
+  if (!status.ok()) return StartFailure(std::move(status));
+  health_.store(Health::kHealthy);
+  return absl::OkStatus();
+}
+
+absl::Status PythonWorker::Launch(absl::Time deadline) {
+  SNAKEPIT_ASSIGN_OR_RETURN(Pipe lifeline, MakePipe());
+  SNAKEPIT_ASSIGN_OR_RETURN(Pipe ready, MakePipe());
+  SNAKEPIT_ASSIGN_OR_RETURN(Pipe output, MakePipe());
+
+  SpawnRequest request;
+  request.executable = spec_.python;
+  request.argv = WorkerArgv(spec_, kLifelineFd, kReadyFd);
+  request.env = spec_.env;
+  request.fds = {{lifeline.read.get(), kLifelineFd}, {ready.write.get(), kReadyFd}};
+  request.output_fd = output.write.get();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Spawn(request);
+  if (!child.ok()) {
+    if (absl::IsNotFound(child.status())) {
+      return absl::NotFoundError(absl::StrCat("python interpreter '", spec_.python, "' not found"));
+    }
+    return child.status();
+  }
+  child_ = *std::move(child);
+  // Our copies of the child's ends must close, or EOF would never come.
+  lifeline.read.reset();
+  ready.write.reset();
+  output.write.reset();
+  lifeline_ = std::move(lifeline.write);
+  {
+    absl::MutexLock lock(&mu_);
+    metadata_.pid = child_->pid();
+    metadata_.started_at = absl::Now();
+  }
+  watcher_ = std::make_unique<OutputWatcher>(child_.get(), std::move(output.read), spec_.label(),
+                                             [this](const ExitInfo& info) { OnExit(info); });
+
+  SNAKEPIT_ASSIGN_OR_RETURN(std::optional<nlohmann::json> record, ReadReadyRecord(ready.read.get(), deadline));
+  if (!record) {
+    // The process died before it could say anything: its output says why.
+    std::optional<ExitInfo> info = watcher_->WaitForExit(absl::Now() + absl::Seconds(2));
+    return absl::FailedPreconditionError(
+        absl::StrCat("worker exited (", info ? info->ToString() : "still running", ") before it was ready; ",
+                     "its output:\n", watcher_->Tail()));
+  }
+  if (!record->value("ok", false)) {
+    return absl::FailedPreconditionError(DescribePythonError(record->value("error", nlohmann::json::object())));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    metadata_.python_version = record->value("python", "");
+    metadata_.free_threaded = record->value("free_threaded", false);
+  }
+  auto rpc = std::make_shared<RpcClient>(absl::StrCat("unix:", spec_.socket_path), spec_.label(),
+                                         spec_.max_message_bytes);
+  SNAKEPIT_RETURN_IF_ERROR(rpc->WaitConnected(deadline));
+  absl::MutexLock lock(&mu_);
+  rpc_ = std::move(rpc);
+  if (watcher_->exited()) return absl::UnavailableError("worker exited right after it became ready");
+  return absl::OkStatus();
+}
+
+absl::Status PythonWorker::StartFailure(absl::Status why) {
+  Stop(absl::ZeroDuration());
+  health_.store(Health::kDead);
+  return absl::Status(why.code(), absl::StrCat("pool '", spec_.pool, "': worker ", spec_.label(),
+                                               " (interpreter ", spec_.python, ", adapter ", spec_.adapter,
+                                               ") failed to start: ", why.message()));
+}
+
+void PythonWorker::Stop(absl::Duration grace) {
+  if (stopped_) return;
+  stopped_ = true;
+  if (child_ != nullptr && watcher_ != nullptr && !watcher_->exited()) {
+    child_->Signal(SIGTERM);
+    if (!watcher_->WaitForExit(absl::Now() + grace)) {
+      logger()->warn("{}: did not exit {} after SIGTERM; sending SIGKILL", spec_.label(), absl::FormatDuration(grace));
+      child_->Signal(SIGKILL);
+    }
+  } else if (child_ != nullptr && watcher_ == nullptr) {
+    child_->Signal(SIGKILL);
+  }
+  watcher_.reset();  // joins: the process has been reaped
+  child_.reset();
+  lifeline_.reset();
+  ::unlink(spec_.socket_path.c_str());  // a killed worker leaves its socket file
+  health_.store(Health::kDead);
+}
+
+void PythonWorker::OnExit(const ExitInfo& info) {
+  health_.store(Health::kDead);
+  std::shared_ptr<RpcClient> rpc;
+  {
+    absl::MutexLock lock(&mu_);
+    rpc = rpc_;
+  }
+  if (rpc) rpc->Abort(absl::StrCat("worker ", spec_.label(), " ", info.ToString()));
+  if (on_exit_) on_exit_(info);
+}
+
+void PythonWorker::Execute(WorkerCall call, Done done) {
+  std::shared_ptr<RpcClient> rpc;
+  {
+    absl::MutexLock lock(&mu_);
+    rpc = rpc_;
+  }
+  if (rpc == nullptr) {
+    done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
+    return;
+  }
+  rpc->Execute(std::move(call), std::move(done));
+}
+
+absl::Status PythonWorker::CheckHealth(absl::Time deadline) {
+  std::shared_ptr<RpcClient> rpc;
+  {
+    absl::MutexLock lock(&mu_);
+    rpc = rpc_;
+  }
+  if (rpc == nullptr || health_.load() == Health::kDead) {
+    return absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running"));
+  }
+  return rpc->Health(deadline);
+}
+
+int PythonWorker::load() const {
+  absl::MutexLock lock(&mu_);
+  return rpc_ ? rpc_->in_flight() : 0;
+}
+
+WorkerMetadata PythonWorker::metadata() const {
+  absl::MutexLock lock(&mu_);
+  return metadata_;
+}
+
+}  // namespace snakepit::internal

@@ -1,0 +1,67 @@
+// PythonWorker: one Python worker process reached over gRPC on a Unix
+// socket. The shared implementation behind ProcessProfile and ThreadProfile.
+//
+// Lifetime: Start() spawns the process with a lifeline pipe (its EOF makes
+// the worker exit, so a crashed host leaves no orphan), waits for the
+// readiness record, then connects. The destructor stops the process if it
+// still runs, so an instance never outlives its process or leaks it.
+// Threading: all methods are thread-safe; Start() and Stop() must not run
+// concurrently with each other.
+#ifndef SNAKEPIT_SRC_WORKER_PYTHON_WORKER_H_
+#define SNAKEPIT_SRC_WORKER_PYTHON_WORKER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/unique_fd.h"
+#include "process/child_process.h"
+#include "profile/worker_profile.h"
+#include "worker/output_watcher.h"
+#include "worker/rpc_client.h"
+#include "worker/worker_spec.h"
+
+namespace snakepit::internal {
+
+class PythonWorker : public WorkerProfile {
+ public:
+  PythonWorker(WorkerSpec spec, ExitCallback on_exit);
+  ~PythonWorker() override;
+  PythonWorker(const PythonWorker&) = delete;
+  PythonWorker& operator=(const PythonWorker&) = delete;
+
+  absl::Status Start(absl::Time deadline) override;
+  void Stop(absl::Duration grace) override;
+  void Execute(WorkerCall call, Done done) override;
+  int capacity() const override { return spec_.capacity; }
+  int load() const override;
+  Health health() const override { return health_.load(); }
+  WorkerMetadata metadata() const override;
+
+  // Synchronous Health RPC (used by health checks and tests).
+  [[nodiscard]] absl::Status CheckHealth(absl::Time deadline);
+
+ private:
+  // Runs on the watcher thread when the process exits.
+  void OnExit(const ExitInfo& info);
+  absl::Status StartFailure(absl::Status why);
+  absl::Status Launch(absl::Time deadline);
+
+  const WorkerSpec spec_;
+  const ExitCallback on_exit_;
+  std::atomic<Health> health_{Health::kStarting};
+
+  mutable absl::Mutex mu_;
+  WorkerMetadata metadata_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<ChildProcess> child_;       // set by Start, before the watcher
+  std::unique_ptr<OutputWatcher> watcher_;    // set by Start
+  std::shared_ptr<RpcClient> rpc_ ABSL_GUARDED_BY(mu_);
+  UniqueFd lifeline_;                         // write end; closing it kills the worker
+  bool stopped_ = false;                      // Stop() ran; Start/Stop thread only
+};
+
+}  // namespace snakepit::internal
+
+#endif  // SNAKEPIT_SRC_WORKER_PYTHON_WORKER_H_

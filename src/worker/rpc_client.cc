@@ -1,0 +1,142 @@
+#include "worker/rpc_client.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "worker/reply_codec.h"
+
+namespace snakepit::internal {
+
+struct RpcClient::PendingCall {
+  grpc::ClientContext context;
+  snakepit::v1::ExecuteRequest request;
+  snakepit::v1::ExecuteResponse response;
+  std::string command;
+  WorkerProfile::Done done;
+};
+
+namespace {
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, std::int64_t max_message_bytes) {
+  grpc::ChannelArguments args;
+  const int limit = static_cast<int>(std::min<std::int64_t>(max_message_bytes, INT32_MAX));
+  args.SetMaxReceiveMessageSize(limit);
+  args.SetMaxSendMessageSize(limit);
+  // One channel per worker: never share a subchannel between workers, so a
+  // dead worker's connection cannot affect another's.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // The worker is known to listen before we connect; a reconnect after a
+  // blip should not wait gRPC's default 1 s.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+RpcClient::RpcClient(const std::string& target, std::string label, std::int64_t max_message_bytes)
+    : label_(std::move(label)),
+      max_message_bytes_(max_message_bytes),
+      channel_(MakeChannel(target, max_message_bytes)),
+      stub_(snakepit::v1::Worker::NewStub(channel_)) {}
+
+RpcClient::~RpcClient() {
+  // Calls still pending hold raw pointers into this object: fail them and
+  // wait until gRPC has run every callback.
+  Abort("worker client destroyed");
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](std::unordered_map<PendingCall*, grpc::ClientContext*>* p) { return p->empty(); }, &pending_));
+}
+
+absl::Status RpcClient::WaitConnected(absl::Time deadline) {
+  if (channel_->WaitForConnected(absl::ToChronoTime(deadline))) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat(label_, ": could not connect to the worker's socket"));
+}
+
+void RpcClient::Execute(WorkerCall call, WorkerProfile::Done done) {
+  auto* pending = new PendingCall;
+  pending->command = std::move(call.command);
+  pending->done = std::move(done);
+  pending->request.set_command(pending->command);
+  pending->request.set_args_json(std::move(call.args_json));
+  for (std::string& a : call.attachments) pending->request.add_attachments(std::move(a));
+  pending->request.set_call_id(call.call_id);
+  if (call.deadline != absl::InfiniteFuture()) {
+    pending->request.set_deadline_unix_ms(absl::ToUnixMillis(call.deadline));
+  }
+  if (call.rpc_deadline != absl::InfiniteFuture()) {
+    pending->context.set_deadline(absl::ToChronoTime(call.rpc_deadline));
+  }
+  std::string refused;  // the abort reason, if the worker is known dead
+  {
+    absl::MutexLock lock(&mu_);
+    refused = abort_reason_;
+    if (refused.empty()) {
+      pending_.emplace(pending, &pending->context);
+      in_flight_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (!refused.empty()) {
+    std::unique_ptr<PendingCall> owned(pending);
+    owned->done(FromRpcStatus(grpc::Status::CANCELLED, label_, owned->command, refused, max_message_bytes_));
+    return;
+  }
+  // Started outside the lock: gRPC may run the callback inline. An Abort()
+  // in between cancels the context before the call starts, which gRPC
+  // honours when it does start.
+  stub_->async()->Execute(&pending->context, &pending->request, &pending->response,
+                          [this, pending](grpc::Status status) { Finish(pending, status); });
+}
+
+void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
+  std::string abort_reason;
+  {
+    absl::MutexLock lock(&mu_);
+    abort_reason = abort_reason_;
+  }
+  absl::StatusOr<Reply> result =
+      rpc_status.ok() ? DecodeResponse(pending->response, label_, pending->command)
+                      : absl::StatusOr<Reply>(FromRpcStatus(rpc_status, label_, pending->command, abort_reason,
+                                                            max_message_bytes_));
+  {
+    WorkerProfile::Done done = std::move(pending->done);
+    done(std::move(result));
+  }  // `done` and what it captured are gone before the call leaves pending_
+  absl::MutexLock lock(&mu_);
+  // Erased only now, so that the destructor's wait covers the callback.
+  pending_.erase(pending);
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  delete pending;
+}
+
+absl::Status RpcClient::Health(absl::Time deadline) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!abort_reason_.empty()) return absl::UnavailableError(absl::StrCat(label_, ": ", abort_reason_));
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(deadline));
+  snakepit::v1::HealthResponse response;
+  const grpc::Status status = stub_->Health(&context, snakepit::v1::HealthRequest(), &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat(label_, ": health check failed: ", status.error_message()));
+  }
+  if (response.state() != snakepit::v1::HealthResponse::SERVING) {
+    return absl::UnavailableError(absl::StrCat(label_, ": worker is not serving (",
+                                               snakepit::v1::HealthResponse::State_Name(response.state()), ")"));
+  }
+  return absl::OkStatus();
+}
+
+void RpcClient::Abort(const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  if (abort_reason_.empty()) abort_reason_ = reason.empty() ? "aborted" : reason;
+  // TryCancel is thread-safe and never runs the callback inline.
+  for (auto& [pending, context] : pending_) context->TryCancel();
+}
+
+}  // namespace snakepit::internal

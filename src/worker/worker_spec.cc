@@ -1,0 +1,37 @@
+#include "worker/worker_spec.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace snakepit::internal {
+
+std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd) {
+  std::vector<std::string> argv = {
+      spec.python,
+      "-m",
+      "snakepit_worker",
+      "--mode",
+      std::string(ProfileName(spec.profile)),
+      "--max-workers",
+      std::to_string(spec.capacity),
+      "--adapter",
+      spec.adapter,
+      "--listen",
+      absl::StrCat("unix:", spec.socket_path),
+      "--ready-fd",
+      std::to_string(ready_fd),
+      "--lifeline-fd",
+      std::to_string(lifeline_fd),
+      "--worker-id",
+      spec.label(),
+      "--preload",
+      spec.preload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      "--grace",
+      absl::StrCat(absl::ToDoubleSeconds(spec.python_grace)),
+      "--max-message-bytes",
+      std::to_string(spec.max_message_bytes),
+  };
+  argv.insert(argv.end(), spec.extra_args.begin(), spec.extra_args.end());
+  return argv;
+}
+
+}  // namespace snakepit::internal

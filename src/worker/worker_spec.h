@@ -1,0 +1,38 @@
+// WorkerSpec: everything needed to start one Python worker process.
+#ifndef SNAKEPIT_SRC_WORKER_WORKER_SPEC_H_
+#define SNAKEPIT_SRC_WORKER_WORKER_SPEC_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "snakepit/config.h"
+
+namespace snakepit::internal {
+
+struct WorkerSpec {
+  std::string pool;
+  int id = 0;
+  Profile profile = Profile::kProcess;
+  int capacity = 1;             // execution slots; --max-workers in thread mode
+  std::string python;           // interpreter to exec
+  std::string adapter;          // "module:Class"
+  std::vector<std::string> extra_args;
+  std::vector<std::string> env;  // complete environment, "KEY=value"
+  std::string socket_path;      // absolute; the worker listens on unix:<path>
+  nlohmann::json preload = nlohmann::json::array();
+  std::int64_t max_message_bytes = 0;
+  absl::Duration python_grace = absl::Seconds(5);  // --grace for SIGTERM
+
+  std::string label() const { return pool + "-" + std::to_string(id); }
+};
+
+// The worker's command line: <python> -m snakepit_worker --mode ... with the
+// lifeline on fd `lifeline_fd` and the readiness record on `ready_fd`.
+std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd);
+
+}  // namespace snakepit::internal
+
+#endif  // SNAKEPIT_SRC_WORKER_WORKER_SPEC_H_

@@ -1,0 +1,88 @@
+"""Locates (or builds) the worker package and provides worker fixtures.
+
+``SNAKEPIT_PYTHONPATH`` names a directory holding ``snakepit_worker/`` with
+its generated ``_gen`` stubs (CTest sets it to ``<build>/python``). When it
+is unset, the sources in python/snakepit_worker are copied into a temporary
+directory and the stubs generated there with protoc, so
+``python3 -m pytest tests/python`` works from a bare checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import pytest
+
+if TYPE_CHECKING:
+    import harness
+
+REPO = Path(__file__).resolve().parents[2]
+GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
+
+_built_dir: list[str] = []
+
+
+def _build_package() -> str:
+    """Copies the package and generates its stubs; returns the directory."""
+    protoc = shutil.which("protoc")
+    if protoc is None or not os.path.exists(GRPC_PYTHON_PLUGIN):
+        raise pytest.UsageError(
+            "SNAKEPIT_PYTHONPATH is unset and protoc or grpc_python_plugin is missing "
+            "(apt-get install protobuf-compiler protobuf-compiler-grpc)")
+    root = tempfile.mkdtemp(prefix="snakepit-pytest-")
+    _built_dir.append(root)
+    package = Path(root) / "snakepit_worker"
+    shutil.copytree(REPO / "python" / "snakepit_worker", package,
+                    ignore=shutil.ignore_patterns("__pycache__", "_gen"))
+    (package / "_gen").mkdir()
+    subprocess.run([protoc, "-I", str(REPO / "proto"), f"--python_out={package / '_gen'}",
+                    f"--grpc_python_out={package / '_gen'}",
+                    f"--plugin=protoc-gen-grpc_python={GRPC_PYTHON_PLUGIN}",
+                    str(REPO / "proto" / "snakepit" / "v1" / "worker.proto")],
+                   check=True)
+    return root
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    pythonpath = os.environ.get("SNAKEPIT_PYTHONPATH")
+    if pythonpath:
+        stubs = Path(pythonpath) / "snakepit_worker" / "_gen" / "snakepit" / "v1"
+        if not (stubs / "worker_pb2_grpc.py").exists():
+            raise pytest.UsageError(f"SNAKEPIT_PYTHONPATH={pythonpath}: no generated "
+                                    f"stubs at {stubs}")
+    else:
+        pythonpath = _build_package()
+    config.snakepit_pythonpath = pythonpath  # type: ignore[attr-defined]
+    sys.path.insert(0, pythonpath)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for root in _built_dir:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def spawn(pytestconfig: pytest.Config) -> Iterator[Callable[..., "harness.Worker"]]:
+    """``spawn(*flags, python=, env=, listen=, ready_fd=)`` -> a started Worker;
+    every worker is killed and its directory removed after the test."""
+    import harness
+    spawner = harness.Spawner(pytestconfig.snakepit_pythonpath)
+    yield spawner.spawn
+    spawner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def showcase(pytestconfig: pytest.Config) -> Iterator["harness.Worker"]:
+    """One process-mode ShowcaseAdapter worker shared by a test module."""
+    import harness
+    spawner = harness.Spawner(pytestconfig.snakepit_pythonpath)
+    worker = spawner.spawn()
+    assert worker.record["ok"], worker.record
+    yield worker
+    spawner.cleanup()

@@ -1,24 +1,45 @@
 # install() rules and the exported CMake package:
 #   find_package(snakepit CONFIG REQUIRED)
 #   target_link_libraries(app PRIVATE snakepit::snakepit)
-# The Python worker package (with generated stubs) is installed to
-# <prefix>/share/snakepit/python, where the library looks for it at run time.
+#
+# Installed tree (relative to the prefix; lib/ and share/ follow GNUInstallDirs):
+#   include/snakepit/*.h                public headers (no gRPC/protobuf header)
+#   lib/libsnakepit.a                   the static library
+#   lib/cmake/snakepit/                 snakepitConfig.cmake, ...ConfigVersion.cmake,
+#                                       snakepitTargets*.cmake
+#   share/snakepit/python/snakepit_worker/   the Python worker package with its
+#                                       generated stubs (_gen/), no __pycache__
+#
+# The prefix is not fixed at build time: snakepitConfig.cmake computes where
+# the worker package is from its own location and hands that path to the
+# consumer's program (see cmake/snakepitConfig.cmake.in), so an install with
+# `cmake --install build --prefix /anywhere`, or a tree moved after
+# installing, still starts workers with no SNAKEPIT_PYTHONPATH set.
 include(CMakePackageConfigHelpers)
 
+set(SNAKEPIT_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/snakepit")
+set(SNAKEPIT_INSTALL_PYTHONDIR "${CMAKE_INSTALL_DATADIR}/snakepit/python")
+
+# gRPC and protobuf are PRIVATE dependencies; being a static archive, the
+# export lists them as $<LINK_ONLY:...>, so consumers link them without
+# seeing their headers.
 install(TARGETS snakepit EXPORT snakepitTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/snakepit" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/snakepit" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY "${SNAKEPIT_BUILD_PYTHONPATH}/snakepit_worker"
-  DESTINATION "${CMAKE_INSTALL_DATADIR}/snakepit/python"
+  DESTINATION "${SNAKEPIT_INSTALL_PYTHONDIR}"
   PATTERN "__pycache__" EXCLUDE
+  PATTERN "*.pyc" EXCLUDE
   PATTERN ".copied" EXCLUDE)
-install(EXPORT snakepitTargets NAMESPACE snakepit:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/snakepit")
+install(EXPORT snakepitTargets NAMESPACE snakepit:: DESTINATION "${SNAKEPIT_INSTALL_CMAKEDIR}")
 
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/snakepitConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/snakepitConfig.cmake"
-  INSTALL_DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/snakepit")
+  INSTALL_DESTINATION "${SNAKEPIT_INSTALL_CMAKEDIR}"
+  PATH_VARS SNAKEPIT_INSTALL_PYTHONDIR)
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/snakepitConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/snakepitConfig.cmake" "${PROJECT_BINARY_DIR}/snakepitConfigVersion.cmake"
-  DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/snakepit")
+  DESTINATION "${SNAKEPIT_INSTALL_CMAKEDIR}")

@@ -26,7 +26,10 @@ void Print(const char* what, const absl::StatusOr<nlohmann::json>& result) {
   if (result.ok()) {
     std::printf("%-34s -> %s\n", what, result->dump().c_str());
   } else {
-    std::printf("%-34s -> error: %s\n", what, result.status().ToString().c_str());
+    // message() rather than ToString(): the latter appends the structured
+    // Python-error payload, which snakepit::GetPythonError() reads instead.
+    std::printf("%-34s -> error %s: %s\n", what, absl::StatusCodeToString(result.status().code()).c_str(),
+                std::string(result.status().message()).c_str());
   }
 }
 
@@ -46,9 +49,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   snakepit::PoolManager& pm = **pools;
-  std::printf("pools ready in %lld ms\n\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                      std::chrono::steady_clock::now() - started)
-                                                                      .count()));
+  std::printf(
+      "pools ready in %lld ms\n\n",
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()));
 
   Print("default: add(2, 3)", pm.execute("default", "add", {{"a", 2}, {"b", 3}}));
   Print("default: echo({\"snake\": \"pit\"})", pm.execute("default", "echo", {{"snake", "pit"}}));

@@ -6,11 +6,11 @@
 #include "absl/status/statusor.h"
 
 // Returns from the enclosing function if `expr` is not OK.
-#define SNAKEPIT_RETURN_IF_ERROR(expr)                 \
-  do {                                                 \
-    if (absl::Status _st = (expr); !_st.ok()) {        \
-      return _st;                                      \
-    }                                                  \
+#define SNAKEPIT_RETURN_IF_ERROR(expr)          \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                               \
+    }                                           \
   } while (false)
 
 #define SNAKEPIT_CONCAT_INNER_(a, b) a##b

@@ -32,8 +32,7 @@ constexpr int kDefaultThreadsPerWorker = 4;
 std::string ErrnoText(int error) { return std::generic_category().message(error); }
 
 std::string TooLargeMessage(std::size_t size) {
-  return absl::StrCat("config is ", size, " bytes; the limit is ", internal::kMaxConfigBytes >> 20,
-                      " MiB");
+  return absl::StrCat("config is ", size, " bytes; the limit is ", internal::kMaxConfigBytes >> 20, " MiB");
 }
 
 // Reads the whole of `path`, refusing more than kMaxConfigBytes: by size
@@ -114,8 +113,7 @@ absl::StatusOr<Config> Config::FromJsonFile(const std::string& path) {
   }
   if (!config.ok()) {
     // Name the file: "pools.json: pools[0].pool_size: must be >= 1".
-    return absl::Status(config.status().code(),
-                        absl::StrCat(path, ": ", config.status().message()));
+    return absl::Status(config.status().code(), absl::StrCat(path, ": ", config.status().message()));
   }
   return config;
 }

@@ -84,8 +84,7 @@ absl::Status TypeError(std::string_view path, std::string_view expected, const j
     // dump() of a number cannot throw.
     return InvalidAt(path, absl::StrCat("expected ", AsAbsl(expected), ", got ", actual.dump()));
   }
-  return InvalidAt(
-      path, absl::StrCat("expected ", AsAbsl(expected), ", got ", AsAbsl(JsonTypeName(actual))));
+  return InvalidAt(path, absl::StrCat("expected ", AsAbsl(expected), ", got ", AsAbsl(JsonTypeName(actual))));
 }
 
 }  // namespace snakepit::internal

@@ -16,9 +16,7 @@ namespace snakepit::internal {
 
 // Debian's Abseil has its own absl::string_view, not an alias of
 // std::string_view; this converts for absl::StrCat and absl::Status.
-inline absl::string_view AsAbsl(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
+inline absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // INVALID_ARGUMENT "<path>: <reason>"; just "<reason>" when `path` is empty.
 absl::Status InvalidAt(std::string_view path, std::string_view reason);
@@ -44,8 +42,7 @@ std::string_view JsonTypeName(const nlohmann::json& value);
 // "<path>: expected <expected>, got <type of actual>", e.g.
 // "pools[1].pool_size: expected an integer, got string". A non-integral
 // number is shown by value: "expected an integer, got 4.5".
-absl::Status TypeError(std::string_view path, std::string_view expected,
-                       const nlohmann::json& actual);
+absl::Status TypeError(std::string_view path, std::string_view expected, const nlohmann::json& actual);
 
 }  // namespace snakepit::internal
 

@@ -173,8 +173,7 @@ absl::StatusOr<std::vector<PoolConfig>> ParsePoolList(const json& list) {
   std::vector<PoolConfig> pools;
   pools.reserve(list.size());
   for (std::size_t i = 0; i < list.size(); ++i) {
-    SNAKEPIT_ASSIGN_OR_RETURN(PoolConfig pool,
-                              ParsePool(list[i], IndexPath(path, i), PoolSite::kListEntry));
+    SNAKEPIT_ASSIGN_OR_RETURN(PoolConfig pool, ParsePool(list[i], IndexPath(path, i), PoolSite::kListEntry));
     pools.push_back(std::move(pool));
   }
   return pools;
@@ -184,8 +183,8 @@ absl::StatusOr<std::vector<PoolConfig>> ParsePoolList(const json& list) {
 
 absl::StatusOr<ParsedConfig> ParseConfigJson(const json& document) {
   if (!document.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat("expected a JSON object at the top level, got ",
-                                                   AsAbsl(JsonTypeName(document))));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected a JSON object at the top level, got ", AsAbsl(JsonTypeName(document))));
   }
   ParsedConfig parsed;
   if (auto it = document.find(kSocketDirKey); it != document.end()) {

@@ -61,8 +61,8 @@ absl::Status CheckIntRange(std::string_view path, std::int64_t value, IntRange r
 absl::Status CheckPoolName(std::string_view path, std::string_view name) {
   if (name.empty()) return InvalidAt(path, "must not be empty");
   if (name.size() > kMaxPoolNameLength) {
-    return InvalidAt(path, absl::StrCat(Quote(name), " is ", name.size(),
-                                        " characters long; the limit is ", kMaxPoolNameLength));
+    return InvalidAt(
+        path, absl::StrCat(Quote(name), " is ", name.size(), " characters long; the limit is ", kMaxPoolNameLength));
   }
   for (char c : name) {
     if (!IsNameChar(c)) {
@@ -103,8 +103,7 @@ absl::Status CheckPythonPathEntry(std::string_view path, std::string_view entry)
 absl::Status CheckEnvName(std::string_view path, std::string_view name) {
   if (name.empty()) return InvalidAt(path, "variable names must not be empty");
   if (name.find('=') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
-    return InvalidAt(path,
-                     absl::StrCat("variable name ", Quote(name), " must not contain '=' or NUL"));
+    return InvalidAt(path, absl::StrCat("variable name ", Quote(name), " must not contain '=' or NUL"));
   }
   return absl::OkStatus();
 }
@@ -121,15 +120,13 @@ absl::Status CheckPreload(std::string_view path, const json& preload) {
     return InvalidAt(path, absl::StrCat("cannot be serialized: ", SanitizeForMessage(e.what())));
   }
   if (text.size() > kMaxPreloadBytes) {
-    return InvalidAt(
-        path, absl::StrCat("serializes to ", text.size(), " bytes of JSON; the limit is ",
-                           kMaxPreloadBytes, " (it is passed as one command-line argument)"));
+    return InvalidAt(path, absl::StrCat("serializes to ", text.size(), " bytes of JSON; the limit is ",
+                                        kMaxPreloadBytes, " (it is passed as one command-line argument)"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckDuration(std::string_view path, std::chrono::milliseconds duration,
-                           ZeroDuration zero) {
+absl::Status CheckDuration(std::string_view path, std::chrono::milliseconds duration, ZeroDuration zero) {
   if (zero == ZeroDuration::kAllowed && duration.count() < 0) {
     return InvalidAt(path, "must be >= 0 seconds");
   }
@@ -144,8 +141,7 @@ absl::Status CheckDuration(std::string_view path, std::chrono::milliseconds dura
 
 absl::Status CheckMaxMessageBytes(std::string_view path, std::int64_t bytes) {
   if (bytes < 1 || bytes > kMaxMessageBytes) {
-    return InvalidAt(path, absl::StrCat("must be > 0 and <= ", kMaxMessageMiB, " MiB (",
-                                        kMaxMessageBytes, " bytes)"));
+    return InvalidAt(path, absl::StrCat("must be > 0 and <= ", kMaxMessageMiB, " MiB (", kMaxMessageBytes, " bytes)"));
   }
   return absl::OkStatus();
 }
@@ -158,8 +154,7 @@ absl::Status CheckSocketDir(std::string_view path, std::string_view dir) {
   return CheckNoNul(path, dir);
 }
 
-absl::StatusOr<std::chrono::milliseconds> SecondsToDuration(std::string_view path, double seconds,
-                                                            ZeroDuration zero) {
+absl::StatusOr<std::chrono::milliseconds> SecondsToDuration(std::string_view path, double seconds, ZeroDuration zero) {
   if (std::isnan(seconds)) return InvalidAt(path, "expected a number of seconds, got NaN");
   // Clamp first so that the conversion to an integer is always defined; the
   // clamped values fail CheckDuration exactly as the originals would.
@@ -197,8 +192,7 @@ absl::StatusOr<std::int64_t> MiBToBytes(std::string_view path, double mib) {
 absl::StatusOr<Profile> ParseProfile(std::string_view path, std::string_view name) {
   if (name == ProfileName(Profile::kProcess)) return Profile::kProcess;
   if (name == ProfileName(Profile::kThread)) return Profile::kThread;
-  return InvalidAt(
-      path, absl::StrCat("unknown profile ", Quote(name), " (expected \"process\" or \"thread\")"));
+  return InvalidAt(path, absl::StrCat("unknown profile ", Quote(name), " (expected \"process\" or \"thread\")"));
 }
 
 }  // namespace snakepit::internal

@@ -92,8 +92,7 @@ absl::Status CheckEnvName(std::string_view path, std::string_view name);
 absl::Status CheckPreload(std::string_view path, const nlohmann::json& preload);
 
 // 0 < duration <= kMaxDuration, or 0 <= duration when zero is allowed.
-absl::Status CheckDuration(std::string_view path, std::chrono::milliseconds duration,
-                           ZeroDuration zero);
+absl::Status CheckDuration(std::string_view path, std::chrono::milliseconds duration, ZeroDuration zero);
 
 // 1 <= bytes <= kMaxMessageBytes.
 absl::Status CheckMaxMessageBytes(std::string_view path, std::int64_t bytes);
@@ -106,8 +105,7 @@ absl::Status CheckSocketDir(std::string_view path, std::string_view dir);
 // Seconds -> milliseconds, rounded to the nearest millisecond; a positive
 // value below 0.5 ms becomes 1 ms rather than zero. Fails as CheckDuration
 // does, and on NaN.
-absl::StatusOr<std::chrono::milliseconds> SecondsToDuration(std::string_view path, double seconds,
-                                                            ZeroDuration zero);
+absl::StatusOr<std::chrono::milliseconds> SecondsToDuration(std::string_view path, double seconds, ZeroDuration zero);
 
 // MiB -> bytes, rounded to the nearest byte (at least 1 for a positive
 // value). Fails as CheckMaxMessageBytes does, and on NaN.

@@ -17,8 +17,7 @@ namespace {
 absl::Status CheckCountOrDefault(std::string_view path, int value, IntRange range) {
   if (value == 0) return absl::OkStatus();
   if (value < 0) {
-    return InvalidAt(path,
-                     absl::StrCat("must be >= ", range.min, " (or 0 for the profile's default)"));
+    return InvalidAt(path, absl::StrCat("must be >= ", range.min, " (or 0 for the profile's default)"));
   }
   return CheckIntRange(path, value, range);
 }
@@ -57,16 +56,12 @@ absl::Status CheckStrings(const PoolConfig& pool, std::string_view path) {
 }
 
 absl::Status CheckDurations(const PoolConfig& pool, std::string_view path) {
-  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "startup_timeout"), pool.startup_timeout,
-                                         ZeroDuration::kRejected));
   SNAKEPIT_RETURN_IF_ERROR(
-      CheckDuration(JoinPath(path, "queue_timeout"), pool.queue_timeout, ZeroDuration::kRejected));
-  SNAKEPIT_RETURN_IF_ERROR(
-      CheckDuration(JoinPath(path, "call_timeout"), pool.call_timeout, ZeroDuration::kRejected));
-  SNAKEPIT_RETURN_IF_ERROR(
-      CheckDuration(JoinPath(path, "drain_timeout"), pool.drain_timeout, ZeroDuration::kAllowed));
-  SNAKEPIT_RETURN_IF_ERROR(
-      CheckDuration(JoinPath(path, "kill_grace"), pool.kill_grace, ZeroDuration::kAllowed));
+      CheckDuration(JoinPath(path, "startup_timeout"), pool.startup_timeout, ZeroDuration::kRejected));
+  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "queue_timeout"), pool.queue_timeout, ZeroDuration::kRejected));
+  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "call_timeout"), pool.call_timeout, ZeroDuration::kRejected));
+  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "drain_timeout"), pool.drain_timeout, ZeroDuration::kAllowed));
+  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "kill_grace"), pool.kill_grace, ZeroDuration::kAllowed));
   return absl::OkStatus();
 }
 
@@ -75,20 +70,17 @@ absl::Status CheckDurations(const PoolConfig& pool, std::string_view path) {
 absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
   SNAKEPIT_RETURN_IF_ERROR(CheckPoolName(JoinPath(path, "name"), pool.name));
   if (pool.profile != Profile::kProcess && pool.profile != Profile::kThread) {
-    return InvalidAt(JoinPath(path, "profile"),
-                     absl::StrCat("unknown profile value ", static_cast<int>(pool.profile)));
+    return InvalidAt(JoinPath(path, "profile"), absl::StrCat("unknown profile value ", static_cast<int>(pool.profile)));
   }
+  SNAKEPIT_RETURN_IF_ERROR(CheckCountOrDefault(JoinPath(path, "pool_size"), pool.pool_size, kPoolSizeRange));
   SNAKEPIT_RETURN_IF_ERROR(
-      CheckCountOrDefault(JoinPath(path, "pool_size"), pool.pool_size, kPoolSizeRange));
-  SNAKEPIT_RETURN_IF_ERROR(CheckCountOrDefault(JoinPath(path, "threads_per_worker"),
-                                               pool.threads_per_worker, kThreadsPerWorkerRange));
+      CheckCountOrDefault(JoinPath(path, "threads_per_worker"), pool.threads_per_worker, kThreadsPerWorkerRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckProfileCombinations(pool, path));
   SNAKEPIT_RETURN_IF_ERROR(CheckStrings(pool, path));
   SNAKEPIT_RETURN_IF_ERROR(CheckPreload(JoinPath(path, "preload"), pool.preload));
-  SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "startup_batch_size"),
-                                         pool.startup_batch_size, kStartupBatchSizeRange));
   SNAKEPIT_RETURN_IF_ERROR(
-      CheckIntRange(JoinPath(path, "max_queue"), pool.max_queue, kMaxQueueRange));
+      CheckIntRange(JoinPath(path, "startup_batch_size"), pool.startup_batch_size, kStartupBatchSizeRange));
+  SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "max_queue"), pool.max_queue, kMaxQueueRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckDurations(pool, path));
   return CheckMaxMessageBytes(JoinPath(path, "max_message_bytes"), pool.max_message_bytes);
 }
@@ -99,14 +91,12 @@ absl::Status ValidateConfig(const Config& config, PathStyle style) {
   std::map<std::string_view, std::size_t> first_with_name;
   for (std::size_t i = 0; i < config.pools.size(); ++i) {
     const PoolConfig& pool = config.pools[i];
-    const std::string path =
-        style == PathStyle::kLegacy && config.pools.size() == 1 ? "" : IndexPath("pools", i);
+    const std::string path = style == PathStyle::kLegacy && config.pools.size() == 1 ? "" : IndexPath("pools", i);
     SNAKEPIT_RETURN_IF_ERROR(ValidatePool(pool, path));
     auto [it, inserted] = first_with_name.emplace(pool.name, i);
     if (!inserted) {
       return InvalidAt(JoinPath(path, "name"),
-                       absl::StrCat("duplicate pool name ", Quote(pool.name), " (also pools[",
-                                    it->second, "])"));
+                       absl::StrCat("duplicate pool name ", Quote(pool.name), " (also pools[", it->second, "])"));
     }
   }
   return CheckSocketDir("socket_dir", config.socket_dir);
@@ -116,8 +106,6 @@ absl::Status ValidateConfig(const Config& config, PathStyle style) {
 
 namespace snakepit {
 
-absl::Status Config::Validate() const {
-  return internal::ValidateConfig(*this, internal::PathStyle::kPoolsList);
-}
+absl::Status Config::Validate() const { return internal::ValidateConfig(*this, internal::PathStyle::kPoolsList); }
 
 }  // namespace snakepit

@@ -61,8 +61,7 @@ absl::StatusOr<std::vector<std::string>> GetStringArray(std::string_view path, c
   return result;
 }
 
-absl::StatusOr<std::map<std::string, std::string>> GetStringMap(std::string_view path,
-                                                                const json& value) {
+absl::StatusOr<std::map<std::string, std::string>> GetStringMap(std::string_view path, const json& value) {
   if (!value.is_object()) return TypeError(path, "an object of strings", value);
   std::map<std::string, std::string> result;
   for (const auto& [key, item] : value.items()) {
@@ -89,8 +88,7 @@ int EditDistance(std::string_view a, std::string_view b) {
   return previous[b.size()];
 }
 
-absl::Status UnknownKeyError(std::string_view path, std::string_view key,
-                             std::span<const std::string_view> known) {
+absl::Status UnknownKeyError(std::string_view path, std::string_view key, std::span<const std::string_view> known) {
   constexpr int kMaxSuggestionDistance = 2;
   std::string_view best;
   int best_distance = kMaxSuggestionDistance + 1;
@@ -106,8 +104,10 @@ absl::Status UnknownKeyError(std::string_view path, std::string_view key,
       best_distance = distance;
     }
   }
-  if (best.empty()) return InvalidAt(path, "unknown key");
-  return InvalidAt(path, absl::StrCat("unknown key (did you mean ", Quote(best), "?)"));
+  // An empty key leaves the path unreadable; name it explicitly.
+  const std::string what = key.empty() ? "unknown key \"\"" : "unknown key";
+  if (best.empty()) return InvalidAt(path, what);
+  return InvalidAt(path, absl::StrCat(what, " (did you mean ", Quote(best), "?)"));
 }
 
 }  // namespace snakepit::internal

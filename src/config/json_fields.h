@@ -29,13 +29,11 @@ absl::StatusOr<double> GetNumber(std::string_view path, const nlohmann::json& va
 absl::StatusOr<std::int64_t> GetInteger(std::string_view path, const nlohmann::json& value);
 
 // An array of strings; element errors name the index ("<path>[2]").
-absl::StatusOr<std::vector<std::string>> GetStringArray(std::string_view path,
-                                                        const nlohmann::json& value);
+absl::StatusOr<std::vector<std::string>> GetStringArray(std::string_view path, const nlohmann::json& value);
 
 // An object whose values are strings; value errors name the key
 // ("<path>.KEY").
-absl::StatusOr<std::map<std::string, std::string>> GetStringMap(std::string_view path,
-                                                                const nlohmann::json& value);
+absl::StatusOr<std::map<std::string, std::string>> GetStringMap(std::string_view path, const nlohmann::json& value);
 
 // Levenshtein distance between two byte strings.
 int EditDistance(std::string_view a, std::string_view b);
@@ -43,8 +41,7 @@ int EditDistance(std::string_view a, std::string_view b);
 // "<path>: unknown key", plus ` (did you mean "x"?)` when one of `known` is
 // within edit distance 2 of `key` (the closest; the first of equals).
 // `path` is the full path of the unknown key.
-absl::Status UnknownKeyError(std::string_view path, std::string_view key,
-                             std::span<const std::string_view> known);
+absl::Status UnknownKeyError(std::string_view path, std::string_view key, std::span<const std::string_view> known);
 
 }  // namespace snakepit::internal
 

@@ -98,8 +98,7 @@ std::string_view WithoutExceptionId(std::string_view what) {
 
 absl::StatusOr<json> ParseJsonText(std::string_view text) {
   KeyTracker tracker;
-  json::parser_callback_t callback = [&tracker](int /*depth*/, json::parse_event_t event,
-                                                json& parsed) {
+  json::parser_callback_t callback = [&tracker](int /*depth*/, json::parse_event_t event, json& parsed) {
     return tracker.OnEvent(event, parsed);
   };
   try {
@@ -107,14 +106,12 @@ absl::StatusOr<json> ParseJsonText(std::string_view text) {
     if (!tracker.duplicate().ok()) return tracker.duplicate();
     return document;
   } catch (const json::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid JSON at byte ", e.byte, ": ", SanitizeForMessage(WithoutExceptionId(e.what()))));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON at byte ", e.byte, ": ", SanitizeForMessage(WithoutExceptionId(e.what()))));
   } catch (const json::exception& e) {  // e.g. out_of_range: a number too large
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON: ", SanitizeForMessage(WithoutExceptionId(e.what()))));
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", SanitizeForMessage(WithoutExceptionId(e.what()))));
   } catch (const TooDeep&) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON: nested deeper than ", kMaxJsonDepth, " levels"));
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: nested deeper than ", kMaxJsonDepth, " levels"));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError("out of memory while parsing JSON");
   }

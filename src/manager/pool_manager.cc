@@ -96,17 +96,16 @@ void PoolManager::execute_async(std::string_view pool, std::string_view command,
     // such, never silently replaced.
     args_json = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
   } catch (const nlohmann::json::exception& e) {
-    done(absl::InvalidArgumentError(
-        absl::StrCat("pool '", pool_name, "': command '", command_name, "': args cannot be encoded as JSON: ", e.what())));
+    done(absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': command '", command_name,
+                                                 "': args cannot be encoded as JSON: ", e.what())));
     return;
   }
   target->Submit(command_name, std::move(args_json), options, std::move(done));
 }
 
-std::future<absl::StatusOr<nlohmann::json>> PoolManager::execute_async(std::string_view pool,
-                                                                        std::string_view command,
-                                                                        const nlohmann::json& args,
-                                                                        const CallOptions& options) {
+std::future<absl::StatusOr<nlohmann::json>> PoolManager::execute_async(std::string_view pool, std::string_view command,
+                                                                       const nlohmann::json& args,
+                                                                       const CallOptions& options) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<nlohmann::json>>>();
   auto future = promise->get_future();
   execute_async(pool, command, args, options, [promise](absl::StatusOr<Reply> reply) {

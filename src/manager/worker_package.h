@@ -6,12 +6,30 @@
 
 #include "absl/status/statusor.h"
 
+// Defined, if at all, by the program that links snakepit: the exported CMake
+// package (snakepitConfig.cmake) generates a one-function source into every
+// consumer of snakepit::snakepit that returns
+// <the prefix find_package found>/share/snakepit/python. Declared weak here,
+// so a program linked without it (in-tree targets, a hand-written link line)
+// sees a null function and the lookup goes on to the compiled-in paths.
+extern "C" const char* snakepit_installed_pythonpath(void) __attribute__((weak));
+
 namespace snakepit::internal {
 
 // The directory to put on PYTHONPATH so that `python -m snakepit_worker`
-// works. In order: $SNAKEPIT_PYTHONPATH (development override), the
-// installed package (<prefix>/share/snakepit/python), the build tree's.
+// works: the first of these that holds snakepit_worker/ with its generated
+// stubs (snakepit_worker/_gen):
+//   1. $SNAKEPIT_PYTHONPATH, the development override. When set and not
+//      empty it is the only place tried: a wrong value is an error, never
+//      silently replaced by another package.
+//   2. snakepit_installed_pythonpath(), when the program defines it: the
+//      package of the installed tree that find_package(snakepit) found, at
+//      whatever prefix it was installed to or moved to.
+//   3. <CMAKE_INSTALL_PREFIX>/share/snakepit/python as the library was
+//      configured (the install location it was built for).
+//   4. The build tree's package (in-tree tests and examples).
 // FAILED_PRECONDITION, listing the places tried, if none has the package.
+// Thread-safe; reads the environment and the file system on every call.
 absl::StatusOr<std::string> FindWorkerPackage();
 
 // The interpreter of pools that name none: the build's default

@@ -113,8 +113,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
   std::vector<char*> argv = CStrings(request.argv);
   std::vector<char*> envp = CStrings(request.env);
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, request.executable.c_str(), actions.get(), attr.get(), argv.data(),
-                                envp.data());
+  const int rc = ::posix_spawnp(&pid, request.executable.c_str(), actions.get(), attr.get(), argv.data(), envp.data());
   if (rc == ENOENT) {
     return absl::NotFoundError(absl::StrCat("executable '", request.executable, "' not found"));
   }

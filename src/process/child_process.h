@@ -24,15 +24,15 @@ namespace snakepit::internal {
 
 // How a process ended.
 struct ExitInfo {
-  int exit_code = -1;  // valid when signal == 0
-  int signal = 0;      // the terminating signal, 0 if it exited normally
+  int exit_code = -1;            // valid when signal == 0
+  int signal = 0;                // the terminating signal, 0 if it exited normally
   std::string ToString() const;  // "exit status 3" / "killed by signal 9 (SIGKILL)"
 };
 
 struct SpawnRequest {
-  std::string executable;          // path, or a bare name looked up on PATH
-  std::vector<std::string> argv;   // argv[0] included
-  std::vector<std::string> env;    // complete environment, "KEY=value"
+  std::string executable;         // path, or a bare name looked up on PATH
+  std::vector<std::string> argv;  // argv[0] included
+  std::vector<std::string> env;   // complete environment, "KEY=value"
   // Parent fds to place at the given child fd numbers (child fd >= 3).
   // Everything else the parent has open is close-on-exec and not inherited.
   std::vector<std::pair<int, int>> fds;

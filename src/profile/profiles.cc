@@ -6,8 +6,11 @@ namespace snakepit::internal {
 namespace {
 
 std::map<std::string, std::string> ThreadVariables(const std::string& n) {
-  return {{"OPENBLAS_NUM_THREADS", n}, {"MKL_NUM_THREADS", n},        {"OMP_NUM_THREADS", n},
-          {"NUMEXPR_NUM_THREADS", n},  {"VECLIB_MAXIMUM_THREADS", n}};
+  return {{"OPENBLAS_NUM_THREADS", n},
+          {"MKL_NUM_THREADS", n},
+          {"OMP_NUM_THREADS", n},
+          {"NUMEXPR_NUM_THREADS", n},
+          {"VECLIB_MAXIMUM_THREADS", n}};
 }
 
 }  // namespace

@@ -39,8 +39,8 @@ struct WorkerMetadata {
   int id = 0;
   int pid = 0;
   Profile profile = Profile::kProcess;
-  std::string label;       // "<pool>-<id>", used in logs and errors
-  std::string python;      // interpreter as configured
+  std::string label;   // "<pool>-<id>", used in logs and errors
+  std::string python;  // interpreter as configured
   std::string python_version;
   bool free_threaded = false;
   absl::Time started_at = absl::InfinitePast();

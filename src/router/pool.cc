@@ -123,13 +123,11 @@ void Pool::Send(const Dispatch& work) {
   // `slot` is a raw pointer on purpose: slots outlive their workers' RPC
   // callbacks (Shutdown destroys workers, which waits for the callbacks),
   // and a callback must never own the worker whose callback it is.
-  slot->worker->Execute(std::move(wire), [this, slot, call](absl::StatusOr<Reply> result) {
-    OnReply(slot, call, std::move(result));
-  });
+  slot->worker->Execute(std::move(wire),
+                        [this, slot, call](absl::StatusOr<Reply> result) { OnReply(slot, call, std::move(result)); });
 }
 
-void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call,
-                   absl::StatusOr<Reply> result) {
+void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr<Reply> result) {
   const bool ok = result.ok();
   const bool delivered = Complete(*call, std::move(result));
   std::vector<Dispatch> work;
@@ -163,15 +161,13 @@ void Pool::OnTimer(const std::shared_ptr<Call>& call) {
           now >= call->deadline
               ? absl::StrCat("pool '", name(), "': command '", call->command, "' reached its deadline (",
                              Ms(call->deadline - call->submitted), ") while queued for a free slot")
-              : absl::StrCat("pool '", name(), "': command '", call->command, "' waited ",
-                             Ms(now - call->submitted), " in the queue (queue_timeout=",
-                             Ms(absl::FromChrono(config_.queue_timeout)), ") with all ", in_flight_,
-                             " slots busy"));
+              : absl::StrCat("pool '", name(), "': command '", call->command, "' waited ", Ms(now - call->submitted),
+                             " in the queue (queue_timeout=", Ms(absl::FromChrono(config_.queue_timeout)),
+                             ") with all ", in_flight_, " slots busy"));
     } else {
-      status = absl::DeadlineExceededError(absl::StrCat("pool '", name(), "': command '", call->command,
-                                                        "' did not finish within its deadline (",
-                                                        Ms(call->deadline - call->submitted), ") on worker ",
-                                                        call->worker_label, "; its reply will be discarded"));
+      status = absl::DeadlineExceededError(absl::StrCat(
+          "pool '", name(), "': command '", call->command, "' did not finish within its deadline (",
+          Ms(call->deadline - call->submitted), ") on worker ", call->worker_label, "; its reply will be discarded"));
     }
   }
   Complete(*call, std::move(status));

@@ -107,8 +107,8 @@ void Pool::OnWorkerExit(Slot* slot, const ExitInfo& info) {
     const WorkerState previous = slot->state;
     slot->state = WorkerState::kDead;
     if (previous == WorkerState::kStopped || previous == WorkerState::kStarting) return;
-    logger()->error("pool '{}': worker {}-{} (pid {}) died: {}", name(), name(), slot->id,
-                    slot->worker->metadata().pid, info.ToString());
+    logger()->error("pool '{}': worker {}-{} (pid {}) died: {}", name(), name(), slot->id, slot->worker->metadata().pid,
+                    info.ToString());
     if (LiveWorkers() == 0) {
       orphans.assign(queue_.begin(), queue_.end());
       queue_.clear();

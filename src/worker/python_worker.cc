@@ -81,9 +81,8 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   if (!record) {
     // The process died before it could say anything: its output says why.
     std::optional<ExitInfo> info = watcher_->WaitForExit(absl::Now() + absl::Seconds(2));
-    return absl::FailedPreconditionError(
-        absl::StrCat("worker exited (", info ? info->ToString() : "still running", ") before it was ready; ",
-                     "its output:\n", watcher_->Tail()));
+    return absl::FailedPreconditionError(absl::StrCat("worker exited (", info ? info->ToString() : "still running",
+                                                      ") before it was ready; ", "its output:\n", watcher_->Tail()));
   }
   if (!record->value("ok", false)) {
     return absl::FailedPreconditionError(DescribePythonError(record->value("error", nlohmann::json::object())));
@@ -93,8 +92,8 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
     metadata_.python_version = record->value("python", "");
     metadata_.free_threaded = record->value("free_threaded", false);
   }
-  auto rpc = std::make_shared<RpcClient>(absl::StrCat("unix:", spec_.socket_path), spec_.label(),
-                                         spec_.max_message_bytes);
+  auto rpc =
+      std::make_shared<RpcClient>(absl::StrCat("unix:", spec_.socket_path), spec_.label(), spec_.max_message_bytes);
   SNAKEPIT_RETURN_IF_ERROR(rpc->WaitConnected(deadline));
   absl::MutexLock lock(&mu_);
   rpc_ = std::move(rpc);
@@ -105,9 +104,9 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
 absl::Status PythonWorker::StartFailure(absl::Status why) {
   Stop(absl::ZeroDuration());
   health_.store(Health::kDead);
-  return absl::Status(why.code(), absl::StrCat("pool '", spec_.pool, "': worker ", spec_.label(),
-                                               " (interpreter ", spec_.python, ", adapter ", spec_.adapter,
-                                               ") failed to start: ", why.message()));
+  return absl::Status(why.code(),
+                      absl::StrCat("pool '", spec_.pool, "': worker ", spec_.label(), " (interpreter ", spec_.python,
+                                   ", adapter ", spec_.adapter, ") failed to start: ", why.message()));
 }
 
 void PythonWorker::Stop(absl::Duration grace) {

@@ -55,11 +55,11 @@ class PythonWorker : public WorkerProfile {
 
   mutable absl::Mutex mu_;
   WorkerMetadata metadata_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<ChildProcess> child_;       // set by Start, before the watcher
-  std::unique_ptr<OutputWatcher> watcher_;    // set by Start
+  std::unique_ptr<ChildProcess> child_;     // set by Start, before the watcher
+  std::unique_ptr<OutputWatcher> watcher_;  // set by Start
   std::shared_ptr<RpcClient> rpc_ ABSL_GUARDED_BY(mu_);
-  UniqueFd lifeline_;                         // write end; closing it kills the worker
-  bool stopped_ = false;                      // Stop() ran; Start/Stop thread only
+  UniqueFd lifeline_;     // write end; closing it kills the worker
+  bool stopped_ = false;  // Stop() ran; Start/Stop thread only
 };
 
 }  // namespace snakepit::internal

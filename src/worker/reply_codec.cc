@@ -47,9 +47,8 @@ absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& respon
       case snakepit::v1::Error::BUSY:
         return absl::ResourceExhaustedError(absl::StrCat(where, e.message()));
       default: {
-        absl::Status status(absl::StatusCode::kUnknown,
-                            absl::StrCat(where, e.type(), ": ", e.message(),
-                                         e.traceback().empty() ? "" : "\n", e.traceback()));
+        absl::Status status(absl::StatusCode::kUnknown, absl::StrCat(where, e.type(), ": ", e.message(),
+                                                                     e.traceback().empty() ? "" : "\n", e.traceback()));
         SetPythonError(status, PythonError{e.type(), e.message(), e.traceback()});
         return status;
       }

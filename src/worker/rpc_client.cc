@@ -98,10 +98,10 @@ void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
     absl::MutexLock lock(&mu_);
     abort_reason = abort_reason_;
   }
-  absl::StatusOr<Reply> result =
-      rpc_status.ok() ? DecodeResponse(pending->response, label_, pending->command)
-                      : absl::StatusOr<Reply>(FromRpcStatus(rpc_status, label_, pending->command, abort_reason,
-                                                            max_message_bytes_));
+  absl::StatusOr<Reply> result = rpc_status.ok()
+                                     ? DecodeResponse(pending->response, label_, pending->command)
+                                     : absl::StatusOr<Reply>(FromRpcStatus(rpc_status, label_, pending->command,
+                                                                           abort_reason, max_message_bytes_));
   {
     WorkerProfile::Done done = std::move(pending->done);
     done(std::move(result));

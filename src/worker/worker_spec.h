@@ -16,12 +16,12 @@ struct WorkerSpec {
   std::string pool;
   int id = 0;
   Profile profile = Profile::kProcess;
-  int capacity = 1;             // execution slots; --max-workers in thread mode
-  std::string python;           // interpreter to exec
-  std::string adapter;          // "module:Class"
+  int capacity = 1;     // execution slots; --max-workers in thread mode
+  std::string python;   // interpreter to exec
+  std::string adapter;  // "module:Class"
   std::vector<std::string> extra_args;
   std::vector<std::string> env;  // complete environment, "KEY=value"
-  std::string socket_path;      // absolute; the worker listens on unix:<path>
+  std::string socket_path;       // absolute; the worker listens on unix:<path>
   nlohmann::json preload = nlohmann::json::array();
   std::int64_t max_message_bytes = 0;
   absl::Duration python_grace = absl::Seconds(5);  // --grace for SIGTERM

@@ -28,18 +28,16 @@ std::string Str(absl::string_view s) { return std::string(s.data(), s.size()); }
   if (status.code() == absl::StatusCode::kInvalidArgument && Str(status.message()) == message) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure()
-         << "got " << status << "\n  want INVALID_ARGUMENT: " << message;
+  return ::testing::AssertionFailure() << "got " << status << "\n  want INVALID_ARGUMENT: " << message;
 }
 
 // Passes when `status` has `code` and its message contains `part`.
-::testing::AssertionResult FailsWith(const absl::Status& status, absl::StatusCode code,
-                                     std::string_view part) {
+::testing::AssertionResult FailsWith(const absl::Status& status, absl::StatusCode code, std::string_view part) {
   if (status.code() == code && Str(status.message()).find(part) != std::string::npos) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << "got " << status << "\n  want code "
-                                       << absl::StatusCodeToString(code) << " containing: " << part;
+  return ::testing::AssertionFailure() << "got " << status << "\n  want code " << absl::StatusCodeToString(code)
+                                       << " containing: " << part;
 }
 
 absl::Status LoadStatus(std::string_view text) { return Config::FromJsonString(text).status(); }
@@ -62,8 +60,7 @@ PoolConfig MustLoadPool(std::string_view fields) {
 
 // A unique path under the test temp directory.
 std::string TempPath(std::string_view name) {
-  return ::testing::TempDir() + "/snakepit_config_test_" + std::to_string(::getpid()) + "_" +
-         std::string(name);
+  return ::testing::TempDir() + "/snakepit_config_test_" + std::to_string(::getpid()) + "_" + std::string(name);
 }
 
 std::string WriteFile(std::string_view name, std::string_view contents) {
@@ -74,7 +71,6 @@ std::string WriteFile(std::string_view name, std::string_view contents) {
 }
 
 void ExpectDefaults(const PoolConfig& pool) {
-  const PoolConfig defaults;
   EXPECT_EQ(pool.profile, Profile::kProcess);
   EXPECT_EQ(pool.pool_size, 0);
   EXPECT_EQ(pool.threads_per_worker, 0);
@@ -95,7 +91,6 @@ void ExpectDefaults(const PoolConfig& pool) {
   EXPECT_EQ(pool.max_message_bytes, std::int64_t{128} << 20);
   EXPECT_EQ(pool.drain_timeout, milliseconds(30'000));
   EXPECT_EQ(pool.kill_grace, milliseconds(5'000));
-  EXPECT_EQ(defaults.name, "default");
 }
 
 // --- Profiles and defaults ---------------------------------------------
@@ -168,13 +163,11 @@ TEST(ConfigJsonTest, LegacyFormMayNameThePool) {
 
 TEST(ConfigJsonTest, LegacyErrorsUseTopLevelPaths) {
   EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pool_size": 0})"), "pool_size: must be >= 1"));
-  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pool_sise": 2})"),
-                        "pool_sise: unknown key (did you mean \"pool_size\"?)"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pool_sise": 2})"), "pool_sise: unknown key (did you mean \"pool_size\"?)"));
   EXPECT_TRUE(IsInvalid(LoadStatus(R"({"threads_per_worker": 2})"),
                         "threads_per_worker: the process profile runs one call per worker; "
                         "use profile \"thread\" for more"));
-  EXPECT_TRUE(
-      IsInvalid(LoadStatus(R"({"pool": []})"), "pool: unknown key (did you mean \"pools\"?)"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pool": []})"), "pool: unknown key (did you mean \"pools\"?)"));
 }
 
 TEST(ConfigJsonTest, PoolKeysAtTopLevelBesidePoolsAreRejected) {
@@ -189,36 +182,31 @@ TEST(ConfigJsonTest, PoolKeysAtTopLevelBesidePoolsAreRejected) {
 
 TEST(ConfigJsonTest, StructureErrors) {
   EXPECT_TRUE(IsInvalid(LoadStatus("[]"), "expected a JSON object at the top level, got array"));
-  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": {}})"),
-                        "pools: expected an array of pool objects, got object"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": {}})"), "pools: expected an array of pool objects, got object"));
   EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": []})"), "pools: must list at least one pool"));
-  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": "a"}, "b"]})"),
-                        "pools[1]: expected an object, got string"));
-  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"pool_size": 2}]})"),
-                        "pools[0].name: required in every entry of \"pools\""));
-  EXPECT_TRUE(IsInvalid(Config::FromJson(json(42)).status(),
-                        "expected a JSON object at the top level, got number"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": "a"}, "b"]})"), "pools[1]: expected an object, got string"));
+  EXPECT_TRUE(
+      IsInvalid(LoadStatus(R"({"pools": [{"pool_size": 2}]})"), "pools[0].name: required in every entry of \"pools\""));
+  EXPECT_TRUE(IsInvalid(Config::FromJson(json(42)).status(), "expected a JSON object at the top level, got number"));
 }
 
 TEST(ConfigJsonTest, UnknownKeysSuggestCloseOnes) {
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_sise": 4)"),
-                        "pools[0].pool_sise: unknown key (did you mean \"pool_size\"?)"));
+  EXPECT_TRUE(
+      IsInvalid(PoolStatus(R"("pool_sise": 4)"), "pools[0].pool_sise: unknown key (did you mean \"pool_size\"?)"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("call_timout": 4)"),
                         "pools[0].call_timout: unknown key (did you mean \"call_timeout\"?)"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("colour": "red")"), "pools[0].colour: unknown key"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"": 1})"), "unknown key \"\""));
 }
 
 TEST(ConfigJsonTest, DuplicatePoolNames) {
-  EXPECT_TRUE(
-      IsInvalid(LoadStatus(R"({"pools": [{"name": "hpc"}, {"name": "a"}, {"name": "hpc"}]})"),
-                "pools[2].name: duplicate pool name \"hpc\" (also pools[0])"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": "hpc"}, {"name": "a"}, {"name": "hpc"}]})"),
+                        "pools[2].name: duplicate pool name \"hpc\" (also pools[0])"));
 }
 
 TEST(ConfigJsonTest, DuplicateJsonKeys) {
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 2, "pool_size": 3)"),
-                        "pools[0]: duplicate key \"pool_size\""));
-  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"socket_dir": "/a", "socket_dir": "/b"})"),
-                        "duplicate key \"socket_dir\""));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 2, "pool_size": 3)"), "pools[0]: duplicate key \"pool_size\""));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"socket_dir": "/a", "socket_dir": "/b"})"), "duplicate key \"socket_dir\""));
   // Equal keys in different objects are fine.
   EXPECT_TRUE(LoadStatus(R"({"pools": [{"name": "a"}, {"name": "b"}]})").ok());
 }
@@ -226,33 +214,24 @@ TEST(ConfigJsonTest, DuplicateJsonKeys) {
 // --- Types ---------------------------------------------------------------
 
 TEST(ConfigJsonTest, TypeErrorsNameExpectedAndActualTypes) {
-  EXPECT_TRUE(
-      IsInvalid(LoadStatus(R"({"pools": [{"name": "a"}, {"name": "b", "pool_size": "4"}]})"),
-                "pools[1].pool_size: expected an integer, got string"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": true)"),
-                        "pools[0].pool_size: expected an integer, got boolean"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 4.5)"),
-                        "pools[0].pool_size: expected an integer, got 4.5"));
-  EXPECT_TRUE(
-      IsInvalid(PoolStatus(R"("profile": 1)"), "pools[0].profile: expected a string, got number"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": "a"}, {"name": "b", "pool_size": "4"}]})"),
+                        "pools[1].pool_size: expected an integer, got string"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": true)"), "pools[0].pool_size: expected an integer, got boolean"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 4.5)"), "pools[0].pool_size: expected an integer, got 4.5"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("profile": 1)"), "pools[0].profile: expected a string, got number"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("fallback_to_process": "yes")"),
                         "pools[0].fallback_to_process: expected a boolean, got string"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("call_timeout": "10s")"),
-                        "pools[0].call_timeout: expected a number, got string"));
+  EXPECT_TRUE(
+      IsInvalid(PoolStatus(R"("call_timeout": "10s")"), "pools[0].call_timeout: expected a number, got string"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("python_path": "/opt")"),
                         "pools[0].python_path: expected an array of strings, got string"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("extra_args": ["-v", 2])"),
-                        "pools[0].extra_args[1]: expected a string, got number"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("env": ["A=1"])"),
-                        "pools[0].env: expected an object of strings, got array"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("env": {"FOO": 1})"),
-                        "pools[0].env.FOO: expected a string, got number"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("preload": {"a": 1})"),
-                        "pools[0].preload: expected an array, got object"));
-  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": null}]})"),
-                        "pools[0].name: expected a string, got null"));
   EXPECT_TRUE(
-      IsInvalid(LoadStatus(R"({"socket_dir": 5})"), "socket_dir: expected a string, got number"));
+      IsInvalid(PoolStatus(R"("extra_args": ["-v", 2])"), "pools[0].extra_args[1]: expected a string, got number"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("env": ["A=1"])"), "pools[0].env: expected an object of strings, got array"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("env": {"FOO": 1})"), "pools[0].env.FOO: expected a string, got number"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("preload": {"a": 1})"), "pools[0].preload: expected an array, got object"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": null}]})"), "pools[0].name: expected a string, got null"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"socket_dir": 5})"), "socket_dir: expected a string, got number"));
 }
 
 TEST(ConfigJsonTest, IntegralNumbersAreIntegers) {
@@ -266,15 +245,13 @@ TEST(ConfigJsonTest, IntegerRanges) {
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 0)"), "pools[0].pool_size: must be >= 1"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 1025)"), "pools[0].pool_size: must be <= 1024"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 1e30)"), "pools[0].pool_size: must be <= 1024"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 18446744073709551615)"),
-                        "pools[0].pool_size: must be <= 1024"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 18446744073709551615)"), "pools[0].pool_size: must be <= 1024"));
   EXPECT_EQ(MustLoadPool(R"("pool_size": 1024)").pool_size, 1024);
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("profile": "thread", "threads_per_worker": 0)"),
                         "pools[0].threads_per_worker: must be >= 1"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("profile": "thread", "threads_per_worker": 1025)"),
                         "pools[0].threads_per_worker: must be <= 1024"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("startup_batch_size": 0)"),
-                        "pools[0].startup_batch_size: must be >= 1"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("startup_batch_size": 0)"), "pools[0].startup_batch_size: must be >= 1"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("max_queue": -1)"), "pools[0].max_queue: must be >= 0"));
   EXPECT_EQ(MustLoadPool(R"("max_queue": 0)").max_queue, 0);
 }
@@ -299,20 +276,17 @@ TEST(ConfigJsonTest, UnknownProfile) {
 TEST(ConfigJsonTest, FallbackToProcessNeedsThreadProfile) {
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("fallback_to_process": true)"),
                         "pools[0].fallback_to_process: only applies to profile \"thread\""));
-  EXPECT_TRUE(
-      MustLoadPool(R"("profile": "thread", "fallback_to_process": true)").fallback_to_process);
+  EXPECT_TRUE(MustLoadPool(R"("profile": "thread", "fallback_to_process": true)").fallback_to_process);
 }
 
 TEST(ConfigJsonTest, PoolNames) {
-  EXPECT_TRUE(
-      IsInvalid(LoadStatus(R"({"pools": [{"name": ""}]})"), "pools[0].name: must not be empty"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": ""}]})"), "pools[0].name: must not be empty"));
   EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": "a b"}]})"),
                         "pools[0].name: \"a b\" contains \" \"; pool names may use only "
                         "letters, digits, '_', '.' and '-'"));
   const std::string long_name(65, 'x');
-  EXPECT_TRUE(
-      IsInvalid(LoadStatus(R"({"pools": [{"name": ")" + long_name + "\"}]}"),
-                "pools[0].name: \"" + long_name + "\" is 65 characters long; the limit is 64"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": ")" + long_name + "\"}]}"),
+                        "pools[0].name: \"" + long_name + "\" is 65 characters long; the limit is 64"));
   const std::string ok_name = std::string(60, 'x') + "_.-9";
   EXPECT_EQ(MustLoad(R"({"pools": [{"name": ")" + ok_name + "\"}]}").pools[0].name, ok_name);
 }
@@ -323,8 +297,7 @@ TEST(ConfigJsonTest, PythonAndAdapter) {
   EXPECT_EQ(MustLoadPool(R"("python": "python3.13t")").python, "python3.13t");
   EXPECT_EQ(MustLoadPool(R"("adapter": "pkg.mod:Outer.Inner")").adapter, "pkg.mod:Outer.Inner");
   for (const char* bad : {"mod", ":C", "mod:", "1mod:C", "mod:C:D", "mod.:C", "m-x:C"}) {
-    EXPECT_TRUE(FailsWith(PoolStatus(std::string("\"adapter\": \"") + bad + "\""),
-                          absl::StatusCode::kInvalidArgument,
+    EXPECT_TRUE(FailsWith(PoolStatus(std::string("\"adapter\": \"") + bad + "\""), absl::StatusCode::kInvalidArgument,
                           "pools[0].adapter: must be \"module:Class\""))
         << bad;
   }
@@ -342,12 +315,10 @@ TEST(ConfigJsonTest, PathsArgsAndEnv) {
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("python_path": ["/a:/b"])"),
                         "pools[0].python_path[0]: \"/a:/b\" contains ':', the PYTHONPATH "
                         "separator"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("python_path": [""])"),
-                        "pools[0].python_path[0]: must not be empty"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("python_path": [""])"), "pools[0].python_path[0]: must not be empty"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("env": {"A=B": "1"})"),
                         "pools[0].env: variable name \"A=B\" must not contain '=' or NUL"));
-  EXPECT_TRUE(IsInvalid(PoolStatus(R"("env": {"": "1"})"),
-                        "pools[0].env: variable names must not be empty"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("env": {"": "1"})"), "pools[0].env: variable names must not be empty"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("extra_args": ["a\u0000b"])"),
                         "pools[0].extra_args[0]: must not contain a NUL character"));
 }
@@ -356,8 +327,7 @@ TEST(ConfigJsonTest, Preload) {
   PoolConfig pool = MustLoadPool(R"("preload": ["matmul", {"model": "x", "n": [1, 2]}, null])");
   EXPECT_EQ(pool.preload, json::parse(R"(["matmul", {"model": "x", "n": [1, 2]}, null])"));
   const std::string big(200'000, 'a');
-  EXPECT_TRUE(FailsWith(PoolStatus("\"preload\": [\"" + big + "\"]"),
-                        absl::StatusCode::kInvalidArgument,
+  EXPECT_TRUE(FailsWith(PoolStatus("\"preload\": [\"" + big + "\"]"), absl::StatusCode::kInvalidArgument,
                         "pools[0].preload: serializes to 200004 bytes of JSON; the limit is "
                         "131071"));
 }
@@ -393,8 +363,7 @@ TEST(ConfigJsonTest, DurationRanges) {
 TEST(ConfigJsonTest, MaxMessageMb) {
   EXPECT_EQ(MustLoadPool(R"("max_message_mb": 1.5)").max_message_bytes, 1572864);
   EXPECT_EQ(MustLoadPool(R"("max_message_mb": 2047)").max_message_bytes, std::int64_t{2047} << 20);
-  const std::string message =
-      "pools[0].max_message_mb: must be > 0 and <= 2047 MiB (2146435072 bytes)";
+  const std::string message = "pools[0].max_message_mb: must be > 0 and <= 2047 MiB (2146435072 bytes)";
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("max_message_mb": 0)"), message));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("max_message_mb": 2047.5)"), message));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("max_message_mb": -4)"), message));
@@ -402,8 +371,7 @@ TEST(ConfigJsonTest, MaxMessageMb) {
 
 TEST(ConfigJsonTest, SocketDir) {
   EXPECT_EQ(MustLoad(R"({"socket_dir": "/run/user/1000"})").socket_dir, "/run/user/1000");
-  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"socket_dir": "run"})"),
-                        "socket_dir: must be an absolute path, got \"run\""));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"socket_dir": "run"})"), "socket_dir: must be an absolute path, got \"run\""));
 }
 
 // --- JSON text ---------------------------------------------------------
@@ -413,10 +381,8 @@ TEST(ConfigJsonTextTest, ParseErrorsGivePosition) {
   EXPECT_TRUE(FailsWith(status, absl::StatusCode::kInvalidArgument, "invalid JSON at byte 15"));
   EXPECT_TRUE(FailsWith(status, absl::StatusCode::kInvalidArgument, "line 2, column 13"));
   EXPECT_TRUE(FailsWith(LoadStatus(""), absl::StatusCode::kInvalidArgument, "invalid JSON"));
-  EXPECT_TRUE(FailsWith(LoadStatus("{} extra"), absl::StatusCode::kInvalidArgument,
-                        "invalid JSON at byte"));
-  EXPECT_TRUE(FailsWith(LoadStatus(R"({"pool_size": 1e999})"), absl::StatusCode::kInvalidArgument,
-                        "invalid JSON"));
+  EXPECT_TRUE(FailsWith(LoadStatus("{} extra"), absl::StatusCode::kInvalidArgument, "invalid JSON at byte"));
+  EXPECT_TRUE(FailsWith(LoadStatus(R"({"pool_size": 1e999})"), absl::StatusCode::kInvalidArgument, "invalid JSON"));
 }
 
 TEST(ConfigJsonTextTest, InvalidUtf8IsAnErrorNotACrash) {
@@ -424,14 +390,13 @@ TEST(ConfigJsonTextTest, InvalidUtf8IsAnErrorNotACrash) {
   EXPECT_TRUE(FailsWith(status, absl::StatusCode::kInvalidArgument, "invalid JSON at byte"));
   // Raw input bytes are escaped in the message.
   EXPECT_EQ(Str(status.message()).find('\xff'), std::string::npos) << status;
-  EXPECT_TRUE(FailsWith(LoadStatus(std::string("{\"a\0\": 1}", 9)),
-                        absl::StatusCode::kInvalidArgument, "invalid JSON"));
+  EXPECT_TRUE(
+      FailsWith(LoadStatus(std::string("{\"a\0\": 1}", 9)), absl::StatusCode::kInvalidArgument, "invalid JSON"));
 }
 
 TEST(ConfigJsonTextTest, DeepNestingIsRefused) {
   const std::string deep =
-      "{\"pools\": [{\"name\": \"a\", \"preload\": " + std::string(100'000, '[') +
-      std::string(100'000, ']') + "}]}";
+      "{\"pools\": [{\"name\": \"a\", \"preload\": " + std::string(100'000, '[') + std::string(100'000, ']') + "}]}";
   EXPECT_TRUE(IsInvalid(LoadStatus(deep), "invalid JSON: nested deeper than 128 levels"));
 
   // A document built in C++ is checked before it is copied.
@@ -442,8 +407,7 @@ TEST(ConfigJsonTextTest, DeepNestingIsRefused) {
     innermost = &innermost->back();
   }
   json document = {{"pools", json::array({{{"name", "a"}, {"preload", preload}}})}};
-  EXPECT_TRUE(IsInvalid(Config::FromJson(document).status(),
-                        "pools[0].preload: nested deeper than 128 levels"));
+  EXPECT_TRUE(IsInvalid(Config::FromJson(document).status(), "pools[0].preload: nested deeper than 128 levels"));
 }
 
 TEST(ConfigJsonTextTest, OversizedTextIsRefused) {
@@ -453,8 +417,8 @@ TEST(ConfigJsonTextTest, OversizedTextIsRefused) {
 
 TEST(ConfigJsonTest, FromJsonRejectsValuesJsonTextCannotHold) {
   json document = {{"pools", json::array({{{"name", "a"}, {"call_timeout", NAN}}})}};
-  EXPECT_TRUE(IsInvalid(Config::FromJson(document).status(),
-                        "pools[0].call_timeout: expected a number of seconds, got NaN"));
+  EXPECT_TRUE(
+      IsInvalid(Config::FromJson(document).status(), "pools[0].call_timeout: expected a number of seconds, got NaN"));
   json bad_utf8 = {{"pools", json::array({{{"name", "a"}, {"preload", {"\xff"}}}})}};
   EXPECT_TRUE(FailsWith(Config::FromJson(bad_utf8).status(), absl::StatusCode::kInvalidArgument,
                         "pools[0].preload: cannot be serialized"));
@@ -470,32 +434,28 @@ TEST(ConfigFileTest, MissingFileIsNotFound) {
 }
 
 TEST(ConfigFileTest, DirectoryIsUnreadable) {
-  EXPECT_TRUE(FailsWith(Config::FromJsonFile(::testing::TempDir()).status(),
-                        absl::StatusCode::kNotFound, "cannot read"));
+  EXPECT_TRUE(
+      FailsWith(Config::FromJsonFile(::testing::TempDir()).status(), absl::StatusCode::kNotFound, "cannot read"));
 }
 
 TEST(ConfigFileTest, BadJsonNamesFileAndPosition) {
   const std::string path = WriteFile("bad.json", "{\n  \"pools\": [\n    {\"name\": }\n  ]\n}\n");
   absl::Status status = Config::FromJsonFile(path).status();
-  EXPECT_TRUE(
-      FailsWith(status, absl::StatusCode::kInvalidArgument, path + ": invalid JSON at byte"));
+  EXPECT_TRUE(FailsWith(status, absl::StatusCode::kInvalidArgument, path + ": invalid JSON at byte"));
   EXPECT_TRUE(FailsWith(status, absl::StatusCode::kInvalidArgument, "line 3"));
   ::unlink(path.c_str());
 }
 
 TEST(ConfigFileTest, ValidationErrorsNameFile) {
-  const std::string path =
-      WriteFile("invalid.json", R"({"pools": [{"name": "a", "pool_size": 0}]})");
-  EXPECT_TRUE(
-      IsInvalid(Config::FromJsonFile(path).status(), path + ": pools[0].pool_size: must be >= 1"));
+  const std::string path = WriteFile("invalid.json", R"({"pools": [{"name": "a", "pool_size": 0}]})");
+  EXPECT_TRUE(IsInvalid(Config::FromJsonFile(path).status(), path + ": pools[0].pool_size: must be >= 1"));
   ::unlink(path.c_str());
 }
 
 TEST(ConfigFileTest, HugeFileIsRefused) {
   const std::string path = WriteFile("huge.json", "");
   ASSERT_EQ(::truncate(path.c_str(), std::int64_t{17} << 20), 0);
-  EXPECT_TRUE(IsInvalid(Config::FromJsonFile(path).status(),
-                        path + ": config is 17825792 bytes; the limit is 16 MiB"));
+  EXPECT_TRUE(IsInvalid(Config::FromJsonFile(path).status(), path + ": config is 17825792 bytes; the limit is 16 MiB"));
   ::unlink(path.c_str());
 }
 
@@ -557,8 +517,7 @@ TEST(ConfigValidateTest, DuplicateNames) {
   Config config;
   config.pools.resize(3);
   config.pools[1].name = "other";
-  EXPECT_TRUE(IsInvalid(config.Validate(),
-                        "pools[2].name: duplicate pool name \"default\" (also pools[0])"));
+  EXPECT_TRUE(IsInvalid(config.Validate(), "pools[2].name: duplicate pool name \"default\" (also pools[0])"));
 }
 
 TEST(ConfigValidateTest, ThreadsOnProcessProfile) {
@@ -577,8 +536,7 @@ TEST(ConfigValidateTest, ZeroMeansDefaultButNegativeIsRejected) {
   pool.threads_per_worker = 0;
   EXPECT_TRUE(OnePool(pool).Validate().ok());
   pool.pool_size = -1;
-  EXPECT_TRUE(IsInvalid(OnePool(pool).Validate(),
-                        "pools[0].pool_size: must be >= 1 (or 0 for the profile's default)"));
+  EXPECT_TRUE(IsInvalid(OnePool(pool).Validate(), "pools[0].pool_size: must be >= 1 (or 0 for the profile's default)"));
   pool.pool_size = 2000;
   EXPECT_TRUE(IsInvalid(OnePool(pool).Validate(), "pools[0].pool_size: must be <= 1024"));
 }
@@ -598,8 +556,8 @@ TEST(ConfigValidateTest, EachRuleAppliesToCppConfigs) {
   EXPECT_TRUE(check([](PoolConfig& p) { p.name = "a/b"; },
                     "pools[1].name: \"a/b\" contains \"/\"; pool names may use only letters, "
                     "digits, '_', '.' and '-'"));
-  EXPECT_TRUE(check([](PoolConfig& p) { p.profile = static_cast<Profile>(7); },
-                    "pools[1].profile: unknown profile value 7"));
+  EXPECT_TRUE(
+      check([](PoolConfig& p) { p.profile = static_cast<Profile>(7); }, "pools[1].profile: unknown profile value 7"));
   EXPECT_TRUE(check([](PoolConfig& p) { p.adapter = ""; },
                     "pools[1].adapter: must be \"module:Class\" with dotted Python identifiers "
                     "on both sides, got \"\""));
@@ -607,15 +565,14 @@ TEST(ConfigValidateTest, EachRuleAppliesToCppConfigs) {
                     "pools[1].python: must not contain a NUL character"));
   EXPECT_TRUE(check([](PoolConfig& p) { p.env["A=B"] = "1"; },
                     "pools[1].env: variable name \"A=B\" must not contain '=' or NUL"));
-  EXPECT_TRUE(check([](PoolConfig& p) { p.preload = json::object(); },
-                    "pools[1].preload: expected an array, got object"));
-  EXPECT_TRUE(check([](PoolConfig& p) { p.startup_batch_size = 0; },
-                    "pools[1].startup_batch_size: must be >= 1"));
+  EXPECT_TRUE(
+      check([](PoolConfig& p) { p.preload = json::object(); }, "pools[1].preload: expected an array, got object"));
+  EXPECT_TRUE(check([](PoolConfig& p) { p.startup_batch_size = 0; }, "pools[1].startup_batch_size: must be >= 1"));
   EXPECT_TRUE(check([](PoolConfig& p) { p.max_queue = -5; }, "pools[1].max_queue: must be >= 0"));
-  EXPECT_TRUE(check([](PoolConfig& p) { p.call_timeout = milliseconds(0); },
-                    "pools[1].call_timeout: must be > 0 seconds"));
-  EXPECT_TRUE(check([](PoolConfig& p) { p.kill_grace = milliseconds(-1); },
-                    "pools[1].kill_grace: must be >= 0 seconds"));
+  EXPECT_TRUE(
+      check([](PoolConfig& p) { p.call_timeout = milliseconds(0); }, "pools[1].call_timeout: must be > 0 seconds"));
+  EXPECT_TRUE(
+      check([](PoolConfig& p) { p.kill_grace = milliseconds(-1); }, "pools[1].kill_grace: must be >= 0 seconds"));
   EXPECT_TRUE(check([](PoolConfig& p) { p.queue_timeout = std::chrono::hours(24 * 366); },
                     "pools[1].queue_timeout: must be <= 31536000 seconds (365 days)"));
   EXPECT_TRUE(check([](PoolConfig& p) { p.max_message_bytes = 0; },
@@ -642,8 +599,7 @@ TEST(ConfigValidateTest, PreloadThatCannotBeSerialized) {
 TEST(ConfigValidateTest, SocketDir) {
   Config config = OnePool(PoolConfig{});
   config.socket_dir = "relative/dir";
-  EXPECT_TRUE(
-      IsInvalid(config.Validate(), "socket_dir: must be an absolute path, got \"relative/dir\""));
+  EXPECT_TRUE(IsInvalid(config.Validate(), "socket_dir: must be an absolute path, got \"relative/dir\""));
   config.socket_dir = "/tmp";
   EXPECT_TRUE(config.Validate().ok());
 }

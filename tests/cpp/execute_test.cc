@@ -14,11 +14,12 @@ using ::testing::HasSubstr;
 class ExecuteTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() {
-    pools_ = testing::StartOrDie(testing::MakeConfig({
-                                     {{"name", "proc"}, {"profile", "process"}, {"pool_size", 2}},
-                                     {{"name", "thr"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 4}},
-                                 }))
-                 .release();
+    pools_ =
+        testing::StartOrDie(testing::MakeConfig({
+                                {{"name", "proc"}, {"profile", "process"}, {"pool_size", 2}},
+                                {{"name", "thr"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 4}},
+                            }))
+            .release();
   }
   static void TearDownTestSuite() {
     delete pools_;
@@ -38,10 +39,11 @@ TEST_P(ExecuteTest, AddReturnsTheSum) {
 }
 
 TEST_P(ExecuteTest, NestedUnicodeArgsRoundTrip) {
-  const nlohmann::json args = {{"text", "snake \xF0\x9F\x90\x8D, \xE6\x97\xA5\xE6\x9C\xAC, \xC3\xA9t\xC3\xA9"},
-                               {"nested", {{"list", {1, 2.5, nullptr, true, "x"}}, {"empty", nlohmann::json::object()}}},
-                               {"big", 9007199254740991LL},
-                               {"neg", -3.25}};
+  const nlohmann::json args = {
+      {"text", "snake \xF0\x9F\x90\x8D, \xE6\x97\xA5\xE6\x9C\xAC, \xC3\xA9t\xC3\xA9"},
+      {"nested", {{"list", {1, 2.5, nullptr, true, "x"}}, {"empty", nlohmann::json::object()}}},
+      {"big", 9007199254740991LL},
+      {"neg", -3.25}};
   absl::StatusOr<nlohmann::json> r = pools_->execute(pool(), "echo", args);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*r, args);
@@ -149,8 +151,7 @@ TEST(ExecuteUnknownPool, IsNotFoundAndListsThePools) {
 }
 
 TEST(ExecuteAfterShutdown, IsUnavailable) {
-  std::unique_ptr<PoolManager> pools =
-      testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
+  std::unique_ptr<PoolManager> pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
   ASSERT_NE(pools, nullptr);
   pools->shutdown();
   EXPECT_EQ(pools->execute("p", "ping").status().code(), absl::StatusCode::kUnavailable);

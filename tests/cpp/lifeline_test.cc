@@ -49,10 +49,10 @@ TEST(Lifeline, WorkersExitWhenTheHostIsKilled) {
   ASSERT_EQ(::waitpid(host_pid, nullptr, 0), host_pid);
   const auto killed = std::chrono::steady_clock::now();
   for (int pid : pids) {
-    EXPECT_TRUE(testing::WaitFor([pid] { return !testing::ProcessAlive(pid); },
-                                 std::chrono::milliseconds(2000) -
-                                     std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::steady_clock::now() - killed)))
+    EXPECT_TRUE(testing::WaitFor(
+        [pid] { return !testing::ProcessAlive(pid); },
+        std::chrono::milliseconds(2000) -
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed)))
         << "worker " << pid << " outlived its host by more than 2 s";
   }
 }

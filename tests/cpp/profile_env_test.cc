@@ -8,8 +8,8 @@
 namespace snakepit {
 namespace {
 
-const char* const kThreadVars[] = {"OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS",
-                                   "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"};
+const char* const kThreadVars[] = {"OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+                                   "VECLIB_MAXIMUM_THREADS"};
 
 // num_threads of every BLAS pool threadpoolctl reports.
 std::vector<int> BlasThreads(const nlohmann::json& info) {
@@ -35,8 +35,8 @@ TEST(ProfileEnvironment, ProcessProfilePinsBlasThreadsToOne) {
 }
 
 TEST(ProfileEnvironment, ThreadProfileGivesBlasItsThreadCount) {
-  auto pools = testing::StartOrDie(testing::MakeConfig(
-      {{{"name", "t"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 3}}}));
+  auto pools = testing::StartOrDie(
+      testing::MakeConfig({{{"name", "t"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 3}}}));
   ASSERT_NE(pools, nullptr);
   absl::StatusOr<nlohmann::json> info = pools->execute("t", "threads_info");
   ASSERT_TRUE(info.ok()) << info.status();

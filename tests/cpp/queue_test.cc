@@ -9,8 +9,8 @@
 namespace snakepit {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
 
 TEST(Queue, FullQueueIsResourceExhaustedAtOnce) {
   auto pools = testing::StartOrDie(
@@ -69,8 +69,7 @@ TEST(Deadline, LateReplyIsDiscardedNotDeliveredToTheNextCaller) {
   ASSERT_NE(pools, nullptr);
   CallOptions short_deadline;
   short_deadline.timeout = milliseconds(100);
-  absl::StatusOr<nlohmann::json> first =
-      pools->execute("d", "sleep", {{"ms", 400}}, short_deadline);
+  absl::StatusOr<nlohmann::json> first = pools->execute("d", "sleep", {{"ms", 400}}, short_deadline);
   ASSERT_EQ(first.status().code(), absl::StatusCode::kDeadlineExceeded) << first.status();
 
   // The worker is still busy with the first call: the slot stays taken.

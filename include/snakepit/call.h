@@ -19,8 +19,9 @@ struct CallOptions {
   std::chrono::milliseconds timeout{0};
 
   // Binary blobs sent alongside the JSON args (the adapter reads them from
-  // current_call().attachments). Default: none.
-  std::vector<std::string> attachments;
+  // current_call().attachments). Default: none. (The "= {}" lets callers
+  // write CallOptions{.timeout = 2s} without -Wmissing-field-initializers.)
+  std::vector<std::string> attachments = {};
 };
 
 // What a command returned.

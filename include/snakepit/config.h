@@ -93,12 +93,63 @@ struct PoolConfig {
   // gRPC message limit, both directions, set on both sides. Default: 128 MiB.
   std::int64_t max_message_bytes = std::int64_t{128} << 20;
 
-  // How long shutdown waits for in-flight calls before SIGTERM. Default: 30 s.
+  // How long shutdown, or a recycle, waits for a worker's in-flight calls
+  // before SIGTERM. Default: 30 s.
   std::chrono::milliseconds drain_timeout{30'000};
 
   // Time between SIGTERM and SIGKILL; the worker uses it to finish calls.
   // Default: 5 s.
   std::chrono::milliseconds kill_grace{5'000};
+
+  // --- Lifecycle (docs/lifecycle.md). Every recycle is graceful: the
+  // replacement starts first (within max_surge), the old worker drains its
+  // in-flight calls (up to drain_timeout), then gets SIGTERM and, after
+  // kill_grace, SIGKILL.
+
+  // Recycle a worker after this lifetime, plus a random extra in
+  // [0, worker_ttl_jitter] drawn per worker. 0 = never. Default: 0.
+  std::chrono::milliseconds worker_ttl{0};
+  std::chrono::milliseconds worker_ttl_jitter{0};
+
+  // Recycle a worker after it has served this many calls, plus a random
+  // extra in [0, worker_max_requests_jitter] drawn per worker. The router
+  // never sends a worker more calls than its limit. 0 = never. Default: 0.
+  std::int64_t worker_max_requests = 0;
+  std::int64_t worker_max_requests_jitter = 0;
+
+  // Recycle a worker whose memory (PSS of the Python process and its
+  // children, from /proc/<pid>/smaps_rollup) exceeds this many MiB, checked
+  // every memory_check_interval. 0 = no limit. Default: 0; interval 1 s.
+  std::int64_t worker_max_memory_mb = 0;
+  std::chrono::milliseconds memory_check_interval{1'000};
+
+  // Probe each ready worker with a Health RPC every health_check_interval;
+  // after health_check_failures consecutive failures (no answer within
+  // health_check_timeout) the worker is killed and replaced. Interval 0 =
+  // no health checks. Defaults: 0, 5 s, 3.
+  std::chrono::milliseconds health_check_interval{0};
+  std::chrono::milliseconds health_check_timeout{5'000};
+  int health_check_failures = 3;
+
+  // "Harakiri": a call still running this long after its deadline gets its
+  // worker SIGKILLed and replaced (the only way to stop a process stuck in C
+  // code). Its caller already got DEADLINE_EXCEEDED at the deadline. In the
+  // thread profile this fails the worker's other in-flight calls too.
+  // 0 = never. Default: 0.
+  std::chrono::milliseconds call_kill_timeout{0};
+
+  // Replacement workers that may run on top of pool_size while their
+  // predecessors drain. 0 = stop the old worker first. Default: 1.
+  int max_surge = 1;
+
+  // A crashed worker is restarted after restart_backoff_initial, doubling
+  // per consecutive failed start up to restart_backoff_max. After
+  // degraded_after_failures consecutive failed starts the pool reports
+  // itself degraded (stats, event) and keeps retrying at the backoff rate.
+  // Defaults: 0.1 s, 30 s, 3.
+  std::chrono::milliseconds restart_backoff_initial{100};
+  std::chrono::milliseconds restart_backoff_max{30'000};
+  int degraded_after_failures = 3;
 
   // Resolved values (profile defaults applied).
   int effective_pool_size() const;

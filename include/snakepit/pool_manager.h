@@ -25,6 +25,7 @@
 #include "nlohmann/json.hpp"
 #include "snakepit/call.h"
 #include "snakepit/config.h"
+#include "snakepit/events.h"
 #include "snakepit/stats.h"
 
 namespace snakepit {
@@ -39,7 +40,11 @@ class PoolManager {
   // and returns once every worker is ready. If any pool cannot start, the
   // pools already started are stopped and the error names the pool, the
   // worker, the interpreter and the Python error.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PoolManager>> Start(const Config& config);
+  //
+  // `on_event`, if given, is subscribed before the first worker starts, so
+  // it sees every lifecycle event, start-up included (see subscribe()).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PoolManager>> Start(const Config& config,
+                                                                          EventHandler on_event = nullptr);
 
   PoolManager(const PoolManager&) = delete;
   PoolManager& operator=(const PoolManager&) = delete;
@@ -71,6 +76,21 @@ class PoolManager {
 
   // NOT_FOUND for an unknown pool.
   [[nodiscard]] absl::StatusOr<PoolStats> stats(std::string_view pool) const;
+
+  // Replaces worker `worker_id` of `pool` (its id in stats().per_worker)
+  // gracefully, in the background: the replacement starts, the worker
+  // drains, then stops; its events carry reason "manual". NOT_FOUND for an
+  // unknown pool or worker; FAILED_PRECONDITION if the worker is not ready
+  // or already being replaced.
+  absl::Status recycle_worker(std::string_view pool, int worker_id);
+
+  // Registers `handler` for every lifecycle event of every pool (events.h).
+  // Handlers run on one library thread, in event order, and must not block
+  // for long. Returns the id to pass to unsubscribe().
+  SubscriptionId subscribe(EventHandler handler);
+  // After it returns the handler is not running and never runs again. Must
+  // not be called from a handler. False for an unknown id.
+  bool unsubscribe(SubscriptionId id);
 
   // Stops taking calls, fails queued ones with UNAVAILABLE, waits for
   // in-flight calls up to each pool's drain_timeout, then stops the workers

@@ -4,6 +4,7 @@
 
 #include "snakepit/call.h"
 #include "snakepit/config.h"
+#include "snakepit/events.h"
 #include "snakepit/logging.h"
 #include "snakepit/pool_manager.h"
 #include "snakepit/stats.h"

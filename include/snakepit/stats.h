@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +19,8 @@ enum class WorkerState {
   kReady,     // takes calls
   kDraining,  // finishing in-flight calls, takes no new ones
   kStopped,   // stopped by us
-  kDead,      // exited on its own (crash, kill)
+  kDead,      // exited on its own (crash, kill), or lost: its channel broke
+              // (it takes no calls and is killed if it has not exited)
 };
 
 std::string_view WorkerStateName(WorkerState state);
@@ -31,6 +33,12 @@ struct WorkerStats {
   int in_flight = 0;
   std::uint64_t requests = 0;  // calls this worker finished
   std::chrono::milliseconds age{0};
+  std::uint64_t request_limit = 0;  // worker_max_requests + this worker's jitter; 0: none
+  bool recycling = false;           // being replaced
+  // Memory of the Python process and its children, as last measured
+  // (every memory_check_interval); 0 until the first measurement.
+  std::int64_t rss_bytes = 0;
+  std::int64_t pss_bytes = 0;
 };
 
 struct PoolStats {
@@ -50,6 +58,13 @@ struct PoolStats {
   std::uint64_t rejected = 0;  // RESOURCE_EXHAUSTED at submission (queue full)
   // Replies that came after their caller's deadline and were dropped.
   std::uint64_t late_replies_discarded = 0;
+  // Lifecycle.
+  bool degraded = false;  // degraded_after_failures starts failed in a row
+  int consecutive_start_failures = 0;
+  std::string last_start_error;
+  std::uint64_t crashes = 0;                      // workers that exited on their own
+  std::uint64_t restarts = 0;                     // replacements started for crashed or killed workers
+  std::map<std::string, std::uint64_t> recycles;  // by reason ("ttl", "memory", ...)
   std::vector<WorkerStats> per_worker;
 
   nlohmann::json ToJson() const;

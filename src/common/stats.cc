@@ -27,7 +27,11 @@ nlohmann::json PoolStats::ToJson() const {
                             {"capacity", w.capacity},
                             {"in_flight", w.in_flight},
                             {"requests", w.requests},
-                            {"age_ms", w.age.count()}});
+                            {"age_ms", w.age.count()},
+                            {"request_limit", w.request_limit},
+                            {"recycling", w.recycling},
+                            {"rss_bytes", w.rss_bytes},
+                            {"pss_bytes", w.pss_bytes}});
   }
   nlohmann::json j = {{"name", name},
                       {"profile", ProfileName(profile)},
@@ -42,7 +46,13 @@ nlohmann::json PoolStats::ToJson() const {
                       {"timeouts", timeouts},
                       {"rejected", rejected},
                       {"late_replies_discarded", late_replies_discarded},
+                      {"degraded", degraded},
+                      {"consecutive_start_failures", consecutive_start_failures},
+                      {"crashes", crashes},
+                      {"restarts", restarts},
+                      {"recycles", recycles},
                       {"per_worker", std::move(workers_json)}};
+  if (!last_start_error.empty()) j["last_start_error"] = last_start_error;
   if (!fallback_reason.empty()) j["fallback_reason"] = fallback_reason;
   return j;
 }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,14 @@ absl::Status ParseIntField(const std::string& path, const json& value, PoolConfi
   SNAKEPIT_ASSIGN_OR_RETURN(const std::int64_t number, GetInteger(path, value));
   SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(path, number, kRange));
   pool.*kMember = static_cast<int>(number);
+  return absl::OkStatus();
+}
+
+template <std::int64_t PoolConfig::*kMember, const IntRange& kRange>
+absl::Status ParseInt64Field(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(const std::int64_t number, GetInteger(path, value));
+  SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(path, number, kRange));
+  pool.*kMember = number;
   return absl::OkStatus();
 }
 
@@ -119,6 +128,21 @@ constexpr PoolField kPoolFields[] = {
     {"max_message_mb", &ParseMaxMessageField},
     {"drain_timeout", &ParseSecondsField<&PoolConfig::drain_timeout, ZeroDuration::kAllowed>},
     {"kill_grace", &ParseSecondsField<&PoolConfig::kill_grace, ZeroDuration::kAllowed>},
+    // Lifecycle (docs/lifecycle.md).
+    {"worker_ttl", &ParseSecondsField<&PoolConfig::worker_ttl, ZeroDuration::kAllowed>},
+    {"worker_ttl_jitter", &ParseSecondsField<&PoolConfig::worker_ttl_jitter, ZeroDuration::kAllowed>},
+    {"worker_max_requests", &ParseInt64Field<&PoolConfig::worker_max_requests, kWorkerMaxRequestsRange>},
+    {"worker_max_requests_jitter", &ParseInt64Field<&PoolConfig::worker_max_requests_jitter, kWorkerMaxRequestsRange>},
+    {"worker_max_memory_mb", &ParseInt64Field<&PoolConfig::worker_max_memory_mb, kWorkerMaxMemoryMbRange>},
+    {"memory_check_interval", &ParseSecondsField<&PoolConfig::memory_check_interval, ZeroDuration::kRejected>},
+    {"health_check_interval", &ParseSecondsField<&PoolConfig::health_check_interval, ZeroDuration::kAllowed>},
+    {"health_check_timeout", &ParseSecondsField<&PoolConfig::health_check_timeout, ZeroDuration::kRejected>},
+    {"health_check_failures", &ParseIntField<&PoolConfig::health_check_failures, kHealthCheckFailuresRange>},
+    {"call_kill_timeout", &ParseSecondsField<&PoolConfig::call_kill_timeout, ZeroDuration::kAllowed>},
+    {"max_surge", &ParseIntField<&PoolConfig::max_surge, kMaxSurgeRange>},
+    {"restart_backoff_initial", &ParseSecondsField<&PoolConfig::restart_backoff_initial, ZeroDuration::kRejected>},
+    {"restart_backoff_max", &ParseSecondsField<&PoolConfig::restart_backoff_max, ZeroDuration::kRejected>},
+    {"degraded_after_failures", &ParseIntField<&PoolConfig::degraded_after_failures, kDegradedAfterFailuresRange>},
 };
 
 constexpr std::string_view kPoolsKey = "pools";

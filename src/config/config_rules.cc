@@ -1,6 +1,7 @@
 #include "config/config_rules.h"
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,19 @@ bool IsDottedIdentifier(std::string_view s) {
     if (dot == std::string_view::npos) return true;
     s.remove_prefix(dot + 1);
   }
+}
+
+// Milliseconds as exact decimal seconds: 100 ms -> "0.1", 30000 ms -> "30".
+std::string SecondsText(std::chrono::milliseconds duration) {
+  const std::int64_t ms = duration.count();
+  const std::uint64_t magnitude = ms < 0 ? 0 - static_cast<std::uint64_t>(ms) : static_cast<std::uint64_t>(ms);
+  std::string text = absl::StrCat(ms < 0 ? "-" : "", magnitude / 1000);
+  if (const std::uint64_t fraction = magnitude % 1000; fraction != 0) {
+    std::string digits = absl::StrCat(fraction + 1000).substr(1);  // zero-padded to 3
+    digits.erase(digits.find_last_not_of('0') + 1);
+    absl::StrAppend(&text, ".", digits);
+  }
+  return text;
 }
 
 }  // namespace
@@ -154,6 +168,18 @@ absl::Status CheckSocketDir(std::string_view path, std::string_view dir) {
   return CheckNoNul(path, dir);
 }
 
+absl::Status CheckJitterHasBase(std::string_view path, bool has_jitter, bool has_base, std::string_view base_key) {
+  if (has_jitter && !has_base) return InvalidAt(path, absl::StrCat("has no effect without ", AsAbsl(base_key)));
+  return absl::OkStatus();
+}
+
+absl::Status CheckBackoffOrder(std::string_view path, std::chrono::milliseconds initial,
+                               std::chrono::milliseconds max) {
+  if (max >= initial) return absl::OkStatus();
+  return InvalidAt(path, absl::StrCat("must be >= restart_backoff_initial (", SecondsText(initial), " seconds), got ",
+                                      SecondsText(max), " seconds"));
+}
+
 absl::StatusOr<std::chrono::milliseconds> SecondsToDuration(std::string_view path, double seconds, ZeroDuration zero) {
   if (std::isnan(seconds)) return InvalidAt(path, "expected a number of seconds, got NaN");
   // Clamp first so that the conversion to an integer is always defined; the
@@ -168,6 +194,7 @@ absl::StatusOr<std::chrono::milliseconds> SecondsToDuration(std::string_view pat
   } else {
     result = std::chrono::milliseconds(std::llround(ms));
     if (result.count() == 0 && seconds > 0) result = std::chrono::milliseconds(1);
+    if (result.count() == 0 && seconds < 0) result = std::chrono::milliseconds(-1);
   }
   if (absl::Status status = CheckDuration(path, result, zero); !status.ok()) return status;
   return result;

@@ -58,9 +58,18 @@ inline constexpr IntRange kPoolSizeRange{1, 1024};
 inline constexpr IntRange kThreadsPerWorkerRange{1, 1024};
 inline constexpr IntRange kStartupBatchSizeRange{1, kIntMax};
 inline constexpr IntRange kMaxQueueRange{0, kIntMax};
+// Lifecycle counts. Request counts stop at 2^53, the largest integer every
+// JSON reader holds exactly; memory stops at 16 TiB, in MiB.
+inline constexpr IntRange kWorkerMaxRequestsRange{0, std::int64_t{1} << 53};
+inline constexpr IntRange kWorkerMaxMemoryMbRange{0, std::int64_t{16} << 20};
+inline constexpr IntRange kHealthCheckFailuresRange{1, 1000};
+inline constexpr IntRange kMaxSurgeRange{0, 1024};
+inline constexpr IntRange kDegradedAfterFailuresRange{1, 1'000'000};
 
-// Whether a duration may be zero ("drain_timeout", "kill_grace") or must be
-// positive (every other duration).
+// Whether a duration may be zero (where 0 means "none" or "off":
+// "drain_timeout", "kill_grace", "worker_ttl", "worker_ttl_jitter",
+// "health_check_interval", "call_kill_timeout") or must be positive (every
+// other duration).
 enum class ZeroDuration { kAllowed, kRejected };
 
 // Whether `json` nests arrays/objects more than `limit` levels deep (a
@@ -100,11 +109,22 @@ absl::Status CheckMaxMessageBytes(std::string_view path, std::int64_t bytes);
 // Empty (the default) or an absolute path without NUL.
 absl::Status CheckSocketDir(std::string_view path, std::string_view dir);
 
+// --- Rules that tie two values together ---------------------------------
+
+// A jitter (`path`, e.g. "pools[0].worker_ttl_jitter") only spreads its
+// base value; a positive jitter whose base (`base_key`, e.g. "worker_ttl")
+// is zero fails with "<path>: has no effect without <base_key>".
+absl::Status CheckJitterHasBase(std::string_view path, bool has_jitter, bool has_base, std::string_view base_key);
+
+// restart_backoff_max (`path`) >= restart_backoff_initial; the message
+// names both values.
+absl::Status CheckBackoffOrder(std::string_view path, std::chrono::milliseconds initial, std::chrono::milliseconds max);
+
 // --- Unit conversions (JSON -> C++), applying the rules above ------------
 
 // Seconds -> milliseconds, rounded to the nearest millisecond; a positive
-// value below 0.5 ms becomes 1 ms rather than zero. Fails as CheckDuration
-// does, and on NaN.
+// value below 0.5 ms becomes 1 ms rather than zero (and a negative one -1 ms,
+// so that it is still rejected). Fails as CheckDuration does, and on NaN.
 absl::StatusOr<std::chrono::milliseconds> SecondsToDuration(std::string_view path, double seconds, ZeroDuration zero);
 
 // MiB -> bytes, rounded to the nearest byte (at least 1 for a positive

@@ -1,8 +1,10 @@
 #include "config/config_validate.h"
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -55,14 +57,58 @@ absl::Status CheckStrings(const PoolConfig& pool, std::string_view path) {
   return absl::OkStatus();
 }
 
+struct DurationField {
+  std::string_view key;
+  std::chrono::milliseconds PoolConfig::*member;
+  ZeroDuration zero;
+};
+
+// Every duration of a pool, with the same zero rule as config_json.cc's
+// kPoolFields.
+constexpr DurationField kDurationFields[] = {
+    {"startup_timeout", &PoolConfig::startup_timeout, ZeroDuration::kRejected},
+    {"queue_timeout", &PoolConfig::queue_timeout, ZeroDuration::kRejected},
+    {"call_timeout", &PoolConfig::call_timeout, ZeroDuration::kRejected},
+    {"drain_timeout", &PoolConfig::drain_timeout, ZeroDuration::kAllowed},
+    {"kill_grace", &PoolConfig::kill_grace, ZeroDuration::kAllowed},
+    {"worker_ttl", &PoolConfig::worker_ttl, ZeroDuration::kAllowed},
+    {"worker_ttl_jitter", &PoolConfig::worker_ttl_jitter, ZeroDuration::kAllowed},
+    {"memory_check_interval", &PoolConfig::memory_check_interval, ZeroDuration::kRejected},
+    {"health_check_interval", &PoolConfig::health_check_interval, ZeroDuration::kAllowed},
+    {"health_check_timeout", &PoolConfig::health_check_timeout, ZeroDuration::kRejected},
+    {"call_kill_timeout", &PoolConfig::call_kill_timeout, ZeroDuration::kAllowed},
+    {"restart_backoff_initial", &PoolConfig::restart_backoff_initial, ZeroDuration::kRejected},
+    {"restart_backoff_max", &PoolConfig::restart_backoff_max, ZeroDuration::kRejected},
+};
+
 absl::Status CheckDurations(const PoolConfig& pool, std::string_view path) {
-  SNAKEPIT_RETURN_IF_ERROR(
-      CheckDuration(JoinPath(path, "startup_timeout"), pool.startup_timeout, ZeroDuration::kRejected));
-  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "queue_timeout"), pool.queue_timeout, ZeroDuration::kRejected));
-  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "call_timeout"), pool.call_timeout, ZeroDuration::kRejected));
-  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "drain_timeout"), pool.drain_timeout, ZeroDuration::kAllowed));
-  SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, "kill_grace"), pool.kill_grace, ZeroDuration::kAllowed));
+  for (const DurationField& field : kDurationFields) {
+    SNAKEPIT_RETURN_IF_ERROR(CheckDuration(JoinPath(path, field.key), pool.*field.member, field.zero));
+  }
   return absl::OkStatus();
+}
+
+// The lifecycle counts and the rules between lifecycle values; durations
+// are CheckDurations'.
+absl::Status CheckLifecycle(const PoolConfig& pool, std::string_view path) {
+  SNAKEPIT_RETURN_IF_ERROR(
+      CheckIntRange(JoinPath(path, "worker_max_requests"), pool.worker_max_requests, kWorkerMaxRequestsRange));
+  SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "worker_max_requests_jitter"), pool.worker_max_requests_jitter,
+                                         kWorkerMaxRequestsRange));
+  SNAKEPIT_RETURN_IF_ERROR(
+      CheckIntRange(JoinPath(path, "worker_max_memory_mb"), pool.worker_max_memory_mb, kWorkerMaxMemoryMbRange));
+  SNAKEPIT_RETURN_IF_ERROR(
+      CheckIntRange(JoinPath(path, "health_check_failures"), pool.health_check_failures, kHealthCheckFailuresRange));
+  SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "max_surge"), pool.max_surge, kMaxSurgeRange));
+  SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "degraded_after_failures"), pool.degraded_after_failures,
+                                         kDegradedAfterFailuresRange));
+  SNAKEPIT_RETURN_IF_ERROR(CheckJitterHasBase(JoinPath(path, "worker_ttl_jitter"), pool.worker_ttl_jitter.count() > 0,
+                                              pool.worker_ttl.count() > 0, "worker_ttl"));
+  SNAKEPIT_RETURN_IF_ERROR(CheckJitterHasBase(JoinPath(path, "worker_max_requests_jitter"),
+                                              pool.worker_max_requests_jitter > 0, pool.worker_max_requests > 0,
+                                              "worker_max_requests"));
+  return CheckBackoffOrder(JoinPath(path, "restart_backoff_max"), pool.restart_backoff_initial,
+                           pool.restart_backoff_max);
 }
 
 }  // namespace
@@ -82,6 +128,7 @@ absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
       CheckIntRange(JoinPath(path, "startup_batch_size"), pool.startup_batch_size, kStartupBatchSizeRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "max_queue"), pool.max_queue, kMaxQueueRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckDurations(pool, path));
+  SNAKEPIT_RETURN_IF_ERROR(CheckLifecycle(pool, path));
   return CheckMaxMessageBytes(JoinPath(path, "max_message_bytes"), pool.max_message_bytes);
 }
 

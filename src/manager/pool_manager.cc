@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "lifecycle/event_bus.h"
+#include "lifecycle/lifecycle_manager.h"
 #include "manager/socket_dir.h"
 #include "manager/worker_package.h"
 #include "profile/profiles.h"
@@ -19,10 +21,26 @@ using internal::Pool;
 
 class PoolManager::Impl {
  public:
-  // Pools are destroyed (stopped) before the socket directory goes.
+  // Destruction runs bottom-up: lifecycle managers stop before their pools,
+  // pools before the socket directory goes, and the event bus last, after
+  // every event has been published.
+  internal::EventBus events;
   std::unique_ptr<internal::SocketDir> socket_dir;
   internal::WorkerSite site;
   std::vector<std::unique_ptr<Pool>> pools;  // configuration order; fixed after Start
+  absl::Mutex lifecycle_mu;
+  std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
+
+  ~Impl() { StopLifecycle(); }
+
+  void StopLifecycle() {
+    std::vector<std::unique_ptr<internal::LifecycleManager>> managers;
+    {
+      absl::MutexLock lock(&lifecycle_mu);
+      managers.swap(lifecycle);
+    }
+    managers.clear();  // joins their threads
+  }
 
   Pool* Find(std::string_view name) const {
     for (const auto& p : pools) {
@@ -39,9 +57,10 @@ class PoolManager::Impl {
   }
 };
 
-absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& config) {
+absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& config, EventHandler on_event) {
   SNAKEPIT_RETURN_IF_ERROR(config.Validate());
   auto impl = std::make_unique<Impl>();
+  if (on_event) impl->events.Subscribe(std::move(on_event));
   SNAKEPIT_ASSIGN_OR_RETURN(impl->site.worker_package, internal::FindWorkerPackage());
   SNAKEPIT_ASSIGN_OR_RETURN(impl->socket_dir, internal::SocketDir::Create(config.socket_dir));
   impl->site.socket_dir = impl->socket_dir->path();
@@ -49,10 +68,13 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
 
   for (const PoolConfig& pool_config : config.pools) {
     const internal::WorkerSite* site = &impl->site;  // outlives the pools
+    internal::EventBus* events = &impl->events;      // outlives the pools
     impl->pools.push_back(std::make_unique<Pool>(
-        pool_config, [pool_config, site](Profile profile, int id, internal::WorkerProfile::ExitCallback on_exit) {
+        pool_config,
+        [pool_config, site](Profile profile, int id, internal::WorkerProfile::ExitCallback on_exit) {
           return internal::MakeWorker(profile, pool_config, *site, id, std::move(on_exit));
-        }));
+        },
+        [events](Event event) { events->Publish(std::move(event)); }));
   }
   // Pools start in parallel; each starts its own workers in batches.
   std::vector<absl::Status> results(impl->pools.size());
@@ -63,6 +85,12 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
   for (std::thread& t : starters) t.join();
   for (const absl::Status& status : results) {
     if (!status.ok()) return status;  // ~Impl stops the pools that did start
+  }
+  {
+    absl::MutexLock lock(&impl->lifecycle_mu);
+    for (const auto& pool : impl->pools) {
+      impl->lifecycle.push_back(std::make_unique<internal::LifecycleManager>(*pool));
+    }
   }
   for (const auto& pool : impl->pools) {
     const PoolStats s = pool->Stats();
@@ -148,7 +176,19 @@ absl::StatusOr<PoolStats> PoolManager::stats(std::string_view pool) const {
   return target->Stats();
 }
 
+absl::Status PoolManager::recycle_worker(std::string_view pool, int worker_id) {
+  Pool* target = impl_->Find(pool);
+  if (target == nullptr) return impl_->UnknownPool(pool);
+  return target->Recycle(worker_id, "manual");
+}
+
+SubscriptionId PoolManager::subscribe(EventHandler handler) { return impl_->events.Subscribe(std::move(handler)); }
+
+bool PoolManager::unsubscribe(SubscriptionId id) { return impl_->events.Unsubscribe(id); }
+
 void PoolManager::shutdown() {
+  // No recycling decisions while pools drain.
+  impl_->StopLifecycle();
   std::vector<std::thread> stoppers;
   for (const auto& p : impl_->pools) {
     Pool* pool = p.get();

@@ -72,6 +72,18 @@ class WorkerProfile {
   // call.rpc_deadline passes.
   virtual void Execute(WorkerCall call, Done done) = 0;
 
+  // SIGKILLs the process now and returns without waiting; the exit is
+  // reported through the ExitCallback as usual, and calls in flight fail
+  // with UNAVAILABLE. No-op once the process is gone. Must not run
+  // concurrently with Stop() or the destructor.
+  virtual void Kill() = 0;
+
+  // Health probe: `done` gets OK if the worker answers "serving" by
+  // `deadline`, UNAVAILABLE otherwise (also at once if it is dead). Never
+  // blocks; `done` runs exactly once, on an arbitrary thread, and must not
+  // block.
+  virtual void CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) = 0;
+
   // Concurrent calls this worker accepts.
   virtual int capacity() const = 0;
   // Calls currently outstanding on this worker's channel.

@@ -12,6 +12,10 @@ namespace {
 
 std::atomic<std::uint64_t> g_next_call_id{1};
 
+// How long a worker whose channel failed may take to be seen exiting
+// before it is killed as unreachable.
+constexpr absl::Duration kSuspectGrace = absl::Seconds(1);
+
 std::string Ms(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d), " ms"); }
 
 }  // namespace
@@ -47,6 +51,11 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
       ++chosen->in_flight;
       ++in_flight_;
       ArmDeadline(call, call->deadline);
+      ArmKillTimer(chosen, call);
+    } else if (degraded_ && ReadyWorkers() == 0) {
+      refused =
+          absl::UnavailableError(absl::StrCat("pool '", name(), "' is degraded: its last ", consecutive_start_failures_,
+                                              " worker starts failed; last error: ", last_start_error_));
     } else if (LiveWorkers() == 0) {
       refused = absl::UnavailableError(absl::StrCat("pool '", name(), "' has no live workers"));
     } else if (static_cast<int>(queue_.size()) >= config_.max_queue) {
@@ -71,7 +80,10 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
 Pool::Slot* Pool::PickSlot() {
   Slot* best = nullptr;
   for (const auto& s : slots_) {
-    if (s->state != WorkerState::kReady || s->in_flight >= s->worker->capacity()) continue;
+    if (s->state != WorkerState::kReady || s->suspect || s->in_flight >= s->worker->capacity()) continue;
+    // A worker never gets more calls than its request limit: it is recycled
+    // once the calls it has taken are done.
+    if (s->request_limit > 0 && s->requests + static_cast<std::uint64_t>(s->in_flight) >= s->request_limit) continue;
     const int free = s->worker->capacity() - s->in_flight;
     const int best_free = best ? best->worker->capacity() - best->in_flight : 0;
     // Most free capacity first; among equals, the one that served least,
@@ -82,9 +94,17 @@ Pool::Slot* Pool::PickSlot() {
 }
 
 int Pool::LiveWorkers() const {
-  return static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
-    return s->state == WorkerState::kReady || s->state == WorkerState::kStarting;
-  }));
+  // Draining workers and restarts in progress count: each stands for a
+  // worker that is or will be there, so calls may wait for it.
+  return pending_starts_ + static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
+           return s->state == WorkerState::kReady || s->state == WorkerState::kStarting ||
+                  s->state == WorkerState::kDraining;
+         }));
+}
+
+int Pool::ReadyWorkers() const {
+  return static_cast<int>(
+      std::count_if(slots_.begin(), slots_.end(), [](const auto& s) { return s->state == WorkerState::kReady; }));
 }
 
 void Pool::ArmDeadline(const std::shared_ptr<Call>& call, absl::Time when) {
@@ -106,6 +126,7 @@ std::vector<Pool::Dispatch> Pool::TakeQueuedWork() {
     ++slot->in_flight;
     ++in_flight_;
     ArmDeadline(call, call->deadline);
+    ArmKillTimer(slot, call);
     work.emplace_back(slot, std::move(call));
   }
   return work;
@@ -120,32 +141,60 @@ void Pool::Send(const Dispatch& work) {
   wire.attachments = std::move(call->attachments);
   wire.deadline = call->deadline;
   call->worker_label = slot->worker->metadata().label;
-  // `slot` is a raw pointer on purpose: slots outlive their workers' RPC
-  // callbacks (Shutdown destroys workers, which waits for the callbacks),
-  // and a callback must never own the worker whose callback it is.
+  // `slot` is a raw pointer on purpose: a slot's worker is destroyed only
+  // once no call is in flight or being sent on it (RemoveSlot, Shutdown),
+  // and destroying a worker waits for its RPC callbacks; a callback must
+  // never own the worker whose callback it is.
+  slot->senders.fetch_add(1, std::memory_order_acq_rel);
   slot->worker->Execute(std::move(wire),
                         [this, slot, call](absl::StatusOr<Reply> result) { OnReply(slot, call, std::move(result)); });
+  slot->senders.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr<Reply> result) {
   const bool ok = result.ok();
-  const bool delivered = Complete(*call, std::move(result));
+  // The router maps no Python error to UNAVAILABLE: it means the channel
+  // broke, which on a Unix socket means the process is dying.
+  const bool transport_failed = absl::IsUnavailable(result.status());
+  // Claimed first, delivered last: the books are updated in between, so a
+  // caller who has its reply sees it counted in stats(), and a caller told
+  // of a broken worker can no longer see it ready or be routed to it.
+  const bool claimed = Claim(*call);
   std::vector<Dispatch> work;
+  bool limit_reached = false;
+  int slot_id = 0;
   {
     absl::MutexLock lock(&mu_);
     timer_.Cancel(call->timer);
+    timer_.Cancel(call->kill_timer);
+    call->answered = true;
     --slot->in_flight;
     --in_flight_;
     ++slot->requests;
     ++requests_;
     if (!ok) ++errors_;
-    if (!delivered) ++late_replies_;
+    if (!claimed) ++late_replies_;
+    slot_id = slot->id;
+    if (transport_failed && slot->state == WorkerState::kReady && !slot->suspect) {
+      // gRPC may see the socket close before the exit watcher sees the
+      // exit. If the process somehow lives on, it is unreachable: killed
+      // after a grace period and replaced all the same.
+      slot->suspect = true;
+      timer_.Schedule(absl::Now() + kSuspectGrace, [this, slot_id] { Kill(slot_id, "unreachable"); });
+    }
+    limit_reached = slot->request_limit > 0 && slot->requests >= slot->request_limit &&
+                    slot->state == WorkerState::kReady && !slot->recycling;
     work = TakeQueuedWork();
   }
-  if (!delivered) {
+  if (claimed) {
+    Deliver(*call, std::move(result));
+  } else {
     logger()->debug("pool '{}': dropped the late reply of call {} ('{}') from {}", name(), call->id, call->command,
                     call->worker_label);
   }
+  // Recycled at once rather than at the lifecycle manager's next tick: the
+  // worker takes no more calls, so every moment until then is lost capacity.
+  if (limit_reached) (void)Recycle(slot_id, "max_requests");
   for (const Dispatch& w : work) Send(w);
 }
 
@@ -174,11 +223,17 @@ void Pool::OnTimer(const std::shared_ptr<Call>& call) {
 }
 
 bool Pool::Complete(Call& call, absl::StatusOr<Reply> result) {
-  if (call.finished.exchange(true, std::memory_order_acq_rel)) return false;
+  if (!Claim(call)) return false;
+  Deliver(call, std::move(result));
+  return true;
+}
+
+bool Pool::Claim(Call& call) { return !call.finished.exchange(true, std::memory_order_acq_rel); }
+
+void Pool::Deliver(Call& call, absl::StatusOr<Reply> result) {
   if (absl::IsDeadlineExceeded(result.status())) timeouts_.fetch_add(1, std::memory_order_relaxed);
   Callback done = std::move(call.done);
   done(std::move(result));
-  return true;
 }
 
 }  // namespace snakepit::internal

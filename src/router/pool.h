@@ -9,8 +9,16 @@
 // calls than it has slots; the late reply is counted and dropped, and can
 // never reach another caller (each call owns its own RPC and completion).
 //
+// The pool also carries out worker replacement (pool_maintenance.cc):
+// recycling a worker gracefully (replacement first within max_surge, drain,
+// SIGTERM, SIGKILL), restarting crashed workers with exponential backoff and
+// a visible degraded state, and killing a worker whose call overran its
+// deadline by call_kill_timeout. *When* to recycle is the LifecycleManager's
+// decision (src/lifecycle/), made through the maintenance methods below.
+//
 // Threading: every public method is thread-safe. Completions run on gRPC
 // and timer threads; the user's callback is never invoked under the lock.
+// Maintenance scripts run on TaskGroup threads, joined by Shutdown().
 #ifndef SNAKEPIT_SRC_ROUTER_POOL_H_
 #define SNAKEPIT_SRC_ROUTER_POOL_H_
 
@@ -18,20 +26,35 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/task_group.h"
 #include "profile/worker_profile.h"
 #include "router/deadline_timer.h"
 #include "snakepit/call.h"
 #include "snakepit/config.h"
+#include "snakepit/events.h"
 #include "snakepit/stats.h"
 
 namespace snakepit::internal {
+
+// What the LifecycleManager sees of one worker.
+struct WorkerView {
+  int id = 0;
+  int pid = 0;
+  WorkerState state = WorkerState::kStarting;
+  bool recycling = false;           // a replacement is under way
+  absl::Time expires_at;            // InfiniteFuture() without a TTL
+  std::uint64_t requests = 0;       // calls finished
+  std::uint64_t request_limit = 0;  // 0: none
+};
 
 class Pool {
  public:
@@ -39,8 +62,10 @@ class Pool {
   // Makes worker `id` with `profile`; `on_exit` must be passed to it.
   using WorkerFactory =
       std::function<std::unique_ptr<WorkerProfile>(Profile profile, int id, WorkerProfile::ExitCallback on_exit)>;
+  // Receives the pool's lifecycle events; must not block (EventBus::Publish).
+  using EventSink = std::function<void(Event)>;
 
-  Pool(PoolConfig config, WorkerFactory factory);
+  Pool(PoolConfig config, WorkerFactory factory, EventSink events = nullptr);
   ~Pool();  // Shutdown()
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -54,6 +79,32 @@ class Pool {
 
   PoolStats Stats() const;
   const std::string& name() const { return config_.name; }
+  const PoolConfig& config() const { return config_; }
+
+  // --- Maintenance (used by LifecycleManager and PoolManager) ------------
+
+  std::vector<WorkerView> Workers() const;
+
+  // Replaces worker `id` gracefully, in the background; `reason` goes into
+  // its events ("ttl", "max_requests", "memory", "manual", ...) and
+  // `memory_bytes` into the recycled event of a memory recycle. NOT_FOUND
+  // for an unknown id; FAILED_PRECONDITION if the worker is not ready or is
+  // already being replaced.
+  absl::Status Recycle(int id, std::string reason, std::int64_t memory_bytes = 0);
+
+  // SIGKILLs worker `id` now (a hung worker cannot drain) and replaces it at
+  // once; its in-flight calls fail with UNAVAILABLE. No-op unless ready or
+  // draining.
+  void Kill(int id, std::string reason);
+
+  // Health probe of worker `id`; `done` as WorkerProfile::CheckHealth
+  // (NOT_FOUND at once for an unknown or no longer live worker).
+  void ProbeHealth(int id, absl::Duration timeout, std::function<void(absl::Status)> done);
+
+  // Records the last memory figures measured for worker `id` (stats).
+  void RecordMemory(int id, std::int64_t rss_bytes, std::int64_t pss_bytes);
+
+  void Emit(Event event) const;
 
   // See PoolManager::shutdown(). Idempotent.
   void Shutdown();
@@ -65,6 +116,27 @@ class Pool {
 
   absl::Status StartWorkers(Profile profile);
   void StopSlots(std::vector<std::shared_ptr<Slot>> slots);
+  // A new slot (state kStarting) with its limits drawn; not yet in slots_.
+  std::shared_ptr<Slot> NewSlot(Profile profile);
+  // Adds `slot` to slots_, starts its worker and marks it ready, then
+  // dispatches queued calls to it. On failure removes it again.
+  absl::Status StartSlot(const std::shared_ptr<Slot>& slot);
+  // Erases `slot` from slots_ and destroys its worker (waits for its
+  // watcher and RPC callbacks: never call from those).
+  void RemoveSlot(const std::shared_ptr<Slot>& slot);
+  std::shared_ptr<Slot> FindSlot(int id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool IsDead(const std::shared_ptr<Slot>& slot) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Maintenance scripts (TaskGroup threads).
+  void RunRecycle(std::shared_ptr<Slot> old, std::string reason, std::int64_t memory_bytes);
+  void RunRestart(std::shared_ptr<Slot> dead);
+  void Retire(const std::shared_ptr<Slot>& old, const std::string& reason, std::int64_t memory_bytes);
+  // Starts one replacement, retrying with backoff until it is up or the
+  // pool closes; false if it closed first. Callers keep pending_starts_.
+  bool StartReplacementWithBackoff();
+  void FailQueueIfHopeless() ABSL_LOCKS_EXCLUDED(mu_);
+  void ArmKillTimer(Slot* slot, const std::shared_ptr<Call>& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Event MakeEvent(EventType type, const Slot* slot) const;
+  int ReadyWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Slot* PickSlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<Dispatch> TakeQueuedWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(const Dispatch& work);
@@ -74,11 +146,17 @@ class Pool {
   void ArmDeadline(const std::shared_ptr<Call>& call, absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers `result` unless the call already finished; false if it had.
   bool Complete(Call& call, absl::StatusOr<Reply> result);
+  // Complete() in two steps: Claim() makes this thread the one to finish
+  // the call (false if another already did); Deliver() runs the callback.
+  bool Claim(Call& call);
+  void Deliver(Call& call, absl::StatusOr<Reply> result);
   int LiveWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   PoolConfig config_;
   const WorkerFactory factory_;
+  const EventSink events_;
   DeadlineTimer timer_;
+  TaskGroup tasks_;
 
   mutable absl::Mutex mu_;
   Profile running_profile_ ABSL_GUARDED_BY(mu_);
@@ -94,6 +172,17 @@ class Pool {
   std::uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t late_replies_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<std::uint64_t> timeouts_{0};
+
+  // Maintenance state.
+  int surges_ ABSL_GUARDED_BY(mu_) = 0;          // replacements running beyond pool_size
+  int pending_starts_ ABSL_GUARDED_BY(mu_) = 0;  // restarts under way (with backoff)
+  int consecutive_start_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  bool degraded_ ABSL_GUARDED_BY(mu_) = false;
+  std::string last_start_error_ ABSL_GUARDED_BY(mu_);
+  std::uint64_t crashes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t restarts_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, std::uint64_t> recycles_ ABSL_GUARDED_BY(mu_);  // by reason
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);                            // jitter draws
 };
 
 }  // namespace snakepit::internal

@@ -22,6 +22,28 @@ struct Pool::Slot {
   int in_flight = 0;
   std::uint64_t requests = 0;
   absl::Time started_at = absl::Now();
+  // Limits drawn for this worker (jitter included); 0 / InfiniteFuture: none.
+  std::uint64_t request_limit = 0;
+  absl::Duration lifetime = absl::InfiniteDuration();  // TTL + jitter
+  absl::Time expires_at = absl::InfiniteFuture();      // set when ready
+  // A health probe is being sent; RemoveSlot() waits for it to be handed
+  // to the worker, so the worker is not destroyed under it.
+  bool probing = false;
+  // Threads inside worker->Execute() for this slot (Send runs unlocked).
+  // RemoveSlot() waits for zero before destroying the worker.
+  std::atomic<int> senders{0};
+  // A call on it failed at the transport: no new calls (see OnReply).
+  bool suspect = false;
+  // A recycle was requested (no second one is accepted).
+  bool recycling = false;
+  // Someone (a recycle or the exit handler) has taken charge of starting
+  // this worker's successor; nobody else may.
+  bool successor_arranged = false;
+  // Set just before we SIGKILL it on purpose: its exit is then a recycle
+  // with this reason, not a crash.
+  std::string kill_reason;
+  std::int64_t rss_bytes = 0;  // last measured (0: never)
+  std::int64_t pss_bytes = 0;
 };
 
 // One submitted call. `finished` makes completion exactly-once between the
@@ -39,6 +61,10 @@ struct Pool::Call {
   bool queued = false;
   std::string worker_label;  // set when sent
   DeadlineTimer::Handle timer;
+  // call_kill_timeout: fires at deadline + call_kill_timeout while the
+  // worker has not answered. `answered` is set by the reply.
+  DeadlineTimer::Handle kill_timer;
+  bool answered = false;
 };
 
 }  // namespace snakepit::internal

@@ -10,8 +10,12 @@
 
 namespace snakepit::internal {
 
-Pool::Pool(PoolConfig config, WorkerFactory factory)
-    : config_(std::move(config)), factory_(std::move(factory)), running_profile_(config_.profile) {}
+Pool::Pool(PoolConfig config, WorkerFactory factory, EventSink events)
+    : config_(std::move(config)),
+      factory_(std::move(factory)),
+      events_(std::move(events)),
+      running_profile_(config_.profile),
+      rng_(std::random_device{}()) {}
 
 Pool::~Pool() { Shutdown(); }
 
@@ -33,16 +37,7 @@ absl::Status Pool::StartWorkers(Profile profile) {
   const int batch = std::max(1, config_.startup_batch_size);
   for (int first = 0; first < total; first += batch) {
     std::vector<std::shared_ptr<Slot>> fresh;
-    for (int i = first; i < std::min(total, first + batch); ++i) {
-      auto slot = std::make_shared<Slot>();
-      {
-        absl::MutexLock lock(&mu_);
-        slot->id = next_worker_id_++;
-      }
-      Slot* raw = slot.get();
-      slot->worker = factory_(profile, slot->id, [this, raw](const ExitInfo& info) { OnWorkerExit(raw, info); });
-      fresh.push_back(std::move(slot));
-    }
+    for (int i = first; i < std::min(total, first + batch); ++i) fresh.push_back(NewSlot(profile));
     {
       absl::MutexLock lock(&mu_);
       slots_.insert(slots_.end(), fresh.begin(), fresh.end());
@@ -51,6 +46,7 @@ absl::Status Pool::StartWorkers(Profile profile) {
     // time, which overlaps across processes.
     const absl::Time deadline = absl::Now() + absl::FromChrono(config_.startup_timeout);
     std::vector<absl::Status> results(fresh.size());
+    for (const auto& slot : fresh) Emit(MakeEvent(EventType::kWorkerStarted, slot.get()));
     std::vector<std::thread> starters;
     for (size_t j = 0; j < fresh.size(); ++j) {
       starters.emplace_back([&, j] { results[j] = fresh[j]->worker->Start(deadline); });
@@ -64,12 +60,19 @@ absl::Status Pool::StartWorkers(Profile profile) {
         if (results[j].ok() && fresh[j]->state == WorkerState::kStarting) {
           fresh[j]->state = WorkerState::kReady;
           fresh[j]->started_at = absl::Now();
+          fresh[j]->expires_at = fresh[j]->started_at + fresh[j]->lifetime;
         } else if (first_error.ok()) {
           first_error = results[j].ok() ? absl::UnavailableError("worker exited during start-up") : results[j];
         }
       }
     }
+    for (size_t j = 0; j < fresh.size(); ++j) {
+      if (results[j].ok()) Emit(MakeEvent(EventType::kWorkerReady, fresh[j].get()));
+    }
     if (!first_error.ok()) {
+      Event failed = MakeEvent(EventType::kWorkerStartFailed, nullptr);
+      failed.message = std::string(first_error.message());
+      Emit(std::move(failed));
       std::vector<std::shared_ptr<Slot>> all;
       {
         absl::MutexLock lock(&mu_);
@@ -101,27 +104,43 @@ void Pool::StopSlots(std::vector<std::shared_ptr<Slot>> slots) {
 }
 
 void Pool::OnWorkerExit(Slot* slot, const ExitInfo& info) {
-  std::vector<std::shared_ptr<Call>> orphans;
+  // Runs on the worker's watcher thread, the moment the process is reaped.
+  // Calls in flight on it are already failing with UNAVAILABLE (the worker
+  // aborted its channel before calling us); here the slot stops taking
+  // calls and a replacement is arranged.
+  std::string kill_reason;
   {
     absl::MutexLock lock(&mu_);
     const WorkerState previous = slot->state;
     slot->state = WorkerState::kDead;
-    if (previous == WorkerState::kStopped || previous == WorkerState::kStarting) return;
-    logger()->error("pool '{}': worker {}-{} (pid {}) died: {}", name(), name(), slot->id, slot->worker->metadata().pid,
-                    info.ToString());
-    if (LiveWorkers() == 0) {
-      orphans.assign(queue_.begin(), queue_.end());
-      queue_.clear();
-      for (auto& c : orphans) {
-        c->queued = false;
-        timer_.Cancel(c->timer);
-      }
+    // Stopped by us, or failed during start-up (the starter reports that).
+    if (previous != WorkerState::kReady && previous != WorkerState::kDraining) return;
+    kill_reason = slot->kill_reason;
+    if (kill_reason.empty()) {
+      ++crashes_;
+    } else {
+      ++recycles_[kill_reason];
+    }
+    // A worker being recycled may already have its successor arranged.
+    if (!slot->successor_arranged && !closed_) {
+      slot->successor_arranged = true;
+      ++pending_starts_;
+      // Under mu_, after the closed_ check: see Recycle().
+      tasks_.Spawn([this, dead = FindSlot(slot->id)]() mutable { RunRestart(std::move(dead)); });
     }
   }
-  for (auto& c : orphans) {
-    Complete(*c, absl::UnavailableError(absl::StrCat("pool '", name(), "' has no live workers (worker ", name(), "-",
-                                                     slot->id, " ", info.ToString(), ")")));
+  Event event = MakeEvent(kill_reason.empty() ? EventType::kWorkerCrashed : EventType::kWorkerRecycled, slot);
+  event.reason = kill_reason;
+  if (info.signal != 0) {
+    event.signal = info.signal;
+  } else {
+    event.exit_code = info.exit_code;
   }
+  event.message = info.ToString();
+  if (kill_reason.empty()) {
+    logger()->error("pool '{}': worker {}-{} (pid {}) died: {}", name(), name(), slot->id, event.pid, info.ToString());
+  }
+  Emit(std::move(event));
 }
 
 void Pool::Shutdown() {
@@ -140,6 +159,9 @@ void Pool::Shutdown() {
   for (auto& c : queued) {
     Complete(*c, absl::UnavailableError(absl::StrCat("pool '", name(), "' is shutting down")));
   }
+  // Maintenance scripts see closed_ and finish: a backoff wait ends at
+  // once, a start in progress within startup_timeout, a drain below.
+  tasks_.JoinAll();
   std::vector<std::shared_ptr<Slot>> slots;
   {
     absl::MutexLock lock(&mu_);
@@ -169,16 +191,28 @@ PoolStats Pool::Stats() const {
   stats.timeouts = timeouts_.load(std::memory_order_relaxed);
   stats.rejected = rejected_;
   stats.late_replies_discarded = late_replies_;
+  stats.degraded = degraded_;
+  stats.last_start_error = last_start_error_;
+  stats.consecutive_start_failures = consecutive_start_failures_;
+  stats.crashes = crashes_;
+  stats.restarts = restarts_;
+  stats.recycles = recycles_;
   for (const auto& s : slots_) {
     WorkerStats w;
     w.id = s->id;
     w.pid = s->worker ? s->worker->metadata().pid : 0;
-    w.state = s->state;
+    // A worker whose channel broke is as good as dead (it gets no calls and
+    // is killed if its exit is not seen soon): never report it ready.
+    w.state = s->suspect && s->state == WorkerState::kReady ? WorkerState::kDead : s->state;
     w.capacity = s->worker ? s->worker->capacity() : 0;
     w.in_flight = s->in_flight;
     w.requests = s->requests;
     w.age = absl::ToChronoMilliseconds(now - s->started_at);
-    if (s->state == WorkerState::kReady || s->state == WorkerState::kDraining) {
+    w.request_limit = s->request_limit;
+    w.recycling = s->recycling;
+    w.rss_bytes = s->rss_bytes;
+    w.pss_bytes = s->pss_bytes;
+    if (w.state == WorkerState::kReady || w.state == WorkerState::kDraining) {
       ++stats.workers;
       stats.capacity += w.capacity;
     }

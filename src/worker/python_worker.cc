@@ -152,16 +152,21 @@ void PythonWorker::Execute(WorkerCall call, Done done) {
   rpc->Execute(std::move(call), std::move(done));
 }
 
-absl::Status PythonWorker::CheckHealth(absl::Time deadline) {
+void PythonWorker::Kill() {
+  if (child_ != nullptr && watcher_ != nullptr && !watcher_->exited()) child_->Signal(SIGKILL);
+}
+
+void PythonWorker::CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) {
   std::shared_ptr<RpcClient> rpc;
   {
     absl::MutexLock lock(&mu_);
     rpc = rpc_;
   }
   if (rpc == nullptr || health_.load() == Health::kDead) {
-    return absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running"));
+    done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
+    return;
   }
-  return rpc->Health(deadline);
+  rpc->HealthAsync(deadline, std::move(done));
 }
 
 int PythonWorker::load() const {

@@ -35,13 +35,12 @@ class PythonWorker : public WorkerProfile {
   absl::Status Start(absl::Time deadline) override;
   void Stop(absl::Duration grace) override;
   void Execute(WorkerCall call, Done done) override;
+  void Kill() override;
+  void CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) override;
   int capacity() const override { return spec_.capacity; }
   int load() const override;
   Health health() const override { return health_.load(); }
   WorkerMetadata metadata() const override;
-
-  // Synchronous Health RPC (used by health checks and tests).
-  [[nodiscard]] absl::Status CheckHealth(absl::Time deadline);
 
  private:
   // Runs on the watcher thread when the process exits.

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "worker/reply_codec.h"
@@ -15,6 +16,13 @@ struct RpcClient::PendingCall {
   snakepit::v1::ExecuteResponse response;
   std::string command;
   WorkerProfile::Done done;
+};
+
+struct RpcClient::PendingHealth {
+  grpc::ClientContext context;
+  snakepit::v1::HealthRequest request;
+  snakepit::v1::HealthResponse response;
+  std::function<void(absl::Status)> done;
 };
 
 namespace {
@@ -45,11 +53,15 @@ RpcClient::RpcClient(const std::string& target, std::string label, std::int64_t 
 
 RpcClient::~RpcClient() {
   // Calls still pending hold raw pointers into this object: fail them and
-  // wait until gRPC has run every callback.
+  // wait until gRPC has run every callback and each call's ClientContext
+  // is deleted. A context holds a reference to the channel, so deleting the
+  // last one after the channel_ member would run ~Channel on a gRPC
+  // callback thread, which gRPC does not support (grpc/grpc#37858); with
+  // this wait the channel always dies here, on the owner's thread.
   Abort("worker client destroyed");
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](std::unordered_map<PendingCall*, grpc::ClientContext*>* p) { return p->empty(); }, &pending_));
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pending_.empty() && finishing_ == 0; };
+  mu_.Await(absl::Condition(&idle));
 }
 
 absl::Status RpcClient::WaitConnected(absl::Time deadline) {
@@ -72,15 +84,9 @@ void RpcClient::Execute(WorkerCall call, WorkerProfile::Done done) {
     pending->context.set_deadline(absl::ToChronoTime(call.rpc_deadline));
   }
   std::string refused;  // the abort reason, if the worker is known dead
-  {
-    absl::MutexLock lock(&mu_);
-    refused = abort_reason_;
-    if (refused.empty()) {
-      pending_.emplace(pending, &pending->context);
-      in_flight_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  if (!refused.empty()) {
+  if (Track(pending, &pending->context, &refused)) {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+  } else {
     std::unique_ptr<PendingCall> owned(pending);
     owned->done(FromRpcStatus(grpc::Status::CANCELLED, label_, owned->command, refused, max_message_bytes_));
     return;
@@ -106,30 +112,76 @@ void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
     WorkerProfile::Done done = std::move(pending->done);
     done(std::move(result));
   }  // `done` and what it captured are gone before the call leaves pending_
-  absl::MutexLock lock(&mu_);
-  // Erased only now, so that the destructor's wait covers the callback.
-  pending_.erase(pending);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  Untrack(pending);
   delete pending;
+  Finished();
+}
+
+bool RpcClient::Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason) {
+  absl::MutexLock lock(&mu_);
+  if (!abort_reason_.empty()) {
+    *abort_reason = abort_reason_;
+    return false;
+  }
+  pending_.emplace(rpc, context);
+  return true;
+}
+
+void RpcClient::Untrack(void* rpc) {
+  absl::MutexLock lock(&mu_);
+  pending_.erase(rpc);  // Abort() no longer touches its context
+  ++finishing_;
+}
+
+void RpcClient::Finished() {
+  absl::MutexLock lock(&mu_);
+  --finishing_;
+}
+
+void RpcClient::HealthAsync(absl::Time deadline, std::function<void(absl::Status)> done) {
+  auto* probe = new PendingHealth;
+  probe->done = std::move(done);
+  probe->context.set_deadline(absl::ToChronoTime(deadline));
+  std::string refused;
+  if (!Track(probe, &probe->context, &refused)) {
+    std::unique_ptr<PendingHealth> owned(probe);
+    owned->done(absl::UnavailableError(absl::StrCat(label_, ": ", refused)));
+    return;
+  }
+  stub_->async()->Health(&probe->context, &probe->request, &probe->response,
+                         [this, probe](grpc::Status status) { FinishHealth(probe, status); });
+}
+
+void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_status) {
+  absl::Status result;
+  if (!rpc_status.ok()) {
+    result = absl::UnavailableError(absl::StrCat(label_, ": health check failed: ", rpc_status.error_message()));
+  } else if (probe->response.state() != snakepit::v1::HealthResponse::SERVING) {
+    result = absl::UnavailableError(absl::StrCat(
+        label_, ": worker is not serving (", snakepit::v1::HealthResponse::State_Name(probe->response.state()), ")"));
+  }
+  {
+    std::function<void(absl::Status)> done = std::move(probe->done);
+    done(std::move(result));
+  }
+  Untrack(probe);
+  delete probe;
+  Finished();
 }
 
 absl::Status RpcClient::Health(absl::Time deadline) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!abort_reason_.empty()) return absl::UnavailableError(absl::StrCat(label_, ": ", abort_reason_));
+  // The RPC's own deadline bounds the wait; the extra second only covers
+  // gRPC's callback scheduling.
+  auto answer = std::make_shared<std::pair<absl::Notification, absl::Status>>();
+  HealthAsync(deadline, [answer](absl::Status status) {
+    answer->second = std::move(status);
+    answer->first.Notify();
+  });
+  if (!answer->first.WaitForNotificationWithDeadline(deadline + absl::Seconds(1))) {
+    return absl::DeadlineExceededError(absl::StrCat(label_, ": health check got no answer"));
   }
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(deadline));
-  snakepit::v1::HealthResponse response;
-  const grpc::Status status = stub_->Health(&context, snakepit::v1::HealthRequest(), &response);
-  if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat(label_, ": health check failed: ", status.error_message()));
-  }
-  if (response.state() != snakepit::v1::HealthResponse::SERVING) {
-    return absl::UnavailableError(absl::StrCat(label_, ": worker is not serving (",
-                                               snakepit::v1::HealthResponse::State_Name(response.state()), ")"));
-  }
-  return absl::OkStatus();
+  return answer->second;
 }
 
 void RpcClient::Abort(const std::string& reason) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -38,7 +39,11 @@ class RpcClient {
   // Asynchronous Execute; see WorkerProfile::Execute.
   void Execute(WorkerCall call, WorkerProfile::Done done);
 
-  // Synchronous Health probe; OK only if the worker answers SERVING.
+  // Health probe: OK only if the worker answers SERVING by `deadline`;
+  // UNAVAILABLE otherwise. `done` runs exactly once, on a gRPC thread (or
+  // inline if the client is already aborted), and must not block.
+  void HealthAsync(absl::Time deadline, std::function<void(absl::Status)> done);
+  // The same, blocking until the answer (at the latest at `deadline`).
   [[nodiscard]] absl::Status Health(absl::Time deadline);
 
   // Fails every call in flight and every later call with UNAVAILABLE.
@@ -48,7 +53,16 @@ class RpcClient {
 
  private:
   struct PendingCall;
+  struct PendingHealth;
   void Finish(PendingCall* call, const grpc::Status& rpc_status);
+  void FinishHealth(PendingHealth* probe, const grpc::Status& rpc_status);
+  // Registers an RPC so Abort() can cancel it and the destructor waits for
+  // its callback; false (and nothing registered) if already aborted.
+  bool Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason);
+  // Untrack() once the callback has run, Finished() once the record (and
+  // its ClientContext) is deleted.
+  void Untrack(void* rpc);
+  void Finished();
 
   const std::string label_;
   const std::int64_t max_message_bytes_;
@@ -58,7 +72,9 @@ class RpcClient {
 
   absl::Mutex mu_;
   std::string abort_reason_ ABSL_GUARDED_BY(mu_);  // non-empty once aborted
-  std::unordered_map<PendingCall*, grpc::ClientContext*> pending_ ABSL_GUARDED_BY(mu_);
+  // Every RPC in flight (Execute and Health), by its pending record.
+  std::unordered_map<void*, grpc::ClientContext*> pending_ ABSL_GUARDED_BY(mu_);
+  int finishing_ ABSL_GUARDED_BY(mu_) = 0;  // untracked, not yet deleted
 };
 
 }  // namespace snakepit::internal

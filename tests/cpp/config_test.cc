@@ -70,6 +70,23 @@ std::string WriteFile(std::string_view name, std::string_view contents) {
   return path;
 }
 
+void ExpectLifecycleDefaults(const PoolConfig& pool) {
+  EXPECT_EQ(pool.worker_ttl, milliseconds(0));
+  EXPECT_EQ(pool.worker_ttl_jitter, milliseconds(0));
+  EXPECT_EQ(pool.worker_max_requests, 0);
+  EXPECT_EQ(pool.worker_max_requests_jitter, 0);
+  EXPECT_EQ(pool.worker_max_memory_mb, 0);
+  EXPECT_EQ(pool.memory_check_interval, milliseconds(1'000));
+  EXPECT_EQ(pool.health_check_interval, milliseconds(0));
+  EXPECT_EQ(pool.health_check_timeout, milliseconds(5'000));
+  EXPECT_EQ(pool.health_check_failures, 3);
+  EXPECT_EQ(pool.call_kill_timeout, milliseconds(0));
+  EXPECT_EQ(pool.max_surge, 1);
+  EXPECT_EQ(pool.restart_backoff_initial, milliseconds(100));
+  EXPECT_EQ(pool.restart_backoff_max, milliseconds(30'000));
+  EXPECT_EQ(pool.degraded_after_failures, 3);
+}
+
 void ExpectDefaults(const PoolConfig& pool) {
   EXPECT_EQ(pool.profile, Profile::kProcess);
   EXPECT_EQ(pool.pool_size, 0);
@@ -91,6 +108,7 @@ void ExpectDefaults(const PoolConfig& pool) {
   EXPECT_EQ(pool.max_message_bytes, std::int64_t{128} << 20);
   EXPECT_EQ(pool.drain_timeout, milliseconds(30'000));
   EXPECT_EQ(pool.kill_grace, milliseconds(5'000));
+  ExpectLifecycleDefaults(pool);
 }
 
 // --- Profiles and defaults ---------------------------------------------
@@ -369,6 +387,195 @@ TEST(ConfigJsonTest, MaxMessageMb) {
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("max_message_mb": -4)"), message));
 }
 
+// --- Lifecycle keys ------------------------------------------------------
+
+TEST(ConfigJsonTest, LifecycleKeysRoundTrip) {
+  PoolConfig pool = MustLoadPool(
+      R"("worker_ttl": 3600.5, "worker_ttl_jitter": 0.25, "worker_max_requests": 10000,
+         "worker_max_requests_jitter": 500, "worker_max_memory_mb": 2048,
+         "memory_check_interval": 0.5, "health_check_interval": 2.5, "health_check_timeout": 0.75,
+         "health_check_failures": 5, "call_kill_timeout": 1.5, "max_surge": 0,
+         "restart_backoff_initial": 0.05, "restart_backoff_max": 60, "degraded_after_failures": 10)");
+  EXPECT_EQ(pool.worker_ttl, milliseconds(3'600'500));
+  EXPECT_EQ(pool.worker_ttl_jitter, milliseconds(250));
+  EXPECT_EQ(pool.worker_max_requests, 10000);
+  EXPECT_EQ(pool.worker_max_requests_jitter, 500);
+  EXPECT_EQ(pool.worker_max_memory_mb, 2048);
+  EXPECT_EQ(pool.memory_check_interval, milliseconds(500));
+  EXPECT_EQ(pool.health_check_interval, milliseconds(2'500));
+  EXPECT_EQ(pool.health_check_timeout, milliseconds(750));
+  EXPECT_EQ(pool.health_check_failures, 5);
+  EXPECT_EQ(pool.call_kill_timeout, milliseconds(1'500));
+  EXPECT_EQ(pool.max_surge, 0);
+  EXPECT_EQ(pool.restart_backoff_initial, milliseconds(50));
+  EXPECT_EQ(pool.restart_backoff_max, milliseconds(60'000));
+  EXPECT_EQ(pool.degraded_after_failures, 10);
+
+  // The bounds themselves are accepted; integral floats count as integers.
+  pool = MustLoadPool(
+      R"("worker_max_requests": 9007199254740992, "worker_max_requests_jitter": 9007199254740992,
+         "worker_max_memory_mb": 16777216, "health_check_failures": 1000, "max_surge": 1024,
+         "degraded_after_failures": 1000000, "worker_ttl": 31536000, "restart_backoff_initial": 0.0001,
+         "restart_backoff_max": 0.0001)");
+  EXPECT_EQ(pool.worker_max_requests, std::int64_t{1} << 53);
+  EXPECT_EQ(pool.worker_max_requests_jitter, std::int64_t{1} << 53);
+  EXPECT_EQ(pool.worker_max_memory_mb, 16777216);
+  EXPECT_EQ(pool.health_check_failures, 1000);
+  EXPECT_EQ(pool.max_surge, 1024);
+  EXPECT_EQ(pool.degraded_after_failures, 1'000'000);
+  EXPECT_EQ(pool.worker_ttl, std::chrono::hours(24 * 365));
+  EXPECT_EQ(pool.restart_backoff_initial, milliseconds(1));
+  EXPECT_EQ(MustLoadPool(R"("worker_max_memory_mb": 512.0)").worker_max_memory_mb, 512);
+}
+
+TEST(ConfigJsonTest, LifecycleZeroMeansOff) {
+  PoolConfig pool = MustLoadPool(
+      R"("worker_ttl": 0, "worker_ttl_jitter": 0, "worker_max_requests": 0, "worker_max_requests_jitter": 0,
+         "worker_max_memory_mb": 0, "health_check_interval": 0, "call_kill_timeout": 0, "max_surge": 0)");
+  EXPECT_EQ(pool.worker_ttl, milliseconds(0));
+  EXPECT_EQ(pool.worker_max_requests, 0);
+  EXPECT_EQ(pool.worker_max_memory_mb, 0);
+  EXPECT_EQ(pool.health_check_interval, milliseconds(0));
+  EXPECT_EQ(pool.call_kill_timeout, milliseconds(0));
+  EXPECT_EQ(pool.max_surge, 0);
+  // A health check timeout longer than the interval is allowed.
+  EXPECT_TRUE(PoolStatus(R"("health_check_interval": 1, "health_check_timeout": 10)").ok());
+}
+
+TEST(ConfigJsonTest, LifecycleDurationRanges) {
+  for (const char* key : {"worker_ttl", "worker_ttl_jitter", "health_check_interval", "call_kill_timeout"}) {
+    EXPECT_TRUE(IsInvalid(PoolStatus(std::string("\"") + key + "\": -1"),
+                          std::string("pools[0].") + key + ": must be >= 0 seconds"));
+    EXPECT_TRUE(IsInvalid(PoolStatus(std::string("\"") + key + "\": -0.0001"),
+                          std::string("pools[0].") + key + ": must be >= 0 seconds"));
+  }
+  for (const char* key :
+       {"memory_check_interval", "health_check_timeout", "restart_backoff_initial", "restart_backoff_max"}) {
+    EXPECT_TRUE(IsInvalid(PoolStatus(std::string("\"") + key + "\": 0"),
+                          std::string("pools[0].") + key + ": must be > 0 seconds"));
+    EXPECT_TRUE(IsInvalid(PoolStatus(std::string("\"") + key + "\": -2"),
+                          std::string("pools[0].") + key + ": must be > 0 seconds"));
+  }
+  for (const char* key :
+       {"worker_ttl", "worker_ttl_jitter", "memory_check_interval", "health_check_interval", "health_check_timeout",
+        "call_kill_timeout", "restart_backoff_initial", "restart_backoff_max"}) {
+    EXPECT_TRUE(IsInvalid(PoolStatus(std::string("\"") + key + "\": 31536000.001"),
+                          std::string("pools[0].") + key + ": must be <= 31536000 seconds (365 days)"));
+    EXPECT_TRUE(IsInvalid(PoolStatus(std::string("\"") + key + "\": \"1s\""),
+                          std::string("pools[0].") + key + ": expected a number, got string"));
+  }
+}
+
+// One out-of-range value of an integer lifecycle key and its message.
+struct IntCase {
+  const char* key;
+  const char* value;
+  const char* reason;
+};
+
+constexpr IntCase kLifecycleIntCases[] = {
+    {"worker_max_requests", "-1", "must be >= 0"},
+    {"worker_max_requests", "9007199254740993", "must be <= 9007199254740992"},
+    {"worker_max_requests_jitter", "-1", "must be >= 0"},
+    {"worker_max_requests_jitter", "9007199254740993", "must be <= 9007199254740992"},
+    {"worker_max_memory_mb", "-1", "must be >= 0"},
+    {"worker_max_memory_mb", "16777217", "must be <= 16777216"},
+    {"health_check_failures", "0", "must be >= 1"},
+    {"health_check_failures", "1001", "must be <= 1000"},
+    {"max_surge", "-1", "must be >= 0"},
+    {"max_surge", "1025", "must be <= 1024"},
+    {"degraded_after_failures", "0", "must be >= 1"},
+    {"degraded_after_failures", "1000001", "must be <= 1000000"},
+};
+
+TEST(ConfigJsonTest, LifecycleIntegerRanges) {
+  for (const IntCase& c : kLifecycleIntCases) {
+    EXPECT_TRUE(IsInvalid(PoolStatus(std::string("\"") + c.key + "\": " + c.value),
+                          std::string("pools[0].") + c.key + ": " + c.reason));
+  }
+  // Values beyond int64 saturate and are reported by the range check.
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("worker_max_requests": 1e30)"),
+                        "pools[0].worker_max_requests: must be <= 9007199254740992"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("max_surge": 99999999999)"), "pools[0].max_surge: must be <= 1024"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("worker_max_memory_mb": 1.5)"),
+                        "pools[0].worker_max_memory_mb: expected an integer, got 1.5"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("health_check_failures": "3")"),
+                        "pools[0].health_check_failures: expected an integer, got string"));
+}
+
+TEST(ConfigJsonTest, JitterWithoutBaseIsAnError) {
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("worker_ttl_jitter": 60)"),
+                        "pools[0].worker_ttl_jitter: has no effect without worker_ttl"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("worker_ttl": 0, "worker_ttl_jitter": 0.001)"),
+                        "pools[0].worker_ttl_jitter: has no effect without worker_ttl"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("worker_max_requests_jitter": 10)"),
+                        "pools[0].worker_max_requests_jitter: has no effect without worker_max_requests"));
+  EXPECT_TRUE(PoolStatus(R"("worker_ttl": 600, "worker_ttl_jitter": 60)").ok());
+  EXPECT_TRUE(PoolStatus(R"("worker_max_requests": 1, "worker_max_requests_jitter": 100)").ok());
+  EXPECT_TRUE(PoolStatus(R"("worker_ttl_jitter": 0, "worker_max_requests_jitter": 0)").ok());
+}
+
+TEST(ConfigJsonTest, RestartBackoffMaxBelowInitial) {
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("restart_backoff_initial": 2, "restart_backoff_max": 1.5)"),
+                        "pools[0].restart_backoff_max: must be >= restart_backoff_initial (2 seconds), got 1.5 "
+                        "seconds"));
+  // Against the default initial value of 0.1 s.
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("restart_backoff_max": 0.05)"),
+                        "pools[0].restart_backoff_max: must be >= restart_backoff_initial (0.1 seconds), got 0.05 "
+                        "seconds"));
+  // Against the default max of 30 s.
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("restart_backoff_initial": 31)"),
+                        "pools[0].restart_backoff_max: must be >= restart_backoff_initial (31 seconds), got 30 "
+                        "seconds"));
+  EXPECT_TRUE(PoolStatus(R"("restart_backoff_initial": 5, "restart_backoff_max": 5)").ok());
+}
+
+TEST(ConfigJsonTest, LegacyFormAcceptsLifecycleKeys) {
+  Config config = MustLoad(
+      R"({"pool_size": 2, "worker_ttl": 1.5, "worker_ttl_jitter": 0.5, "worker_max_requests": 100,
+          "worker_max_requests_jitter": 10, "worker_max_memory_mb": 256, "memory_check_interval": 0.2,
+          "health_check_interval": 3, "health_check_timeout": 1, "health_check_failures": 2,
+          "call_kill_timeout": 4, "max_surge": 2, "restart_backoff_initial": 0.5, "restart_backoff_max": 8,
+          "degraded_after_failures": 7, "socket_dir": "/run/sp"})");
+  ASSERT_EQ(config.pools.size(), 1u);
+  const PoolConfig& pool = config.pools[0];
+  EXPECT_EQ(pool.name, "default");
+  EXPECT_EQ(pool.worker_ttl, milliseconds(1'500));
+  EXPECT_EQ(pool.worker_ttl_jitter, milliseconds(500));
+  EXPECT_EQ(pool.worker_max_requests, 100);
+  EXPECT_EQ(pool.worker_max_requests_jitter, 10);
+  EXPECT_EQ(pool.worker_max_memory_mb, 256);
+  EXPECT_EQ(pool.memory_check_interval, milliseconds(200));
+  EXPECT_EQ(pool.health_check_interval, milliseconds(3'000));
+  EXPECT_EQ(pool.health_check_timeout, milliseconds(1'000));
+  EXPECT_EQ(pool.health_check_failures, 2);
+  EXPECT_EQ(pool.call_kill_timeout, milliseconds(4'000));
+  EXPECT_EQ(pool.max_surge, 2);
+  EXPECT_EQ(pool.restart_backoff_initial, milliseconds(500));
+  EXPECT_EQ(pool.restart_backoff_max, milliseconds(8'000));
+  EXPECT_EQ(pool.degraded_after_failures, 7);
+  EXPECT_EQ(config.socket_dir, "/run/sp");
+
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"max_surge": 2000})"), "max_surge: must be <= 1024"));
+  EXPECT_TRUE(
+      IsInvalid(LoadStatus(R"({"worker_ttl_jitter": 1})"), "worker_ttl_jitter: has no effect without worker_ttl"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"restart_backoff_max": 0.01})"),
+                        "restart_backoff_max: must be >= restart_backoff_initial (0.1 seconds), got 0.01 seconds"));
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"worker_tll": 1})"), "worker_tll: unknown key (did you mean \"worker_ttl\"?)"));
+  // Beside "pools", lifecycle keys belong inside the entries too.
+  EXPECT_TRUE(IsInvalid(LoadStatus(R"({"pools": [{"name": "a"}], "worker_ttl": 5})"),
+                        "worker_ttl: pool keys go inside the entries of \"pools\" when \"pools\" is given"));
+}
+
+TEST(ConfigJsonTest, UnknownKeysSuggestLifecycleKeys) {
+  EXPECT_TRUE(
+      IsInvalid(PoolStatus(R"("max_surg": 1)"), "pools[0].max_surg: unknown key (did you mean \"max_surge\"?)"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("worker_max_request": 1)"),
+                        "pools[0].worker_max_request: unknown key (did you mean \"worker_max_requests\"?)"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("health_check_timout": 1)"),
+                        "pools[0].health_check_timout: unknown key (did you mean \"health_check_timeout\"?)"));
+}
+
 TEST(ConfigJsonTest, SocketDir) {
   EXPECT_EQ(MustLoad(R"({"socket_dir": "/run/user/1000"})").socket_dir, "/run/user/1000");
   EXPECT_TRUE(IsInvalid(LoadStatus(R"({"socket_dir": "run"})"), "socket_dir: must be an absolute path, got \"run\""));
@@ -587,6 +794,110 @@ TEST(ConfigValidateTest, EachRuleAppliesToCppConfigs) {
         p.fallback_to_process = true;
       },
       "pools[1].fallback_to_process: only applies to profile \"thread\""));
+}
+
+TEST(ConfigValidateTest, LifecycleDefaultsAreValid) {
+  PoolConfig pool;
+  ExpectLifecycleDefaults(pool);
+  EXPECT_TRUE(OnePool(pool).Validate().ok());
+}
+
+// A second pool with one mutation; errors must name pools[1].
+absl::Status ValidateSecond(void (*mutate)(PoolConfig&)) {
+  Config config;
+  config.pools.resize(2);
+  config.pools[0].name = "first";
+  mutate(config.pools[1]);
+  return config.Validate();
+}
+
+TEST(ConfigValidateTest, LifecycleDurationRangesApplyToCppConfigs) {
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_ttl = milliseconds(-1); }),
+                        "pools[1].worker_ttl: must be >= 0 seconds"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_ttl_jitter = milliseconds(-1); }),
+                        "pools[1].worker_ttl_jitter: must be >= 0 seconds"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.health_check_interval = milliseconds(-1); }),
+                        "pools[1].health_check_interval: must be >= 0 seconds"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.call_kill_timeout = milliseconds(-1); }),
+                        "pools[1].call_kill_timeout: must be >= 0 seconds"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.memory_check_interval = milliseconds(0); }),
+                        "pools[1].memory_check_interval: must be > 0 seconds"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.health_check_timeout = milliseconds(0); }),
+                        "pools[1].health_check_timeout: must be > 0 seconds"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.restart_backoff_initial = milliseconds(0); }),
+                        "pools[1].restart_backoff_initial: must be > 0 seconds"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.restart_backoff_max = milliseconds(-5); }),
+                        "pools[1].restart_backoff_max: must be > 0 seconds"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_ttl = std::chrono::hours(24 * 366); }),
+                        "pools[1].worker_ttl: must be <= 31536000 seconds (365 days)"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.call_kill_timeout = std::chrono::hours(24 * 366); }),
+                        "pools[1].call_kill_timeout: must be <= 31536000 seconds (365 days)"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) {
+                          p.restart_backoff_initial = std::chrono::hours(24 * 366);
+                          p.restart_backoff_max = std::chrono::hours(24 * 367);
+                        }),
+                        "pools[1].restart_backoff_initial: must be <= 31536000 seconds (365 days)"));
+  EXPECT_TRUE(ValidateSecond([](PoolConfig& p) {
+                p.worker_ttl = milliseconds(0);
+                p.health_check_interval = milliseconds(0);
+                p.call_kill_timeout = milliseconds(0);
+                p.max_surge = 0;
+              }).ok());
+}
+
+TEST(ConfigValidateTest, LifecycleIntegerRangesApplyToCppConfigs) {
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_max_requests = -1; }),
+                        "pools[1].worker_max_requests: must be >= 0"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_max_requests = (std::int64_t{1} << 53) + 1; }),
+                        "pools[1].worker_max_requests: must be <= 9007199254740992"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_max_requests_jitter = -1; }),
+                        "pools[1].worker_max_requests_jitter: must be >= 0"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) {
+                          p.worker_max_requests = 1;
+                          p.worker_max_requests_jitter = (std::int64_t{1} << 53) + 1;
+                        }),
+                        "pools[1].worker_max_requests_jitter: must be <= 9007199254740992"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_max_memory_mb = -1; }),
+                        "pools[1].worker_max_memory_mb: must be >= 0"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_max_memory_mb = 16777217; }),
+                        "pools[1].worker_max_memory_mb: must be <= 16777216"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.health_check_failures = 0; }),
+                        "pools[1].health_check_failures: must be >= 1"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.health_check_failures = 1001; }),
+                        "pools[1].health_check_failures: must be <= 1000"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.max_surge = -1; }), "pools[1].max_surge: must be >= 0"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateSecond([](PoolConfig& p) { p.max_surge = 1025; }), "pools[1].max_surge: must be <= 1024"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.degraded_after_failures = 0; }),
+                        "pools[1].degraded_after_failures: must be >= 1"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.degraded_after_failures = 1'000'001; }),
+                        "pools[1].degraded_after_failures: must be <= 1000000"));
+}
+
+TEST(ConfigValidateTest, JitterWithoutBaseIsAnError) {
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_ttl_jitter = milliseconds(1); }),
+                        "pools[1].worker_ttl_jitter: has no effect without worker_ttl"));
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) { p.worker_max_requests_jitter = 5; }),
+                        "pools[1].worker_max_requests_jitter: has no effect without worker_max_requests"));
+  EXPECT_TRUE(ValidateSecond([](PoolConfig& p) {
+                p.worker_ttl = std::chrono::minutes(10);
+                p.worker_ttl_jitter = std::chrono::minutes(1);
+                p.worker_max_requests = 1000;
+                p.worker_max_requests_jitter = 100;
+              }).ok());
+}
+
+TEST(ConfigValidateTest, RestartBackoffMaxBelowInitial) {
+  EXPECT_TRUE(IsInvalid(ValidateSecond([](PoolConfig& p) {
+                          p.restart_backoff_initial = milliseconds(1'250);
+                          p.restart_backoff_max = milliseconds(1'001);
+                        }),
+                        "pools[1].restart_backoff_max: must be >= restart_backoff_initial (1.25 seconds), got "
+                        "1.001 seconds"));
+  EXPECT_TRUE(ValidateSecond([](PoolConfig& p) {
+                p.restart_backoff_initial = milliseconds(7);
+                p.restart_backoff_max = milliseconds(7);
+              }).ok());
 }
 
 TEST(ConfigValidateTest, PreloadThatCannotBeSerialized) {

@@ -23,6 +23,8 @@ class ManualWorker : public WorkerProfile {
     absl::MutexLock lock(&mu_);
     pending_.push_back({std::move(call), std::move(done)});
   }
+  void Kill() override { FailAll(); }
+  void CheckHealth(absl::Time, std::function<void(absl::Status)> done) override { done(absl::OkStatus()); }
   int capacity() const override { return capacity_; }
   int load() const override {
     absl::MutexLock lock(&mu_);

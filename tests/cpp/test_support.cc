@@ -2,10 +2,16 @@
 
 #include <signal.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 
 namespace snakepit::testing {
@@ -27,8 +33,8 @@ Config MakeConfig(std::vector<nlohmann::json> pools) {
   return *config;
 }
 
-std::unique_ptr<PoolManager> StartOrDie(const Config& config) {
-  absl::StatusOr<std::unique_ptr<PoolManager>> pools = PoolManager::Start(config);
+std::unique_ptr<PoolManager> StartOrDie(const Config& config, EventHandler on_event) {
+  absl::StatusOr<std::unique_ptr<PoolManager>> pools = PoolManager::Start(config, std::move(on_event));
   if (!pools.ok()) {
     ADD_FAILURE() << "PoolManager::Start failed: " << pools.status();
     return nullptr;
@@ -63,6 +69,109 @@ std::vector<int> WorkerPids(PoolManager& pools, const std::string& pool) {
     if (w.state == WorkerState::kReady) pids.push_back(w.pid);
   }
   return pids;
+}
+
+struct EventLog::State {
+  mutable absl::Mutex mu;
+  std::vector<Event> events ABSL_GUARDED_BY(mu);
+};
+
+EventLog::EventLog() : state_(std::make_shared<State>()) {}
+
+EventHandler EventLog::Handler() {
+  return [state = state_](const Event& event) {
+    absl::MutexLock lock(&state->mu);
+    state->events.push_back(event);
+  };
+}
+
+std::vector<Event> EventLog::Events() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->events;
+}
+
+std::vector<Event> EventLog::Of(EventType type, const std::string& reason) const {
+  std::vector<Event> found;
+  for (Event& e : Events()) {
+    if (e.type == type && (reason.empty() || e.reason == reason)) found.push_back(std::move(e));
+  }
+  return found;
+}
+
+bool EventLog::WaitFor(EventType type, const std::string& reason, std::size_t count,
+                       std::chrono::milliseconds timeout) const {
+  return testing::WaitFor([&] { return Of(type, reason).size() >= count; }, timeout);
+}
+
+std::vector<pid_t> ZombieChildren() {
+  std::vector<pid_t> zombies;
+  const pid_t self = ::getpid();
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces, so parse after ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == self && state == 'Z') zombies.push_back(std::stoi(name));
+  }
+  return zombies;
+}
+
+std::string SocketDir(PoolManager& pools, const std::string& pool) {
+  for (int pid : WorkerPids(pools, pool)) {
+    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string arg;
+    bool next_is_listen = false;
+    while (std::getline(cmdline, arg, '\0')) {
+      if (next_is_listen && arg.rfind("unix:", 0) == 0) {
+        return std::filesystem::path(arg.substr(5)).parent_path();
+      }
+      next_is_listen = arg == "--listen";
+    }
+  }
+  return "";
+}
+
+std::vector<std::string> SocketFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ignored)) {
+    if (entry.path().extension() == ".sock") files.push_back(entry.path().filename());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void ExpectCleanShutdown(PoolManager& pools, const EventLog& log, const std::string& socket_dir) {
+  pools.shutdown();
+  for (const Event& e : log.Of(EventType::kWorkerReady)) {
+    EXPECT_FALSE(ProcessAlive(e.pid)) << "worker " << e.pool << "-" << e.worker_id << " (pid " << e.pid
+                                      << ") outlived shutdown";
+  }
+  EXPECT_TRUE(ZombieChildren().empty()) << "zombie children left";
+  EXPECT_FALSE(socket_dir.empty());
+  EXPECT_TRUE(SocketFiles(socket_dir).empty()) << "socket files left in " << socket_dir;
+}
+
+std::int64_t VmRssBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      std::int64_t kb = 0;
+      status >> kb;
+      return kb * 1024;
+    }
+    status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
 }
 
 }  // namespace snakepit::testing

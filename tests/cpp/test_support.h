@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,7 +23,8 @@ namespace snakepit::testing {
 Config MakeConfig(std::vector<nlohmann::json> pools);
 
 // Starts the pools or fails the test (ASSERT-style via the returned null).
-std::unique_ptr<PoolManager> StartOrDie(const Config& config);
+// `on_event`, if given, sees every lifecycle event from the start.
+std::unique_ptr<PoolManager> StartOrDie(const Config& config, EventHandler on_event = nullptr);
 
 // Whether a process with this pid exists and is not a zombie.
 bool ProcessAlive(pid_t pid);
@@ -32,6 +34,40 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 
 // Live workers' pids of a pool.
 std::vector<int> WorkerPids(PoolManager& pools, const std::string& pool);
+
+// Records every lifecycle event of a PoolManager (subscribe it with
+// Subscribe(), or pass Handler() to PoolManager::Start). Thread-safe.
+class EventLog {
+ public:
+  EventLog();
+  EventHandler Handler();
+  std::vector<Event> Events() const;
+  // Events of `type` (and, when given, `reason`).
+  std::vector<Event> Of(EventType type, const std::string& reason = "") const;
+  // Waits until at least `count` such events were seen.
+  bool WaitFor(EventType type, const std::string& reason, std::size_t count, std::chrono::milliseconds timeout) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// Zombie children of this process (none should ever be left).
+std::vector<pid_t> ZombieChildren();
+
+// The pool's socket directory, read from a live worker's command line.
+std::string SocketDir(PoolManager& pools, const std::string& pool);
+
+// Socket files in `dir` (names ending in ".sock").
+std::vector<std::string> SocketFiles(const std::string& dir);
+
+// Shuts `pools` down, then checks that nothing is left behind: every
+// worker that ever became ready (per `log`) is gone, no child is a zombie,
+// and `socket_dir` holds no socket file.
+void ExpectCleanShutdown(PoolManager& pools, const EventLog& log, const std::string& socket_dir);
+
+// VmRSS of `pid` from /proc/<pid>/status, in bytes (0 if unreadable).
+std::int64_t VmRssBytes(pid_t pid);
 
 }  // namespace snakepit::testing
 

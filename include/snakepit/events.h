@@ -1,0 +1,68 @@
+// Lifecycle events: every step of a worker's life, delivered to subscribers
+// registered with PoolManager::subscribe(). docs/lifecycle.md lists them.
+#ifndef SNAKEPIT_EVENTS_H_
+#define SNAKEPIT_EVENTS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "nlohmann/json.hpp"
+
+namespace snakepit {
+
+enum class EventType {
+  kWorkerStarted,      // process spawned (pid known), not ready yet
+  kWorkerReady,        // takes calls
+  kWorkerStartFailed,  // could not start; `message` says why
+  kWorkerDraining,     // takes no new calls; finishing in-flight ones
+  kWorkerRecycled,     // stopped on purpose; `reason`, `uptime`, `requests`
+  kWorkerCrashed,      // exited on its own; `exit_code` or `signal`
+  kHealthCheckFailed,  // a health probe failed; `failures` in a row
+  kRestartBackoff,     // the next start attempt waits `backoff`
+  kPoolDegraded,       // degraded_after_failures starts failed in a row
+  kPoolRecovered,      // a start succeeded after the pool was degraded
+};
+
+// "worker_started", "worker_ready", "worker_start_failed",
+// "worker_draining", "worker_recycled", "worker_crashed",
+// "health_check_failed", "restart_backoff", "pool_degraded",
+// "pool_recovered".
+std::string_view EventTypeName(EventType type);
+
+// Why a worker was recycled (Event::reason of kWorkerRecycled and of the
+// kWorkerDraining before it): "ttl", "max_requests", "memory",
+// "health_check", "call_kill_timeout", "manual".
+struct Event {
+  EventType type = EventType::kWorkerStarted;
+  std::string pool;
+  int worker_id = -1;  // -1 for pool-level events
+  int pid = 0;
+  std::chrono::system_clock::time_point time;
+  std::string reason;                    // recycles
+  std::chrono::milliseconds uptime{0};   // recycled, crashed
+  std::uint64_t requests = 0;            // recycled, crashed: calls served
+  std::optional<int> exit_code;          // crashed: exited with this status
+  std::optional<int> signal;             // crashed: killed by this signal
+  std::int64_t memory_bytes = 0;         // recycled for memory: the figure measured
+  std::chrono::milliseconds backoff{0};  // restart_backoff
+  int failures = 0;                      // health_check_failed, restart_backoff, pool_degraded
+  std::string message;                   // human-readable detail
+
+  nlohmann::json ToJson() const;
+};
+
+// Called on the library's event thread, one event at a time, in the order
+// the events happened. It must not block for long (it delays later events)
+// and must not call PoolManager::unsubscribe() for itself.
+using EventHandler = std::function<void(const Event&)>;
+
+// Identifies a subscription; 0 is never a valid one.
+using SubscriptionId = std::uint64_t;
+
+}  // namespace snakepit
+
+#endif  // SNAKEPIT_EVENTS_H_

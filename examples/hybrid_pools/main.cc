@@ -22,7 +22,12 @@ constexpr const char* kDefaultConfig = R"({
   ]
 })";
 
-void Print(const char* what, const absl::StatusOr<nlohmann::json>& result) {
+// Set when a call that should succeed fails: the exit status says so, so
+// the example doubles as a smoke test.
+bool g_failed = false;
+
+void Print(const char* what, const absl::StatusOr<nlohmann::json>& result, bool must_succeed = true) {
+  if (!result.ok() && must_succeed) g_failed = true;
   if (result.ok()) {
     std::printf("%-34s -> %s\n", what, result->dump().c_str());
   } else {
@@ -62,8 +67,8 @@ int main(int argc, char** argv) {
     if (!r.ok()) return r;
     return (*r)["env"];
   }());
-  Print("default: raise_error", pm.execute("default", "raise_error", {{"message", "shown as a status"}}));
-  Print("hpc: unknown command", pm.execute("hpc", "no_such_command"));
+  Print("default: raise_error", pm.execute("default", "raise_error", {{"message", "shown as a status"}}), false);
+  Print("hpc: unknown command", pm.execute("hpc", "no_such_command"), false);
 
   // Eight 200 ms sleeps on each pool at once: 4 process workers take two
   // rounds; 2 x 4 threads take one.
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
     for (auto& f : calls) ok += f.get().ok() ? 1 : 0;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     std::printf("%s: 8 concurrent sleep(200ms): %d ok in %lld ms\n", pool, ok, static_cast<long long>(ms));
+    if (ok != 8) g_failed = true;
   }
 
   std::printf("\n");
@@ -83,5 +89,5 @@ int main(int argc, char** argv) {
     if (stats.ok()) std::printf("%s\n", stats->ToJson().dump(2).c_str());
   }
   pm.shutdown();
-  return 0;
+  return g_failed ? 1 : 0;
 }

@@ -142,8 +142,9 @@ struct PoolConfig {
   // predecessors drain. 0 = stop the old worker first. Default: 1.
   int max_surge = 1;
 
-  // A crashed worker is restarted after restart_backoff_initial, doubling
-  // per consecutive failed start up to restart_backoff_max. After
+  // A crashed worker is restarted at once; if that start fails, the next
+  // attempt waits restart_backoff_initial, doubling per consecutive failed
+  // start up to restart_backoff_max. After
   // degraded_after_failures consecutive failed starts the pool reports
   // itself degraded (stats, event) and keeps retrying at the backoff rate.
   // Defaults: 0.1 s, 30 s, 3.

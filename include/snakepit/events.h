@@ -15,7 +15,7 @@
 namespace snakepit {
 
 enum class EventType {
-  kWorkerStarted,      // process spawned (pid known), not ready yet
+  kWorkerStarted,      // a worker is being started (pid still 0: not spawned yet)
   kWorkerReady,        // takes calls
   kWorkerStartFailed,  // could not start; `message` says why
   kWorkerDraining,     // takes no new calls; finishing in-flight ones
@@ -33,9 +33,11 @@ enum class EventType {
 // "pool_recovered".
 std::string_view EventTypeName(EventType type);
 
-// Why a worker was recycled (Event::reason of kWorkerRecycled and of the
-// kWorkerDraining before it): "ttl", "max_requests", "memory",
-// "health_check", "call_kill_timeout", "manual".
+// Why a worker was recycled (Event::reason of kWorkerRecycled and, for
+// graceful recycles, of the kWorkerDraining before it): "ttl",
+// "max_requests", "memory", "manual" (graceful: drained first), and
+// "health_check", "call_kill_timeout", "unreachable" (killed at once: a hung
+// or unreachable worker cannot drain; no kWorkerDraining event).
 struct Event {
   EventType type = EventType::kWorkerStarted;
   std::string pool;

@@ -61,6 +61,7 @@ void LifecycleManager::Tick(absl::Time now) {
       if (w.state != WorkerState::kReady) continue;
       auto [it, fresh] = watches_.try_emplace(w.id);
       Watch& watch = it->second;
+      watch.pid = w.pid;
       if (fresh) {
         watch.next_memory_check = now;
         watch.next_health_check = now + absl::FromChrono(config_.health_check_interval);
@@ -99,7 +100,15 @@ bool LifecycleManager::CheckLimits(const WorkerView& worker, absl::Time now) {
 
 void LifecycleManager::CheckMemory(const WorkerView& worker) {
   absl::StatusOr<ProcessMemory> memory = ReadProcessTreeMemory(worker.pid);
-  if (!memory.ok()) return;  // it exited meanwhile; its exit is handled elsewhere
+  if (!memory.ok()) {
+    // NOT_FOUND: it exited meanwhile, and its exit is handled elsewhere.
+    // Anything else would silently disable the memory limit: say so.
+    if (!absl::IsNotFound(memory.status())) {
+      logger()->warn("pool '{}': cannot measure worker {}-{} (pid {}): {}", pool_.name(), pool_.name(), worker.id,
+                     worker.pid, std::string(memory.status().message()));
+    }
+    return;
+  }
   pool_.RecordMemory(worker.id, memory->rss_bytes, memory->pss_bytes);
   const std::int64_t limit = config_.worker_max_memory_mb << 20;
   if (limit <= 0 || memory->pss_bytes <= limit || worker.recycling) return;
@@ -113,6 +122,7 @@ void LifecycleManager::CheckMemory(const WorkerView& worker) {
 
 void LifecycleManager::OnProbe(int id, const absl::Status& status) {
   int failures = 0;
+  int pid = 0;
   {
     absl::MutexLock lock(&mu_);
     --probes_in_flight_;
@@ -125,6 +135,7 @@ void LifecycleManager::OnProbe(int id, const absl::Status& status) {
     }
     if (absl::IsNotFound(status)) return;  // no longer ready: not a health matter
     failures = ++it->second.health_failures;
+    pid = it->second.pid;
   }
   logger()->warn("pool '{}': worker {}-{} failed a health check ({} of {}): {}", pool_.name(), pool_.name(), id,
                  failures, config_.health_check_failures, std::string(status.message()));
@@ -132,6 +143,7 @@ void LifecycleManager::OnProbe(int id, const absl::Status& status) {
   event.type = EventType::kHealthCheckFailed;
   event.pool = pool_.name();
   event.worker_id = id;
+  event.pid = pid;
   event.time = std::chrono::system_clock::now();
   event.failures = failures;
   event.message = std::string(status.message());

@@ -44,6 +44,7 @@ class LifecycleManager {
     absl::Time next_memory_check;
     absl::Time next_health_check;
     int health_failures = 0;
+    int pid = 0;
     bool probing = false;
   };
 

@@ -103,8 +103,11 @@ int Pool::LiveWorkers() const {
 }
 
 int Pool::ReadyWorkers() const {
-  return static_cast<int>(
-      std::count_if(slots_.begin(), slots_.end(), [](const auto& s) { return s->state == WorkerState::kReady; }));
+  // Workers that can take a call now or once a call of theirs ends: ready,
+  // reachable, and under their request limit.
+  return static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
+    return s->state == WorkerState::kReady && !s->suspect && (s->request_limit == 0 || s->requests < s->request_limit);
+  }));
 }
 
 void Pool::ArmDeadline(const std::shared_ptr<Call>& call, absl::Time when) {

@@ -141,6 +141,9 @@ void Pool::OnWorkerExit(Slot* slot, const ExitInfo& info) {
     logger()->error("pool '{}': worker {}-{} (pid {}) died: {}", name(), name(), slot->id, event.pid, info.ToString());
   }
   Emit(std::move(event));
+  // If the pool is degraded, the calls queued for this worker have no one
+  // left to wait for.
+  FailQueueIfHopeless();
 }
 
 void Pool::Shutdown() {

@@ -167,6 +167,8 @@ void Pool::RunRecycle(std::shared_ptr<Slot> old, std::string reason, std::int64_
     const bool go = mu_.AwaitWithTimeout(absl::Condition(&can_go), patience);
     if (closed_ || old->successor_arranged) return;  // shutting down, or it died and is being replaced
     if (!go) {
+      logger()->warn("pool '{}': recycle of worker {}-{} ({}) postponed: no surge slot freed up in {}", name(), name(),
+                     old->id, reason, absl::FormatDuration(patience));
       old->recycling = false;  // a later tick may try again
       return;
     }

@@ -115,7 +115,11 @@ void PythonWorker::Stop(absl::Duration grace) {
   if (child_ != nullptr && watcher_ != nullptr && !watcher_->exited()) {
     child_->Signal(SIGTERM);
     if (!watcher_->WaitForExit(absl::Now() + grace)) {
-      logger()->warn("{}: did not exit {} after SIGTERM; sending SIGKILL", spec_.label(), absl::FormatDuration(grace));
+      // A zero grace is an immediate kill on purpose (failed start,
+      // destruction), not something to warn about.
+      if (grace > absl::ZeroDuration())
+        logger()->warn("{}: did not exit {} after SIGTERM; sending SIGKILL", spec_.label(),
+                       absl::FormatDuration(grace));
       child_->Signal(SIGKILL);
     }
   } else if (child_ != nullptr && watcher_ == nullptr) {

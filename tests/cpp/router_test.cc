@@ -91,6 +91,8 @@ class RouterTest : public ::testing::Test {
       results_.push_back(r.ok() ? r->result.get<std::string>() : std::string(r.status().message()));
     });
   }
+  // The pool first: its shutdown fails pending calls into results_.
+  void TearDown() override { pool_.reset(); }
   std::vector<std::string> Results() {
     std::lock_guard<std::mutex> lock(results_mu_);
     return results_;

@@ -53,9 +53,7 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
       ArmDeadline(call, call->deadline);
       ArmKillTimer(chosen, call);
     } else if (degraded_ && ReadyWorkers() == 0) {
-      refused =
-          absl::UnavailableError(absl::StrCat("pool '", name(), "' is degraded: its last ", consecutive_start_failures_,
-                                              " worker starts failed; last error: ", last_start_error_));
+      refused = DegradedError();
     } else if (LiveWorkers() == 0) {
       refused = absl::UnavailableError(absl::StrCat("pool '", name(), "' has no live workers"));
     } else if (static_cast<int>(queue_.size()) >= config_.max_queue) {

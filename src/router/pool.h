@@ -134,6 +134,13 @@ class Pool {
   // pool closes; false if it closed first. Callers keep pending_starts_.
   bool StartReplacementWithBackoff();
   void FailQueueIfHopeless() ABSL_LOCKS_EXCLUDED(mu_);
+  // Empties the wait queue, cancelling each call's queue timer; the caller
+  // completes the calls once mu_ is released.
+  std::vector<std::shared_ptr<Call>> TakeQueue() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What callers of a degraded pool with no routable worker are told.
+  absl::Status DegradedError() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A started worker begins taking calls: state, start time, TTL expiry.
+  void MarkReady(Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ArmKillTimer(Slot* slot, const std::shared_ptr<Call>& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Event MakeEvent(EventType type, const Slot* slot) const;
   int ReadyWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -58,9 +58,7 @@ absl::Status Pool::StartWorkers(Profile profile) {
       absl::MutexLock lock(&mu_);
       for (size_t j = 0; j < fresh.size(); ++j) {
         if (results[j].ok() && fresh[j]->state == WorkerState::kStarting) {
-          fresh[j]->state = WorkerState::kReady;
-          fresh[j]->started_at = absl::Now();
-          fresh[j]->expires_at = fresh[j]->started_at + fresh[j]->lifetime;
+          MarkReady(*fresh[j]);
         } else if (first_error.ok()) {
           first_error = results[j].ok() ? absl::UnavailableError("worker exited during start-up") : results[j];
         }
@@ -152,12 +150,7 @@ void Pool::Shutdown() {
     absl::MutexLock lock(&mu_);
     if (closed_ && slots_.empty()) return;
     closed_ = true;
-    queued.assign(queue_.begin(), queue_.end());
-    queue_.clear();
-    for (auto& c : queued) {
-      c->queued = false;
-      timer_.Cancel(c->timer);
-    }
+    queued = TakeQueue();
   }
   for (auto& c : queued) {
     Complete(*c, absl::UnavailableError(absl::StrCat("pool '", name(), "' is shutting down")));

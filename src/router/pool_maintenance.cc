@@ -53,9 +53,7 @@ absl::Status Pool::StartSlot(const std::shared_ptr<Slot>& slot) {
                        : absl::UnavailableError("the worker exited right after start-up");
     }
     if (status.ok()) {
-      slot->state = WorkerState::kReady;
-      slot->started_at = absl::Now();
-      slot->expires_at = slot->started_at + slot->lifetime;
+      MarkReady(*slot);
       consecutive_start_failures_ = 0;
       recovered = std::exchange(degraded_, false);
       work = TakeQueuedWork();
@@ -279,22 +277,35 @@ void Pool::RunRestart(std::shared_ptr<Slot> dead) {
 
 void Pool::FailQueueIfHopeless() {
   std::vector<std::shared_ptr<Call>> hopeless;
-  std::string why;
+  absl::Status why;
   {
     absl::MutexLock lock(&mu_);
     if (!degraded_ || ReadyWorkers() > 0) return;
-    hopeless.assign(queue_.begin(), queue_.end());
-    queue_.clear();
-    for (auto& c : hopeless) {
-      c->queued = false;
-      timer_.Cancel(c->timer);
-    }
-    why = last_start_error_;
+    hopeless = TakeQueue();
+    why = DegradedError();
   }
-  for (auto& c : hopeless) {
-    Complete(*c, absl::UnavailableError(
-                     absl::StrCat("pool '", name(), "' is degraded: its workers fail to start; last error: ", why)));
+  for (auto& c : hopeless) Complete(*c, why);
+}
+
+std::vector<std::shared_ptr<Pool::Call>> Pool::TakeQueue() {
+  std::vector<std::shared_ptr<Call>> taken(queue_.begin(), queue_.end());
+  queue_.clear();
+  for (auto& c : taken) {
+    c->queued = false;
+    timer_.Cancel(c->timer);
   }
+  return taken;
+}
+
+absl::Status Pool::DegradedError() const {
+  return absl::UnavailableError(absl::StrCat("pool '", name(), "' is degraded: its last ", consecutive_start_failures_,
+                                             " worker starts failed; last error: ", last_start_error_));
+}
+
+void Pool::MarkReady(Slot& slot) {
+  slot.state = WorkerState::kReady;
+  slot.started_at = absl::Now();
+  slot.expires_at = slot.started_at + slot.lifetime;
 }
 
 void Pool::Kill(int id, std::string reason) {

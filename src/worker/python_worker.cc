@@ -134,21 +134,13 @@ void PythonWorker::Stop(absl::Duration grace) {
 
 void PythonWorker::OnExit(const ExitInfo& info) {
   health_.store(Health::kDead);
-  std::shared_ptr<RpcClient> rpc;
-  {
-    absl::MutexLock lock(&mu_);
-    rpc = rpc_;
-  }
+  std::shared_ptr<RpcClient> rpc = Rpc();
   if (rpc) rpc->Abort(absl::StrCat("worker ", spec_.label(), " ", info.ToString()));
   if (on_exit_) on_exit_(info);
 }
 
 void PythonWorker::Execute(WorkerCall call, Done done) {
-  std::shared_ptr<RpcClient> rpc;
-  {
-    absl::MutexLock lock(&mu_);
-    rpc = rpc_;
-  }
+  std::shared_ptr<RpcClient> rpc = Rpc();
   if (rpc == nullptr) {
     done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
     return;
@@ -161,16 +153,17 @@ void PythonWorker::Kill() {
 }
 
 void PythonWorker::CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) {
-  std::shared_ptr<RpcClient> rpc;
-  {
-    absl::MutexLock lock(&mu_);
-    rpc = rpc_;
-  }
+  std::shared_ptr<RpcClient> rpc = Rpc();
   if (rpc == nullptr || health_.load() == Health::kDead) {
     done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
     return;
   }
   rpc->HealthAsync(deadline, std::move(done));
+}
+
+std::shared_ptr<RpcClient> PythonWorker::Rpc() const {
+  absl::MutexLock lock(&mu_);
+  return rpc_;
 }
 
 int PythonWorker::load() const {

@@ -47,6 +47,9 @@ class PythonWorker : public WorkerProfile {
   void OnExit(const ExitInfo& info);
   absl::Status StartFailure(absl::Status why);
   absl::Status Launch(absl::Time deadline);
+  // The channel, once connected (null before); a copy, so callers use it
+  // outside mu_.
+  std::shared_ptr<RpcClient> Rpc() const;
 
   const WorkerSpec spec_;
   const ExitCallback on_exit_;

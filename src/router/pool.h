@@ -142,7 +142,8 @@ class Pool {
   // A started worker begins taking calls: state, start time, TTL expiry.
   void MarkReady(Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ArmKillTimer(Slot* slot, const std::shared_ptr<Call>& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Event MakeEvent(EventType type, const Slot* slot) const;
+  Event MakeEvent(EventType type, const Slot* slot) const ABSL_LOCKS_EXCLUDED(mu_);
+  Event MakeEventLocked(EventType type, const Slot* slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int ReadyWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Slot* PickSlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<Dispatch> TakeQueuedWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -107,6 +107,7 @@ void Pool::OnWorkerExit(Slot* slot, const ExitInfo& info) {
   // aborted its channel before calling us); here the slot stops taking
   // calls and a replacement is arranged.
   std::string kill_reason;
+  Event event;
   {
     absl::MutexLock lock(&mu_);
     const WorkerState previous = slot->state;
@@ -114,6 +115,8 @@ void Pool::OnWorkerExit(Slot* slot, const ExitInfo& info) {
     // Stopped by us, or failed during start-up (the starter reports that).
     if (previous != WorkerState::kReady && previous != WorkerState::kDraining) return;
     kill_reason = slot->kill_reason;
+    // Now, before the restart below can remove the slot and its worker.
+    event = MakeEventLocked(kill_reason.empty() ? EventType::kWorkerCrashed : EventType::kWorkerRecycled, slot);
     if (kill_reason.empty()) {
       ++crashes_;
     } else {
@@ -127,7 +130,6 @@ void Pool::OnWorkerExit(Slot* slot, const ExitInfo& info) {
       tasks_.Spawn([this, dead = FindSlot(slot->id)]() mutable { RunRestart(std::move(dead)); });
     }
   }
-  Event event = MakeEvent(kill_reason.empty() ? EventType::kWorkerCrashed : EventType::kWorkerRecycled, slot);
   event.reason = kill_reason;
   if (info.signal != 0) {
     event.signal = info.signal;

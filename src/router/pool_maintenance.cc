@@ -76,6 +76,7 @@ absl::Status Pool::StartSlot(const std::shared_ptr<Slot>& slot) {
 }
 
 void Pool::RemoveSlot(const std::shared_ptr<Slot>& slot) {
+  std::unique_ptr<WorkerProfile> worker;
   {
     absl::MutexLock lock(&mu_);
     // The slot is dead or stopped, so it gets no new calls; its last calls
@@ -87,13 +88,16 @@ void Pool::RemoveSlot(const std::shared_ptr<Slot>& slot) {
                       slot->in_flight);
     }
     slots_.erase(std::remove(slots_.begin(), slots_.end(), slot), slots_.end());
+    // Taken under mu_, so a reader that holds mu_ (MakeEventLocked, stats)
+    // sees either the worker or nothing.
+    worker = std::move(slot->worker);
   }
   // Every call has replied; a reply may come from inside Execute(), so wait
   // for the sender to leave it too.
   while (slot->senders.load(std::memory_order_acquire) > 0) std::this_thread::yield();
   // Outside the lock: destruction waits for the worker's watcher thread and
   // RPC callbacks, which take mu_.
-  slot->worker.reset();
+  worker.reset();
 }
 
 bool Pool::IsDead(const std::shared_ptr<Slot>& slot) const {
@@ -363,12 +367,16 @@ void Pool::RecordMemory(int id, std::int64_t rss_bytes, std::int64_t pss_bytes) 
 }
 
 Event Pool::MakeEvent(EventType type, const Slot* slot) const {
+  absl::MutexLock lock(&mu_);
+  return MakeEventLocked(type, slot);
+}
+
+Event Pool::MakeEventLocked(EventType type, const Slot* slot) const {
   Event event;
   event.type = type;
   event.pool = name();
   event.time = std::chrono::system_clock::now();
   if (slot != nullptr) {
-    absl::MutexLock lock(&mu_);
     event.worker_id = slot->id;
     event.pid = slot->worker ? slot->worker->metadata().pid : 0;
     event.requests = slot->requests;

@@ -4,6 +4,7 @@
 // successor first and drains the old worker instead of killing its calls.
 #include <atomic>
 #include <cstdio>
+#include <ostream>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -21,6 +22,9 @@ struct Kind {
   const char* command;  // what the load calls
   nlohmann::json args;
 };
+
+// Keeps ctest's test names readable (gtest would print the raw bytes).
+void PrintTo(const Kind& kind, std::ostream* os) { *os << kind.name << " " << kind.pool.dump(); }
 
 class ZeroFailure : public ::testing::TestWithParam<Kind> {};
 

@@ -12,7 +12,9 @@ PACKAGES=(
   # The worker's interpreter is Debian's /usr/bin/python3; these are its
   # modules (PyPI is not used).
   python3 python3-grpcio python3-protobuf python3-numpy python3-psutil
-  python3-threadpoolctl python3-pytest
+  python3-threadpoolctl python3-pytest python3-prometheus-client
+  # A library the thread-safety matrix marks unsafe, for the diagnostics tests.
+  python3-httplib2
   # Without OpenBLAS, numpy uses the reference BLAS and thread pinning has
   # nothing to pin.
   libopenblas0-pthread

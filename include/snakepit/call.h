@@ -29,6 +29,12 @@ struct Reply {
   nlohmann::json result;
   // Binary blobs the command returned with snakepit_worker.Reply(...).
   std::vector<std::string> attachments;
+  // As the worker measured it: how long the adapter method ran, and the
+  // CPU time its thread used meanwhile (time.thread_time_ns). A CPU time
+  // well below the run time means the call waited: for I/O, a lock, or the
+  // GIL. Zero when the worker does not report them.
+  std::chrono::nanoseconds python_time{0};
+  std::chrono::nanoseconds python_cpu_time{0};
 };
 
 // A Python exception raised by a command. The absl::Status of such a call

@@ -90,6 +90,12 @@ struct PoolConfig {
   // log and in stats. Default: false.
   bool fallback_to_process = false;
 
+  // Runs the Python ThreadSafetyChecker in every worker: it reports
+  // adapter methods entered by several threads at once without the adapter
+  // lock, and thread-unsafe libraries loaded; the Inspector shows the
+  // findings. Costs a little per call. Default: false.
+  bool thread_safety_checks = false;
+
   // gRPC message limit, both directions, set on both sides. Default: 128 MiB.
   std::int64_t max_message_bytes = std::int64_t{128} << 20;
 

@@ -25,12 +25,24 @@ enum class EventType {
   kRestartBackoff,     // the next start attempt waits `backoff`
   kPoolDegraded,       // degraded_after_failures starts failed in a row
   kPoolRecovered,      // a start succeeded after the pool was degraded
+  // Telemetry.
+  kRequestExecuted,  // a call completed; `command`, `duration`, `status`
+  kPoolSaturated,    // calls started waiting in the queue; `queued`, `in_flight`
+  kCapacityReached,  // every slot of the pool became busy; `in_flight`
+  kPoolWarning,      // the profile does not fit what runs; `reason`, `message`
 };
 
 // "worker_started", "worker_ready", "worker_start_failed",
 // "worker_draining", "worker_recycled", "worker_crashed",
 // "health_check_failed", "restart_backoff", "pool_degraded",
-// "pool_recovered".
+// "pool_recovered", "request_executed", "pool_saturated",
+// "capacity_reached", "pool_warning".
+//
+// kPoolSaturated and kCapacityReached fire when the condition begins, at
+// most once per second per pool. kPoolWarning reasons: "gil_enabled" (a
+// thread pool runs on an interpreter with the GIL on), "unsafe_library" (a
+// thread pool's worker loaded a library the thread-safety matrix marks
+// unsafe). kRequestExecuted events are only made while someone subscribes.
 std::string_view EventTypeName(EventType type);
 
 // Why a worker was recycled (Event::reason of kWorkerRecycled and, for
@@ -53,6 +65,11 @@ struct Event {
   std::chrono::milliseconds backoff{0};  // restart_backoff
   int failures = 0;                      // health_check_failed, restart_backoff, pool_degraded
   std::string message;                   // human-readable detail
+  std::string command;                   // request_executed
+  std::chrono::nanoseconds duration{0};  // request_executed: submission to reply
+  std::string status;                    // request_executed: "OK" or the code, e.g. "DEADLINE_EXCEEDED"
+  int queued = 0;                        // pool_saturated
+  int in_flight = 0;                     // pool_saturated, capacity_reached
 
   nlohmann::json ToJson() const;
 };

@@ -99,6 +99,7 @@ class PoolManager {
   void shutdown();
 
  private:
+  friend class Inspector;  // reads the pools (inspector.h)
   class Impl;
   explicit PoolManager(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

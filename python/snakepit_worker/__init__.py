@@ -6,10 +6,11 @@ the thread profile) and marking methods with ``@command``. The host runs
 docs/worker-protocol.md. Importing this package does not import grpc.
 """
 
-from .adapter import Adapter, Reply, ThreadSafeAdapter, command, synchronized
+from .adapter import (Adapter, Reply, ThreadSafeAdapter, command, concurrent_safe,
+                      synchronized)
 from .context import CallContext, current_call
 
 __version__ = "0.1.0"
 
 __all__ = ["Adapter", "CallContext", "Reply", "ThreadSafeAdapter", "command",
-           "current_call", "synchronized", "__version__"]
+           "concurrent_safe", "current_call", "synchronized", "__version__"]

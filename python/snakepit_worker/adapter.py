@@ -99,6 +99,25 @@ class Adapter:
         return table
 
 
+_CONCURRENT_SAFE_ATTR = "_snakepit_concurrent_safe"
+
+
+def concurrent_safe(method: F) -> F:
+    """Marks a command as deliberately lock-free: safe to run on several
+    threads at once without ``self.lock`` (it shares no mutable state, or
+    guards it itself). The thread-safety checker (``--thread-safety-checks``)
+    never wraps or flags such a method. Stacks with ``@command`` and
+    ``@synchronized`` in any order; it changes nothing at run time.
+    """
+    setattr(method, _CONCURRENT_SAFE_ATTR, True)
+    return method
+
+
+def is_concurrent_safe(method: Callable[..., Any]) -> bool:
+    """True if ``method`` (a function or bound method) is ``@concurrent_safe``."""
+    return bool(getattr(method, _CONCURRENT_SAFE_ATTR, False))
+
+
 def synchronized(method: F) -> F:
     """Makes a ``ThreadSafeAdapter`` method hold ``self.lock`` while it runs.
 
@@ -117,8 +136,13 @@ class ThreadSafeAdapter(Adapter):
     Provides ``self.lock`` (an RLock shared by every thread) and
     ``self.local`` (a ``threading.local``, per handler thread). Use
     ``@synchronized`` (also ``ThreadSafeAdapter.synchronized``) on methods
-    that touch shared state. Subclasses that define ``__init__`` must call
-    ``super().__init__()``.
+    that touch shared state, or ``with self.lock:`` around the part that
+    does; mark methods that share nothing ``@concurrent_safe``. Subclasses
+    that define ``__init__`` must call ``super().__init__()``.
+
+    With ``--thread-safety-checks`` the worker wraps ``self.lock`` (same
+    underlying RLock) so that the checker can see which calls took it; see
+    docs/thread-safety.md.
     """
 
     thread_safe = True

@@ -57,11 +57,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
                    help="seconds SIGTERM waits for in-flight calls (default 5)")
     p.add_argument("--max-message-bytes", type=_bounded_int(1, _MAX_GRPC_MESSAGE),
                    default=128 << 20, help="gRPC send/receive limit (default 128 MiB)")
+    p.add_argument("--thread-safety-checks", action="store_true",
+                   help="watch commands for unlocked concurrent use and flag libraries "
+                        "that are not thread-safe (see docs/thread-safety.md)")
     ns, extra = p.parse_known_args(argv)
     return Options(mode=ns.mode, max_workers=ns.max_workers, adapter=ns.adapter,
                    listen=ns.listen, ready_fd=ns.ready_fd, lifeline_fd=ns.lifeline_fd,
                    worker_id=ns.worker_id, preload=ns.preload, grace=ns.grace,
-                   max_message_bytes=ns.max_message_bytes, extra_args=extra)
+                   max_message_bytes=ns.max_message_bytes, extra_args=extra,
+                   thread_safety_checks=ns.thread_safety_checks)
 
 
 def configure_logging(worker_id: str) -> None:

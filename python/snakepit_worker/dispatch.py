@@ -13,10 +13,15 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from .adapter import Adapter, Reply
+from .adapter import Adapter, Reply, is_concurrent_safe
 from .context import CallContext, call_scope
+
+if TYPE_CHECKING:
+    from .thread_safety import ThreadSafetyChecker
+
+_CHECKER_MODULE = f"{__package__}.thread_safety"
 
 
 @dataclass(frozen=True)
@@ -34,13 +39,16 @@ class Outcome:
     ``attachments`` hold the result. Times are ``time.time_ns()`` when the
     adapter method was entered and left (both the moment of failure when it
     was never entered); ``thread_id`` is the handler's
-    ``threading.get_ident()``."""
+    ``threading.get_ident()``; ``cpu_ns`` is the CPU time that thread used
+    inside the method (``time.thread_time_ns()`` difference, 0 when it was
+    never entered; CPU burnt by threads the method started is not counted)."""
     started_ns: int
     finished_ns: int
     thread_id: int
     json: str = ""
     attachments: list[bytes] = field(default_factory=list)
     error: Optional[CallError] = None
+    cpu_ns: int = 0
 
 
 class _Failure(Exception):
@@ -68,14 +76,22 @@ class Dispatcher:
     """Looks commands up on one adapter instance and runs them.
 
     Thread-safe to the extent the adapter is: ``execute`` keeps no state of
-    its own between calls.
+    its own between calls. With a ``checker`` (``--thread-safety-checks``),
+    every command not marked ``@concurrent_safe`` runs wrapped by it;
+    without one, the adapter's bound methods are called directly.
     """
 
-    def __init__(self, adapter: Adapter) -> None:
+    def __init__(self, adapter: Adapter,
+                 checker: Optional[ThreadSafetyChecker] = None) -> None:
         self._adapter_name = type(adapter).__name__
         self._commands = adapter.commands()
         self._signatures = {name: inspect.signature(method)
                             for name, method in self._commands.items()}
+        if checker is not None:
+            self._commands = {
+                name: method if is_concurrent_safe(method) else checker.wrap(
+                    name, f"{self._adapter_name}.{getattr(method, '__name__', name)}", method)
+                for name, method in self._commands.items()}
 
     def execute(self, call: CallContext, args_json: str) -> Outcome:
         """Decodes ``args_json``, runs ``call.command`` and encodes its result.
@@ -94,17 +110,21 @@ class Dispatcher:
 
         thread_id = threading.get_ident()
         started = time.time_ns()
+        cpu_started = time.thread_time_ns()
         try:
             with call_scope(call):
                 result = method(*args, **kwargs)
         except BaseException as e:  # noqa: B036 - every failure is reported
+            cpu_ns = time.thread_time_ns() - cpu_started
             finished = time.time_ns()
             # The traceback starts at the command: this frame is noise.
-            tb = traceback.format_exception(type(e), e, e.__traceback__.tb_next)
+            tb = traceback.format_exception(type(e), e, _command_frames(e.__traceback__))
             error = CallError("EXCEPTION", qualified_name(type(e)), str(e), "".join(tb))
-            return Outcome(started, finished, thread_id, error=error)
+            return Outcome(started, finished, thread_id, error=error, cpu_ns=cpu_ns)
+        cpu_ns = time.thread_time_ns() - cpu_started
         finished = time.time_ns()
-        return _encode(call.command, result, Outcome(started, finished, thread_id))
+        return _encode(call.command, result,
+                       Outcome(started, finished, thread_id, cpu_ns=cpu_ns))
 
     def _lookup(self, name: str) -> Any:
         method = self._commands.get(name)
@@ -124,6 +144,15 @@ class Dispatcher:
                 "INVALID_ARGS", "TypeError",
                 f"bad args for command '{name}': {e}; "
                 f"expected {name}{_plain(signature)}")) from e
+
+
+def _command_frames(tb: Any) -> Any:
+    """The traceback from the command on: drops this module's frame and the
+    thread-safety checker's wrapper."""
+    tb = tb.tb_next
+    while tb is not None and tb.tb_frame.f_globals.get("__name__") == _CHECKER_MODULE:
+        tb = tb.tb_next
+    return tb
 
 
 def _plain(signature: inspect.Signature) -> inspect.Signature:

@@ -17,9 +17,11 @@ import grpc
 
 from ._proto import worker_pb2, worker_pb2_grpc
 from .context import CallContext
+from .diagnostics import diagnostics_json
 from .dispatch import CallError, Dispatcher, Outcome, rejected
 from .interpreter import free_threaded_build, gil_enabled
 from .slots import Slots
+from .thread_safety import ThreadSafetyChecker
 
 
 class _OpenCalls:
@@ -52,13 +54,15 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
 
     Thread-safe: grpc calls every method from its handler threads.
     ``stopping`` is set by the owner once a stop began; Health then answers
-    STOPPING.
+    STOPPING. ``checker`` is the thread-safety checker the dispatcher uses,
+    or None when checks are off; Stats reports its findings.
     """
 
     def __init__(self, dispatcher: Dispatcher, slots: Slots, mode: str,
-                 adapter_spec: str) -> None:
+                 adapter_spec: str, checker: Optional[ThreadSafetyChecker] = None) -> None:
         self.stopping = threading.Event()
         self._dispatcher = dispatcher
+        self._checker = checker
         self._slots = slots
         self._mode = mode
         self._adapter_spec = adapter_spec
@@ -97,7 +101,7 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
             threads=threading.active_count(), uptime_s=self.uptime_s(),
             python_version=platform.python_version(),
             free_threaded_build=free_threaded_build(), gil_enabled=gil_enabled(),
-            adapter=self._adapter_spec)
+            adapter=self._adapter_spec, diagnostics_json=diagnostics_json(self._checker))
 
     def uptime_s(self) -> float:
         return time.monotonic() - self._started
@@ -111,7 +115,7 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
 def _response(call_id: int, outcome: Outcome) -> worker_pb2.ExecuteResponse:
     timing = worker_pb2.Timing(started_unix_ns=outcome.started_ns,
                                finished_unix_ns=outcome.finished_ns,
-                               thread_id=outcome.thread_id)
+                               thread_id=outcome.thread_id, cpu_ns=outcome.cpu_ns)
     if outcome.error is None:
         result = worker_pb2.Result(json=outcome.json, attachments=outcome.attachments)
         return worker_pb2.ExecuteResponse(result=result, call_id=call_id, timing=timing)

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from .adapter import Reply, ThreadSafeAdapter, command, synchronized
+from .adapter import Reply, ThreadSafeAdapter, command, concurrent_safe, synchronized
 from .context import current_call
 
 _MIB = 1 << 20
@@ -24,7 +24,8 @@ _THREAD_ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS",
 
 
 class ShowcaseAdapter(ThreadSafeAdapter):
-    """Thread-safe: the only shared state (retained memory) is locked."""
+    """Thread-safe: the only shared state (retained memory) is locked; every
+    other command shares nothing and is marked ``@concurrent_safe``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,22 +39,26 @@ class ShowcaseAdapter(ThreadSafeAdapter):
         self.release()
 
     @command
+    @concurrent_safe
     def ping(self) -> dict[str, Any]:
         """-> {"pong": true, "pid"}."""
         return {"pong": True, "pid": os.getpid()}
 
     @command
+    @concurrent_safe
     def echo(self, *args: Any, **kwargs: Any) -> Any:
         """Returns its args unchanged: the list for list args, else the
         object (``{}`` for null args)."""
         return list(args) if args else kwargs
 
     @command
+    @concurrent_safe
     def add(self, a: Any, b: Any) -> Any:
         """-> a + b."""
         return a + b
 
     @command
+    @concurrent_safe
     def sleep(self, ms: float) -> dict[str, int]:
         """Sleeps ``ms`` milliseconds (releasing the GIL).
         -> {"start_ns", "end_ns" (time.time_ns()), "thread", "pid"}."""
@@ -63,6 +68,7 @@ class ShowcaseAdapter(ThreadSafeAdapter):
                 "thread": threading.get_ident(), "pid": os.getpid()}
 
     @command
+    @concurrent_safe
     def cpu_loop(self, n: int) -> dict[str, Any]:
         """A pure-Python loop of ``n`` iterations (holds the GIL).
         -> {"n", "checksum", "elapsed_s"}."""
@@ -73,6 +79,7 @@ class ShowcaseAdapter(ThreadSafeAdapter):
         return {"n": n, "checksum": checksum, "elapsed_s": time.perf_counter() - started}
 
     @command
+    @concurrent_safe
     def matmul(self, n: int = 128) -> dict[str, Any]:
         """Multiplies two seeded random n x n matrices with numpy (BLAS).
         -> {"n", "trace" (same for the same n), "elapsed_s" (the product only)}."""
@@ -85,6 +92,7 @@ class ShowcaseAdapter(ThreadSafeAdapter):
         return {"n": n, "trace": float(np.trace(product)), "elapsed_s": elapsed}
 
     @command
+    @concurrent_safe
     def raise_error(self, type: str = "ValueError", message: str = "raised on request") -> None:
         """Raises the builtin exception ``type`` with ``message``."""
         exc_type = getattr(builtins, type, None)
@@ -93,6 +101,7 @@ class ShowcaseAdapter(ThreadSafeAdapter):
         raise exc_type(message)
 
     @command
+    @concurrent_safe
     def threads_info(self) -> dict[str, Any]:
         """-> {"env": the thread-count variables, "threadpools":
         threadpoolctl.threadpool_info() with numpy loaded, "numpy" (its
@@ -105,6 +114,7 @@ class ShowcaseAdapter(ThreadSafeAdapter):
                 "python_threads": threading.active_count()}
 
     @command
+    @concurrent_safe
     def echo_attachments(self) -> Reply:
         """Returns the call's attachments. -> {"count", "sizes"} + attachments."""
         blobs = current_call().attachments
@@ -112,6 +122,7 @@ class ShowcaseAdapter(ThreadSafeAdapter):
                      attachments=blobs)
 
     @command
+    @concurrent_safe
     def call_info(self) -> dict[str, Any]:
         """What ``current_call()`` says about this call.
         -> {"call_id", "command", "attachments" (count), "deadline", "remaining"}."""
@@ -139,25 +150,30 @@ class ShowcaseAdapter(ThreadSafeAdapter):
         return {"released_mb": released}
 
     @command
+    @concurrent_safe
     def pid(self) -> int:
         return os.getpid()
 
     @command
+    @concurrent_safe
     def getenv(self, name: str) -> str | None:
         """-> os.environ.get(name): what the worker's environment holds."""
         return os.environ.get(name)
 
     @command("exit")
+    @concurrent_safe
     def exit_process(self, code: int = 1) -> None:
         """Ends the process at once with ``code`` (a crash, for tests)."""
         os._exit(code)
 
     @command
+    @concurrent_safe
     def not_serializable(self) -> dict[str, Any]:
         """Returns a set, which JSON cannot encode (-> NOT_SERIALIZABLE)."""
         return {"value": {1, 2, 3}}
 
     @command
+    @concurrent_safe
     def print_noise(self, lines: int = 1000) -> dict[str, int]:
         """Writes ``lines`` lines to stdout and to stderr. -> {"lines"}."""
         for i in range(lines):
@@ -168,6 +184,7 @@ class ShowcaseAdapter(ThreadSafeAdapter):
         return {"lines": lines}
 
     @command
+    @concurrent_safe
     def preloaded(self) -> list:
         """The preload list ``setup`` received."""
         return self._preload

@@ -23,6 +23,7 @@ from .loader import load_adapter_class
 from .readiness import announce, failure_record, ready_record
 from .signals import StopSignals
 from .slots import Slots
+from .thread_safety import ThreadSafetyChecker
 
 EXIT_STARTUP_FAILED = 3
 
@@ -43,6 +44,7 @@ class Options:
     grace: float
     max_message_bytes: int
     extra_args: list[str] = field(default_factory=list)
+    thread_safety_checks: bool = False
 
     @property
     def slots(self) -> int:
@@ -117,21 +119,29 @@ def _start(server: ModuleType, opts: Options) -> tuple[_Serving, str]:
     """Sets the adapter up and starts the server (``server`` is the lazily
     imported server module); returns it and the address it listens on.
     Raises whatever failed."""
-    adapter = _create_adapter(opts)
+    checker = ThreadSafetyChecker(threaded=opts.mode == "thread") \
+        if opts.thread_safety_checks else None
+    adapter = _create_adapter(opts, checker)
+    if checker is not None:
+        checker.check_libraries()
     slots = Slots(opts.slots)
-    service = server.WorkerService(Dispatcher(adapter), slots, opts.mode, opts.adapter)
+    service = server.WorkerService(Dispatcher(adapter, checker), slots, opts.mode,
+                                   opts.adapter, checker)
     grpc_server, listen = server.start_server(service, opts.listen, opts.slots + 2,
                                               opts.max_message_bytes)
     return _Serving(grpc_server, service, slots, adapter,
                     server.unix_socket_path(listen)), listen
 
 
-def _create_adapter(opts: Options) -> Adapter:
-    """Loads, instantiates and sets up the adapter; raises what they raise."""
+def _create_adapter(opts: Options, checker: Optional[ThreadSafetyChecker]) -> Adapter:
+    """Loads, instantiates and sets up the adapter (attached to ``checker``
+    before its setup, when there is one); raises what they raise."""
     preload = json.loads(opts.preload)
     if not isinstance(preload, list):
         raise ValueError(f"--preload must be a JSON list, got {type(preload).__name__}")
     adapter = load_adapter_class(opts.adapter, opts.mode)()
+    if checker is not None:
+        checker.attach(adapter)
     adapter.extra_args = list(opts.extra_args)
     adapter.setup(preload)
     return adapter

@@ -18,6 +18,17 @@ std::string_view WorkerStateName(WorkerState state) {
   return "unknown";
 }
 
+namespace {
+
+double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+nlohmann::json LatencySummary::ToJson() const {
+  return {{"count", count},        {"sum_s", Seconds(sum)}, {"max_s", Seconds(max)},
+          {"p50_s", Seconds(p50)}, {"p95_s", Seconds(p95)}, {"p99_s", Seconds(p99)}};
+}
+
 nlohmann::json PoolStats::ToJson() const {
   nlohmann::json workers_json = nlohmann::json::array();
   for (const WorkerStats& w : per_worker) {
@@ -31,7 +42,13 @@ nlohmann::json PoolStats::ToJson() const {
                             {"request_limit", w.request_limit},
                             {"recycling", w.recycling},
                             {"rss_bytes", w.rss_bytes},
-                            {"pss_bytes", w.pss_bytes}});
+                            {"pss_bytes", w.pss_bytes},
+                            {"busy_s", Seconds(w.busy_time)},
+                            {"cpu_s", Seconds(w.cpu_time)},
+                            {"python_version", w.python_version},
+                            {"free_threaded", w.free_threaded},
+                            {"gil_enabled", w.gil_enabled},
+                            {"loaded_libraries", w.loaded_libraries}});
   }
   nlohmann::json j = {{"name", name},
                       {"profile", ProfileName(profile)},
@@ -51,6 +68,13 @@ nlohmann::json PoolStats::ToJson() const {
                       {"crashes", crashes},
                       {"restarts", restarts},
                       {"recycles", recycles},
+                      {"threads_per_worker", threads_per_worker},
+                      {"uptime_s", Seconds(uptime)},
+                      {"latency", latency.ToJson()},
+                      {"busy_s", Seconds(busy_time)},
+                      {"cpu_s", Seconds(cpu_time)},
+                      {"queue_nonempty_s", Seconds(queue_nonempty_time)},
+                      {"capacity_full_s", Seconds(capacity_full_time)},
                       {"per_worker", std::move(workers_json)}};
   if (!last_start_error.empty()) j["last_start_error"] = last_start_error;
   if (!fallback_reason.empty()) j["fallback_reason"] = fallback_reason;

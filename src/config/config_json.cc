@@ -125,6 +125,7 @@ constexpr PoolField kPoolFields[] = {
     {"queue_timeout", &ParseSecondsField<&PoolConfig::queue_timeout, ZeroDuration::kRejected>},
     {"call_timeout", &ParseSecondsField<&PoolConfig::call_timeout, ZeroDuration::kRejected>},
     {"fallback_to_process", &ParseBoolField<&PoolConfig::fallback_to_process>},
+    {"thread_safety_checks", &ParseBoolField<&PoolConfig::thread_safety_checks>},
     {"max_message_mb", &ParseMaxMessageField},
     {"drain_timeout", &ParseSecondsField<&PoolConfig::drain_timeout, ZeroDuration::kAllowed>},
     {"kill_grace", &ParseSecondsField<&PoolConfig::kill_grace, ZeroDuration::kAllowed>},

@@ -23,6 +23,7 @@ SubscriptionId EventBus::Subscribe(EventHandler handler) {
   absl::MutexLock lock(&mu_);
   const SubscriptionId id = next_id_++;
   handlers_.emplace(id, std::move(handler));
+  subscribers_.fetch_add(1, std::memory_order_relaxed);
   return id;
 }
 
@@ -33,6 +34,7 @@ bool EventBus::Unsubscribe(SubscriptionId id) {
   }
   absl::MutexLock lock(&mu_);
   if (handlers_.erase(id) == 0) return false;
+  subscribers_.fetch_sub(1, std::memory_order_relaxed);
   // The handler may be running right now (it was copied out of the map);
   // wait until it returns so the caller may free what it captured.
   auto idle = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return delivering_to_ != id; };

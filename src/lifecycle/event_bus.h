@@ -13,6 +13,7 @@
 #ifndef SNAKEPIT_SRC_LIFECYCLE_EVENT_BUS_H_
 #define SNAKEPIT_SRC_LIFECYCLE_EVENT_BUS_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -41,6 +42,9 @@ class EventBus {
   void Publish(Event event);
 
   std::uint64_t dropped() const;
+  // Whether any handler is subscribed (lock-free; for skipping the making
+  // of events nobody would receive).
+  bool has_subscribers() const { return subscribers_.load(std::memory_order_relaxed) > 0; }
 
  private:
   void Run();
@@ -52,6 +56,7 @@ class EventBus {
   SubscriptionId delivering_to_ ABSL_GUARDED_BY(mu_) = 0;  // 0: none
   std::uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int> subscribers_{0};
   std::thread thread_;
 };
 

@@ -26,6 +26,14 @@ std::string_view EventTypeName(EventType type) {
       return "pool_degraded";
     case EventType::kPoolRecovered:
       return "pool_recovered";
+    case EventType::kRequestExecuted:
+      return "request_executed";
+    case EventType::kPoolSaturated:
+      return "pool_saturated";
+    case EventType::kCapacityReached:
+      return "capacity_reached";
+    case EventType::kPoolWarning:
+      return "pool_warning";
   }
   return "unknown";
 }
@@ -46,6 +54,13 @@ nlohmann::json Event::ToJson() const {
   if (type == EventType::kRestartBackoff) j["backoff_ms"] = backoff.count();
   if (failures > 0) j["failures"] = failures;
   if (!message.empty()) j["message"] = message;
+  if (type == EventType::kRequestExecuted) {
+    j["command"] = command;
+    j["duration_us"] = std::chrono::duration_cast<std::chrono::microseconds>(duration).count();
+    j["status"] = status;
+  }
+  if (type == EventType::kPoolSaturated) j["queued"] = queued;
+  if (type == EventType::kPoolSaturated || type == EventType::kCapacityReached) j["in_flight"] = in_flight;
   return j;
 }
 

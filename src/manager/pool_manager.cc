@@ -7,55 +7,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
-#include "lifecycle/event_bus.h"
-#include "lifecycle/lifecycle_manager.h"
-#include "manager/socket_dir.h"
+#include "manager/pool_manager_impl.h"
 #include "manager/worker_package.h"
 #include "profile/profiles.h"
-#include "router/pool.h"
 #include "snakepit/logging.h"
 
 namespace snakepit {
 
 using internal::Pool;
-
-class PoolManager::Impl {
- public:
-  // Destruction runs bottom-up: lifecycle managers stop before their pools,
-  // pools before the socket directory goes, and the event bus last, after
-  // every event has been published.
-  internal::EventBus events;
-  std::unique_ptr<internal::SocketDir> socket_dir;
-  internal::WorkerSite site;
-  std::vector<std::unique_ptr<Pool>> pools;  // configuration order; fixed after Start
-  absl::Mutex lifecycle_mu;
-  std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
-
-  ~Impl() { StopLifecycle(); }
-
-  void StopLifecycle() {
-    std::vector<std::unique_ptr<internal::LifecycleManager>> managers;
-    {
-      absl::MutexLock lock(&lifecycle_mu);
-      managers.swap(lifecycle);
-    }
-    managers.clear();  // joins their threads
-  }
-
-  Pool* Find(std::string_view name) const {
-    for (const auto& p : pools) {
-      if (p->name() == name) return p.get();
-    }
-    return nullptr;
-  }
-
-  absl::Status UnknownPool(std::string_view name) const {
-    std::vector<std::string> names;
-    for (const auto& p : pools) names.push_back(p->name());
-    return absl::NotFoundError(
-        absl::StrCat("unknown pool '", std::string(name), "' (pools: ", absl::StrJoin(names, ", "), ")"));
-  }
-};
 
 absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& config, EventHandler on_event) {
   SNAKEPIT_RETURN_IF_ERROR(config.Validate());
@@ -74,7 +33,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
         [pool_config, site](Profile profile, int id, internal::WorkerProfile::ExitCallback on_exit) {
           return internal::MakeWorker(profile, pool_config, *site, id, std::move(on_exit));
         },
-        [events](Event event) { events->Publish(std::move(event)); }));
+        [events](Event event) { events->Publish(std::move(event)); }, [events] { return events->has_subscribers(); }));
   }
   // Pools start in parallel; each starts its own workers in batches.
   std::vector<absl::Status> results(impl->pools.size());

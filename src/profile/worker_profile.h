@@ -9,12 +9,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 #include "snakepit/call.h"
 #include "snakepit/config.h"
 
@@ -43,6 +45,9 @@ struct WorkerMetadata {
   std::string python;  // interpreter as configured
   std::string python_version;
   bool free_threaded = false;
+  bool gil_enabled = true;
+  // Thread-safety-matrix libraries loaded after setup: name -> version.
+  std::map<std::string, std::string> loaded_libraries;
   absl::Time started_at = absl::InfinitePast();
 };
 
@@ -83,6 +88,11 @@ class WorkerProfile {
   // blocks; `done` runs exactly once, on an arbitrary thread, and must not
   // block.
   virtual void CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) = 0;
+
+  // The worker's own report (its Stats RPC, with the diagnostics_json
+  // object parsed under "diagnostics"). `done` as for CheckHealth:
+  // UNAVAILABLE if the worker is dead or does not answer by `deadline`.
+  virtual void Diagnostics(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done) = 0;
 
   // Concurrent calls this worker accepts.
   virtual int capacity() const = 0;

@@ -14,8 +14,10 @@ namespace {
 // variable of the host cannot silently change a worker's behaviour.
 constexpr const char* kInherited[] = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"};
 
-std::vector<std::string> BuildEnv(const PoolConfig& config, const WorkerSite& site,
-                                  const std::map<std::string, std::string>& profile_env) {
+}  // namespace
+
+std::vector<std::string> WorkerEnvironment(const PoolConfig& config, const WorkerSite& site,
+                                           const std::map<std::string, std::string>& profile_env) {
   std::map<std::string, std::string> env;
   for (const char* name : kInherited) {
     if (const char* value = std::getenv(name)) env[name] = value;
@@ -37,8 +39,6 @@ std::vector<std::string> BuildEnv(const PoolConfig& config, const WorkerSite& si
   return out;
 }
 
-}  // namespace
-
 WorkerSpec MakeWorkerSpec(const PoolConfig& config, const WorkerSite& site, int id, Profile profile, int capacity,
                           const std::map<std::string, std::string>& profile_env) {
   WorkerSpec spec;
@@ -49,7 +49,8 @@ WorkerSpec MakeWorkerSpec(const PoolConfig& config, const WorkerSite& site, int 
   spec.python = config.python.empty() ? site.default_python : config.python;
   spec.adapter = config.adapter;
   spec.extra_args = config.extra_args;
-  spec.env = BuildEnv(config, site, profile_env);
+  spec.thread_safety_checks = config.thread_safety_checks;
+  spec.env = WorkerEnvironment(config, site, profile_env);
   spec.socket_path = absl::StrCat(site.socket_dir, "/", config.name, "-", id, ".sock");
   spec.preload = config.preload;
   spec.max_message_bytes = config.max_message_bytes;

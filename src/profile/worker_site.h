@@ -16,6 +16,13 @@ struct WorkerSite {
   std::string default_python;  // interpreter for pools that name none
 };
 
+// A worker's complete environment ("KEY=value"): a few variables of the
+// host (PATH, HOME, locale, TMPDIR), then `profile_env`, then config.env;
+// PYTHONPATH is config.python_path, the user's PYTHONPATH, then the worker
+// package.
+std::vector<std::string> WorkerEnvironment(const PoolConfig& config, const WorkerSite& site,
+                                           const std::map<std::string, std::string>& profile_env);
+
 // Builds the spec of worker `id` of `config` with the given profile-level
 // choices. `profile_env` is applied over the clean base environment and
 // under config.env (the user's values win).

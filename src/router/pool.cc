@@ -43,6 +43,7 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
 
   absl::Status refused;
   Slot* chosen = nullptr;
+  LoadEdges edges;
   {
     absl::MutexLock lock(&mu_);
     if (closed_) {
@@ -50,8 +51,11 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
     } else if ((chosen = PickSlot()) != nullptr) {
       ++chosen->in_flight;
       ++in_flight_;
+      call->admitted = true;
+      call->sent = call->submitted;
       ArmDeadline(call, call->deadline);
       ArmKillTimer(chosen, call);
+      edges = NoteLoad(call->submitted);
     } else if (degraded_ && ReadyWorkers() == 0) {
       refused = DegradedError();
     } else if (LiveWorkers() == 0) {
@@ -63,11 +67,14 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
                                                           " calls queued (max_queue=", config_.max_queue, ")"));
     } else {
       call->queued = true;
+      call->admitted = true;
       queue_.push_back(call);
       queue_high_water_ = std::max(queue_high_water_, static_cast<int>(queue_.size()));
       ArmDeadline(call, call->queue_deadline);
+      edges = NoteLoad(call->submitted);
     }
   }
+  EmitLoadEdges(edges);
   if (!refused.ok()) {
     Complete(*call, std::move(refused));
   } else if (chosen != nullptr) {
@@ -118,18 +125,22 @@ void Pool::ArmDeadline(const std::shared_ptr<Call>& call, absl::Time when) {
 
 std::vector<Pool::Dispatch> Pool::TakeQueuedWork() {
   std::vector<Dispatch> work;
+  const absl::Time now = absl::Now();
   while (!queue_.empty()) {
     Slot* slot = PickSlot();
     if (slot == nullptr) break;
     std::shared_ptr<Call> call = std::move(queue_.front());
     queue_.pop_front();
     call->queued = false;
+    call->sent = now;
     ++slot->in_flight;
     ++in_flight_;
     ArmDeadline(call, call->deadline);
     ArmKillTimer(slot, call);
     work.emplace_back(slot, std::move(call));
   }
+  // Draining the queue only ends conditions; nothing to announce.
+  (void)NoteLoad(now);
   return work;
 }
 
@@ -164,6 +175,7 @@ void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr
   std::vector<Dispatch> work;
   bool limit_reached = false;
   int slot_id = 0;
+  const absl::Time now = absl::Now();
   {
     absl::MutexLock lock(&mu_);
     timer_.Cancel(call->timer);
@@ -171,6 +183,12 @@ void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr
     call->answered = true;
     --slot->in_flight;
     --in_flight_;
+    slot->busy += now - call->sent;
+    busy_total_ += now - call->sent;
+    if (ok) {
+      slot->cpu += absl::FromChrono(result->python_cpu_time);
+      cpu_total_ += absl::FromChrono(result->python_cpu_time);
+    }
     ++slot->requests;
     ++requests_;
     if (!ok) ++errors_;
@@ -207,6 +225,7 @@ void Pool::OnTimer(const std::shared_ptr<Call>& call) {
     if (call->queued) {
       queue_.erase(std::find(queue_.begin(), queue_.end(), call));
       call->queued = false;
+      (void)NoteLoad(now);
       status = absl::DeadlineExceededError(
           now >= call->deadline
               ? absl::StrCat("pool '", name(), "': command '", call->command, "' reached its deadline (",
@@ -233,6 +252,7 @@ bool Pool::Claim(Call& call) { return !call.finished.exchange(true, std::memory_
 
 void Pool::Deliver(Call& call, absl::StatusOr<Reply> result) {
   if (absl::IsDeadlineExceeded(result.status())) timeouts_.fetch_add(1, std::memory_order_relaxed);
+  RecordCompletion(call, result.status());
   Callback done = std::move(call.done);
   done(std::move(result));
 }

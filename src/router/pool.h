@@ -29,13 +29,16 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/busy_clock.h"
 #include "common/task_group.h"
+#include "diagnostics/latency_histogram.h"
 #include "profile/worker_profile.h"
 #include "router/deadline_timer.h"
 #include "snakepit/call.h"
@@ -64,8 +67,11 @@ class Pool {
       std::function<std::unique_ptr<WorkerProfile>(Profile profile, int id, WorkerProfile::ExitCallback on_exit)>;
   // Receives the pool's lifecycle events; must not block (EventBus::Publish).
   using EventSink = std::function<void(Event)>;
+  // Whether anyone listens now: per-call request_executed events are only
+  // made when it says so, so an unobserved pool pays nothing for them.
+  using EventsWanted = std::function<bool()>;
 
-  Pool(PoolConfig config, WorkerFactory factory, EventSink events = nullptr);
+  Pool(PoolConfig config, WorkerFactory factory, EventSink events = nullptr, EventsWanted events_wanted = nullptr);
   ~Pool();  // Shutdown()
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -105,6 +111,12 @@ class Pool {
   void RecordMemory(int id, std::int64_t rss_bytes, std::int64_t pss_bytes);
 
   void Emit(Event event) const;
+
+  // Asks every live worker for its own report (the Stats RPC's
+  // diagnostics_json: thread-safety findings, loaded libraries), all at
+  // once, and waits for the answers until `deadline`. Worker id -> report,
+  // or the error of that worker (UNAVAILABLE, DEADLINE_EXCEEDED).
+  std::map<int, absl::StatusOr<nlohmann::json>> WorkerDiagnostics(absl::Time deadline) const;
 
   // See PoolManager::shutdown(). Idempotent.
   void Shutdown();
@@ -159,10 +171,30 @@ class Pool {
   bool Claim(Call& call);
   void Deliver(Call& call, absl::StatusOr<Reply> result);
   int LiveWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Telemetry (pool_telemetry.cc).
+  // Which load conditions began with the last change, and the figures.
+  struct LoadEdges {
+    bool saturated = false;
+    bool full = false;
+    int queued = 0;
+    int in_flight = 0;
+  };
+  // After the queue or in-flight count changed: advances the saturation
+  // clocks and says which events to emit (rate-limited) once mu_ is
+  // released.
+  LoadEdges NoteLoad(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EmitLoadEdges(const LoadEdges& edges) const ABSL_LOCKS_EXCLUDED(mu_);
+  // A worker became ready: warns (event + log, once per pool and reason)
+  // when what it runs does not fit the profile.
+  void CheckProfileFit(const Slot& slot);
+  void RecordCompletion(const Call& call, const absl::Status& status);
 
   PoolConfig config_;
   const WorkerFactory factory_;
   const EventSink events_;
+  const EventsWanted events_wanted_;
+  const absl::Time created_at_ = absl::Now();
+  LatencyHistogram latency_;
   DeadlineTimer timer_;
   TaskGroup tasks_;
 
@@ -180,6 +212,14 @@ class Pool {
   std::uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t late_replies_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<std::uint64_t> timeouts_{0};
+  // Telemetry.
+  absl::Duration busy_total_ ABSL_GUARDED_BY(mu_);  // removed workers included
+  absl::Duration cpu_total_ ABSL_GUARDED_BY(mu_);
+  BusyClock queue_clock_ ABSL_GUARDED_BY(mu_);
+  BusyClock full_clock_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_saturated_event_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_full_event_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::set<std::string> warned_ ABSL_GUARDED_BY(mu_);  // pool_warning reasons given
 
   // Maintenance state.
   int surges_ ABSL_GUARDED_BY(mu_) = 0;          // replacements running beyond pool_size

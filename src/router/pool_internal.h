@@ -44,6 +44,8 @@ struct Pool::Slot {
   std::string kill_reason;
   std::int64_t rss_bytes = 0;  // last measured (0: never)
   std::int64_t pss_bytes = 0;
+  absl::Duration busy;  // sent-to-reply time of its calls
+  absl::Duration cpu;   // handler CPU time its calls reported
 };
 
 // One submitted call. `finished` makes completion exactly-once between the
@@ -56,6 +58,8 @@ struct Pool::Call {
   absl::Time submitted;
   absl::Time deadline;
   absl::Time queue_deadline;  // when queued: min(deadline, submitted + queue_timeout)
+  absl::Time sent;            // when dispatched to a worker
+  bool admitted = false;      // queued or dispatched (not refused at once)
   Callback done;
   std::atomic<bool> finished{false};
   bool queued = false;

@@ -10,10 +10,11 @@
 
 namespace snakepit::internal {
 
-Pool::Pool(PoolConfig config, WorkerFactory factory, EventSink events)
+Pool::Pool(PoolConfig config, WorkerFactory factory, EventSink events, EventsWanted events_wanted)
     : config_(std::move(config)),
       factory_(std::move(factory)),
       events_(std::move(events)),
+      events_wanted_(std::move(events_wanted)),
       running_profile_(config_.profile),
       rng_(std::random_device{}()) {}
 
@@ -65,7 +66,10 @@ absl::Status Pool::StartWorkers(Profile profile) {
       }
     }
     for (size_t j = 0; j < fresh.size(); ++j) {
-      if (results[j].ok()) Emit(MakeEvent(EventType::kWorkerReady, fresh[j].get()));
+      if (results[j].ok()) {
+        Emit(MakeEvent(EventType::kWorkerReady, fresh[j].get()));
+        CheckProfileFit(*fresh[j]);
+      }
     }
     if (!first_error.ok()) {
       Event failed = MakeEvent(EventType::kWorkerStartFailed, nullptr);
@@ -195,10 +199,16 @@ PoolStats Pool::Stats() const {
   stats.crashes = crashes_;
   stats.restarts = restarts_;
   stats.recycles = recycles_;
+  stats.threads_per_worker = running_profile_ == Profile::kThread ? config_.effective_threads_per_worker() : 1;
+  stats.uptime = absl::ToChronoMilliseconds(now - created_at_);
+  stats.latency = latency_.Snapshot();
+  stats.busy_time = absl::ToChronoNanoseconds(busy_total_);
+  stats.cpu_time = absl::ToChronoNanoseconds(cpu_total_);
+  stats.queue_nonempty_time = absl::ToChronoNanoseconds(queue_clock_.Total(now));
+  stats.capacity_full_time = absl::ToChronoNanoseconds(full_clock_.Total(now));
   for (const auto& s : slots_) {
     WorkerStats w;
     w.id = s->id;
-    w.pid = s->worker ? s->worker->metadata().pid : 0;
     // A worker whose channel broke is as good as dead (it gets no calls and
     // is killed if its exit is not seen soon): never report it ready.
     w.state = s->suspect && s->state == WorkerState::kReady ? WorkerState::kDead : s->state;
@@ -210,6 +220,16 @@ PoolStats Pool::Stats() const {
     w.recycling = s->recycling;
     w.rss_bytes = s->rss_bytes;
     w.pss_bytes = s->pss_bytes;
+    w.busy_time = absl::ToChronoNanoseconds(s->busy);
+    w.cpu_time = absl::ToChronoNanoseconds(s->cpu);
+    if (s->worker) {
+      const WorkerMetadata md = s->worker->metadata();
+      w.python_version = md.python_version;
+      w.free_threaded = md.free_threaded;
+      w.gil_enabled = md.gil_enabled;
+      w.loaded_libraries = md.loaded_libraries;
+      w.pid = md.pid;
+    }
     if (w.state == WorkerState::kReady || w.state == WorkerState::kDraining) {
       ++stats.workers;
       stats.capacity += w.capacity;

@@ -67,6 +67,7 @@ absl::Status Pool::StartSlot(const std::shared_ptr<Slot>& slot) {
     return status;
   }
   Emit(MakeEvent(EventType::kWorkerReady, slot.get()));
+  CheckProfileFit(*slot);
   if (recovered) {
     logger()->info("pool '{}': recovered, worker {}-{} started", name(), name(), slot->id);
     Emit(MakeEvent(EventType::kPoolRecovered, nullptr));
@@ -294,6 +295,7 @@ void Pool::FailQueueIfHopeless() {
 std::vector<std::shared_ptr<Pool::Call>> Pool::TakeQueue() {
   std::vector<std::shared_ptr<Call>> taken(queue_.begin(), queue_.end());
   queue_.clear();
+  (void)NoteLoad(absl::Now());
   for (auto& c : taken) {
     c->queued = false;
     timer_.Cancel(c->timer);

@@ -91,6 +91,13 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
     absl::MutexLock lock(&mu_);
     metadata_.python_version = record->value("python", "");
     metadata_.free_threaded = record->value("free_threaded", false);
+    metadata_.gil_enabled = record->value("gil_enabled", true);
+    const nlohmann::json libraries = record->value("loaded_libraries", nlohmann::json::object());
+    if (libraries.is_object()) {
+      for (const auto& [name, version] : libraries.items()) {
+        metadata_.loaded_libraries[name] = version.is_string() ? version.get<std::string>() : "";
+      }
+    }
   }
   auto rpc =
       std::make_shared<RpcClient>(absl::StrCat("unix:", spec_.socket_path), spec_.label(), spec_.max_message_bytes);
@@ -159,6 +166,15 @@ void PythonWorker::CheckHealth(absl::Time deadline, std::function<void(absl::Sta
     return;
   }
   rpc->HealthAsync(deadline, std::move(done));
+}
+
+void PythonWorker::Diagnostics(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done) {
+  std::shared_ptr<RpcClient> rpc = Rpc();
+  if (rpc == nullptr || health_.load() == Health::kDead) {
+    done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
+    return;
+  }
+  rpc->StatsAsync(deadline, std::move(done));
 }
 
 std::shared_ptr<RpcClient> PythonWorker::Rpc() const {

@@ -37,6 +37,7 @@ class PythonWorker : public WorkerProfile {
   void Execute(WorkerCall call, Done done) override;
   void Kill() override;
   void CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) override;
+  void Diagnostics(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done) override;
   int capacity() const override { return spec_.capacity; }
   int load() const override;
   Health health() const override { return health_.load(); }

@@ -1,5 +1,6 @@
 #include "worker/reply_codec.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -63,6 +64,11 @@ absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& respon
     return absl::InternalError(absl::StrCat(label, ": command '", command, "': worker returned invalid JSON"));
   }
   reply.attachments.assign(response.result().attachments().begin(), response.result().attachments().end());
+  if (response.has_timing()) {
+    const snakepit::v1::Timing& t = response.timing();
+    reply.python_time = std::chrono::nanoseconds(std::max<std::int64_t>(0, t.finished_unix_ns() - t.started_unix_ns()));
+    reply.python_cpu_time = std::chrono::nanoseconds(std::max<std::int64_t>(0, t.cpu_ns()));
+  }
   return reply;
 }
 

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 #include "profile/worker_profile.h"
 #include "snakepit/v1/worker.grpc.pb.h"
 
@@ -46,6 +47,10 @@ class RpcClient {
   // The same, blocking until the answer (at the latest at `deadline`).
   [[nodiscard]] absl::Status Health(absl::Time deadline);
 
+  // The worker's Stats RPC as JSON (rpc_stats.cc); see
+  // WorkerProfile::Diagnostics. `done` as for HealthAsync.
+  void StatsAsync(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done);
+
   // Fails every call in flight and every later call with UNAVAILABLE.
   void Abort(const std::string& reason);
 
@@ -54,8 +59,10 @@ class RpcClient {
  private:
   struct PendingCall;
   struct PendingHealth;
+  struct PendingStats;
   void Finish(PendingCall* call, const grpc::Status& rpc_status);
   void FinishHealth(PendingHealth* probe, const grpc::Status& rpc_status);
+  void FinishStats(PendingStats* query, const grpc::Status& rpc_status);
   // Registers an RPC so Abort() can cancel it and the destructor waits for
   // its callback; false (and nothing registered) if already aborted.
   bool Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason);

@@ -30,6 +30,7 @@ std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int
       "--max-message-bytes",
       std::to_string(spec.max_message_bytes),
   };
+  if (spec.thread_safety_checks) argv.push_back("--thread-safety-checks");
   argv.insert(argv.end(), spec.extra_args.begin(), spec.extra_args.end());
   return argv;
 }

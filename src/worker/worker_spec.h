@@ -20,6 +20,7 @@ struct WorkerSpec {
   std::string python;   // interpreter to exec
   std::string adapter;  // "module:Class"
   std::vector<std::string> extra_args;
+  bool thread_safety_checks = false;
   std::vector<std::string> env;  // complete environment, "KEY=value"
   std::string socket_path;       // absolute; the worker listens on unix:<path>
   nlohmann::json preload = nlohmann::json::array();

@@ -25,6 +25,9 @@ class ManualWorker : public WorkerProfile {
   }
   void Kill() override { FailAll(); }
   void CheckHealth(absl::Time, std::function<void(absl::Status)> done) override { done(absl::OkStatus()); }
+  void Diagnostics(absl::Time, std::function<void(absl::StatusOr<nlohmann::json>)> done) override {
+    done(nlohmann::json::object());
+  }
   int capacity() const override { return capacity_; }
   int load() const override {
     absl::MutexLock lock(&mu_);

@@ -1,0 +1,93 @@
+// snakepit inspect: starts the pools of a config and shows what they do.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "cli/cli.h"
+#include "cli/pools.h"
+#include "snakepit/inspector.h"
+
+namespace snakepit::cli {
+namespace {
+
+constexpr const char* kHelp =
+    "usage: snakepit inspect --config FILE [--watch] [--interval SECONDS] [--count N]\n"
+    "                        [--json | --prometheus] [--verbose]\n"
+    "\n"
+    "Starts the pools of FILE (a progress line shows while workers start), then prints\n"
+    "each pool's figures, its workers and the inspector's recommendations.\n"
+    "\n"
+    "  --config FILE       pools configuration (docs/configuration.md)\n"
+    "  --watch             keep refreshing until Ctrl-C: redrawn in place on a terminal,\n"
+    "                      one report after another when piped\n"
+    "  --interval SECONDS  time between refreshes (default 2)\n"
+    "  --count N           stop after N reports (default: 1, or unlimited with --watch)\n"
+    "  --json              print each report as one JSON object per line\n"
+    "  --prometheus        print each report in Prometheus text format\n"
+    "  --verbose           show the library's info log lines\n";
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+}  // namespace
+
+int Inspect(const std::vector<std::string>& argv) {
+  const Args args =
+      Parse(argv, {"--help", "--watch", "--json", "--prometheus", "--verbose"}, {"--config", "--interval", "--count"});
+  if (!args.error.empty()) return UsageError("inspect", args.error);
+  if (args.has("--help")) {
+    std::fputs(kHelp, stdout);
+    return kOk;
+  }
+  if (!args.positional.empty()) return UsageError("inspect", "unexpected argument '" + args.positional[0] + "'");
+  if (!args.has("--config")) return UsageError("inspect", "--config FILE is required");
+  if (args.has("--json") && args.has("--prometheus"))
+    return UsageError("inspect", "--json and --prometheus exclude each other");
+  double interval = 2.0;
+  if (auto v = args.value("--interval"); v && (!absl::SimpleAtod(*v, &interval) || interval <= 0)) {
+    return UsageError("inspect", "--interval must be a positive number of seconds");
+  }
+  long long count = args.has("--watch") ? -1 : 1;
+  if (auto v = args.value("--count"); v && (!absl::SimpleAtoi(*v, &count) || count <= 0)) {
+    return UsageError("inspect", "--count must be a positive integer");
+  }
+  QuietLogs(args.has("--verbose"));
+
+  std::unique_ptr<PoolManager> pools = StartPools("inspect", *args.value("--config"), {.progress = true});
+  if (pools == nullptr) return kFailed;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  const bool redraw = args.has("--watch") && ::isatty(STDOUT_FILENO) == 1 && !args.has("--json");
+  Inspector inspector(*pools);
+  for (long long n = 0; (count < 0 || n < count) && !g_stop.load(); ++n) {
+    if (n > 0) {
+      // Sleep in small steps so Ctrl-C is prompt.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(interval);
+      while (std::chrono::steady_clock::now() < until && !g_stop.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (g_stop.load()) break;
+    }
+    const InspectionReport report = inspector.Inspect();
+    if (args.has("--json")) {
+      std::cout << report.ToJson().dump() << "\n";
+    } else if (args.has("--prometheus")) {
+      std::cout << report.ToPrometheus() << (count != 1 ? "\n" : "");
+    } else {
+      if (redraw) std::cout << "\033[H\033[2J";  // home, clear screen
+      std::cout << report.ToText() << (count != 1 && !redraw ? "\n" : "");
+    }
+    std::cout.flush();
+  }
+  pools->shutdown();
+  return kOk;
+}
+
+}  // namespace snakepit::cli

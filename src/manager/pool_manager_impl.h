@@ -1,0 +1,65 @@
+// PoolManager::Impl: what a PoolManager owns. Internal: shared by
+// pool_manager.cc and the Inspector (a friend of PoolManager), which reads
+// the pools directly.
+#ifndef SNAKEPIT_SRC_MANAGER_POOL_MANAGER_IMPL_H_
+#define SNAKEPIT_SRC_MANAGER_POOL_MANAGER_IMPL_H_
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "lifecycle/event_bus.h"
+#include "lifecycle/lifecycle_manager.h"
+#include "manager/socket_dir.h"
+#include "profile/worker_site.h"
+#include "router/pool.h"
+#include "snakepit/pool_manager.h"
+
+namespace snakepit {
+
+using internal::Pool;
+
+class PoolManager::Impl {
+ public:
+  // Destruction runs bottom-up: lifecycle managers stop before their pools,
+  // pools before the socket directory goes, and the event bus last, after
+  // every event has been published.
+  internal::EventBus events;
+  std::unique_ptr<internal::SocketDir> socket_dir;
+  internal::WorkerSite site;
+  std::vector<std::unique_ptr<Pool>> pools;  // configuration order; fixed after Start
+  absl::Mutex lifecycle_mu;
+  std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
+
+  ~Impl() { StopLifecycle(); }
+
+  void StopLifecycle() {
+    std::vector<std::unique_ptr<internal::LifecycleManager>> managers;
+    {
+      absl::MutexLock lock(&lifecycle_mu);
+      managers.swap(lifecycle);
+    }
+    managers.clear();  // joins their threads
+  }
+
+  Pool* Find(std::string_view name) const {
+    for (const auto& p : pools) {
+      if (p->name() == name) return p.get();
+    }
+    return nullptr;
+  }
+
+  absl::Status UnknownPool(std::string_view name) const {
+    std::vector<std::string> names;
+    for (const auto& p : pools) names.push_back(p->name());
+    return absl::NotFoundError(
+        absl::StrCat("unknown pool '", std::string(name), "' (pools: ", absl::StrJoin(names, ", "), ")"));
+  }
+};
+
+}  // namespace snakepit
+
+#endif  // SNAKEPIT_SRC_MANAGER_POOL_MANAGER_IMPL_H_

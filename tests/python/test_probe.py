@@ -1,0 +1,84 @@
+"""``python -m snakepit_worker.probe``: one JSON line about the interpreter."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+KEYS = {"executable", "version", "version_info", "implementation", "free_threaded_build",
+        "gil_enabled", "gil_enabled_after_imports", "gil_reenabled_by", "grpc_version",
+        "grpc_error", "protobuf_version", "protobuf_implementation", "import_errors",
+        "packages", "platform", "cpu_count", "loaded_libraries"}
+
+
+def run_probe(pytestconfig: pytest.Config, *args: str,
+              first_path: Optional[Path] = None) -> dict[str, Any]:
+    """Runs the probe; checks exit 0 and exactly one line on stdout."""
+    path = pytestconfig.snakepit_pythonpath
+    if first_path is not None:
+        path = f"{first_path}{os.pathsep}{path}"
+    result = subprocess.run([sys.executable, "-m", "snakepit_worker.probe", *args],
+                            capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": path, "PATH": os.environ.get("PATH", "")})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    return json.loads(lines[0])
+
+
+def test_probe_fields_on_the_gil_build(pytestconfig) -> None:
+    import grpc
+    import google.protobuf
+    info = run_probe(pytestconfig)
+    assert set(info) == KEYS
+    assert info["executable"] == sys.executable
+    assert info["version"] == platform.python_version()
+    assert info["version_info"] == list(sys.version_info)
+    assert info["implementation"] == "cpython"
+    assert info["free_threaded_build"] is False
+    assert info["gil_enabled"] is True
+    assert info["gil_enabled_after_imports"] is True
+    assert info["gil_reenabled_by"] == []
+    assert info["grpc_version"] == grpc.__version__
+    assert info["grpc_error"] is None
+    assert info["protobuf_version"] == google.protobuf.__version__
+    assert info["protobuf_implementation"] in ("cpp", "python", "upb")
+    assert info["import_errors"] == {}
+    assert info["packages"]["grpcio"] == importlib.metadata.version("grpcio")
+    assert info["packages"]["numpy"] == importlib.metadata.version("numpy")
+    assert all(name == name.lower() and "_" not in name for name in info["packages"])
+    assert isinstance(info["platform"], str) and info["platform"]
+    assert info["cpu_count"] == os.cpu_count()
+    assert info["loaded_libraries"]["grpcio"] == grpc.__version__
+    assert "protobuf" in info["loaded_libraries"]
+
+
+def test_no_packages_and_extra_imports(pytestconfig) -> None:
+    info = run_probe(pytestconfig, "--no-packages", "--import", "httplib2",
+                     "--import", "no_such_module_xyz")
+    assert info["packages"] == {}
+    assert info["loaded_libraries"]["httplib2"] == importlib.metadata.version("httplib2")
+    assert "no_such_module_xyz" in info["import_errors"]["no_such_module_xyz"]
+    assert info["gil_reenabled_by"] == []
+
+
+def test_probe_survives_a_broken_grpc_and_noisy_imports(pytestconfig, tmp_path: Path) -> None:
+    (tmp_path / "grpc").mkdir()
+    (tmp_path / "grpc" / "__init__.py").write_text(
+        "raise ImportError('simulated: grpc cannot load here')\n")
+    (tmp_path / "noisy.py").write_text(
+        "import os\nprint('python-level noise')\nos.write(1, b'C-level noise\\n')\n")
+    info = run_probe(pytestconfig, "--no-packages", "--import", "noisy", first_path=tmp_path)
+    assert info["grpc_version"] is None
+    assert info["grpc_error"] == "simulated: grpc cannot load here"
+    assert "grpcio" not in info["loaded_libraries"]
+    assert info["protobuf_version"] is not None
+    assert info["import_errors"] == {}

@@ -54,7 +54,9 @@ void GilBound(const PoolReport& r, const InspectorOptions& o, std::vector<Recomm
   // code that releases the GIL uses more than one core.
   const double concurrency = r.mean_concurrency / s.workers;
   const double cores = r.cpu_cores / s.workers;
-  if (concurrency < 1.5 || cores < 0.5 || cores > 1.15) return;
+  // (0.35: a GIL-bound process on a busy machine still gets a good share
+  // of a core; I/O-bound calls use a few percent.)
+  if (concurrency < 1.5 || cores < 0.35 || cores > 1.15) return;
   out.push_back(Make(
       r, "gil_bound_thread_pool",
       absl::StrFormat("thread pool '%s' looks GIL-bound: its calls ran %.1f at a time per worker but used %.2f CPU "

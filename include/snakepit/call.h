@@ -22,6 +22,14 @@ struct CallOptions {
   // current_call().attachments). Default: none. (The "= {}" lets callers
   // write CallOptions{.timeout = 2s} without -Wmissing-field-initializers.)
   std::vector<std::string> attachments = {};
+
+  // The command may safely run more than once. If the worker running it
+  // dies (UNAVAILABLE), the router then runs it again on another worker, up
+  // to max_attempts runs in all, all within the call's deadline. Calls that
+  // are not idempotent are never retried: their caller gets the
+  // UNAVAILABLE. Default: false.
+  bool idempotent = false;
+  int max_attempts = 3;  // with idempotent; at least 1
 };
 
 // What a command returned.

@@ -92,6 +92,8 @@ struct PoolStats {
   std::uint64_t rejected = 0;  // RESOURCE_EXHAUSTED at submission (queue full)
   // Replies that came after their caller's deadline and were dropped.
   std::uint64_t late_replies_discarded = 0;
+  // Idempotent calls run again because their worker died (CallOptions).
+  std::uint64_t retries = 0;
   // Lifecycle.
   bool degraded = false;  // degraded_after_failures starts failed in a row
   int consecutive_start_failures = 0;

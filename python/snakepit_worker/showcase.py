@@ -59,13 +59,14 @@ class ShowcaseAdapter(ThreadSafeAdapter):
 
     @command
     @concurrent_safe
-    def sleep(self, ms: float) -> dict[str, int]:
+    def sleep(self, ms: float, tag: Any = None) -> dict[str, Any]:
         """Sleeps ``ms`` milliseconds (releasing the GIL).
-        -> {"start_ns", "end_ns" (time.time_ns()), "thread", "pid"}."""
+        -> {"start_ns", "end_ns" (time.time_ns()), "thread", "pid", "tag"};
+        ``tag`` is returned as given (callers match replies to calls)."""
         start = time.time_ns()
         time.sleep(ms / 1000)
         return {"start_ns": start, "end_ns": time.time_ns(),
-                "thread": threading.get_ident(), "pid": os.getpid()}
+                "thread": threading.get_ident(), "pid": os.getpid(), "tag": tag}
 
     @command
     @concurrent_safe

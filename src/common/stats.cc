@@ -63,6 +63,7 @@ nlohmann::json PoolStats::ToJson() const {
                       {"timeouts", timeouts},
                       {"rejected", rejected},
                       {"late_replies_discarded", late_replies_discarded},
+                      {"retries", retries},
                       {"degraded", degraded},
                       {"consecutive_start_failures", consecutive_start_failures},
                       {"crashes", crashes},

@@ -31,6 +31,8 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
   call->deadline = call->submitted + absl::FromChrono(timeout);
   call->queue_deadline = std::min(call->deadline, call->submitted + absl::FromChrono(config_.queue_timeout));
   call->done = std::move(done);
+  call->idempotent = options.idempotent;
+  call->attempts_left = options.idempotent ? std::max(1, options.max_attempts) : 1;
 
   std::size_t bytes = call->args_json.size();
   for (const std::string& a : call->attachments) bytes += a.size();
@@ -149,8 +151,14 @@ void Pool::Send(const Dispatch& work) {
   WorkerCall wire;
   wire.call_id = call->id;
   wire.command = call->command;
-  wire.args_json = std::move(call->args_json);
-  wire.attachments = std::move(call->attachments);
+  // A call that may run again keeps its payload for the next attempt.
+  if (call->attempts_left > 1) {
+    wire.args_json = call->args_json;
+    wire.attachments = call->attachments;
+  } else {
+    wire.args_json = std::move(call->args_json);
+    wire.attachments = std::move(call->attachments);
+  }
   wire.deadline = call->deadline;
   call->worker_label = slot->worker->metadata().label;
   // `slot` is a raw pointer on purpose: a slot's worker is destroyed only
@@ -168,16 +176,22 @@ void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr
   // The router maps no Python error to UNAVAILABLE: it means the channel
   // broke, which on a Unix socket means the process is dying.
   const bool transport_failed = absl::IsUnavailable(result.status());
+  const absl::Time now = absl::Now();
+  // An idempotent call whose worker died runs again, unless its caller
+  // already has an answer (deadline) or it is out of attempts or time.
+  bool retry = false;
   // Claimed first, delivered last: the books are updated in between, so a
   // caller who has its reply sees it counted in stats(), and a caller told
   // of a broken worker can no longer see it ready or be routed to it.
-  const bool claimed = Claim(*call);
+  bool claimed = false;
   std::vector<Dispatch> work;
   bool limit_reached = false;
   int slot_id = 0;
-  const absl::Time now = absl::Now();
   {
     absl::MutexLock lock(&mu_);
+    retry = transport_failed && call->attempts_left > 1 && now < call->deadline && !closed_ &&
+            !call->finished.load(std::memory_order_acquire);
+    claimed = !retry && Claim(*call);
     timer_.Cancel(call->timer);
     timer_.Cancel(call->kill_timer);
     call->answered = true;
@@ -190,9 +204,11 @@ void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr
       cpu_total_ += absl::FromChrono(result->python_cpu_time);
     }
     ++slot->requests;
-    ++requests_;
-    if (!ok) ++errors_;
-    if (!claimed) ++late_replies_;
+    if (!retry) {
+      ++requests_;
+      if (!ok) ++errors_;
+      if (!claimed) ++late_replies_;
+    }
     slot_id = slot->id;
     if (transport_failed && slot->state == WorkerState::kReady && !slot->suspect) {
       // gRPC may see the socket close before the exit watcher sees the
@@ -203,9 +219,21 @@ void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr
     }
     limit_reached = slot->request_limit > 0 && slot->requests >= slot->request_limit &&
                     slot->state == WorkerState::kReady && !slot->recycling;
+    if (retry) {
+      // First in line: it has waited longest. Its deadline timer stays
+      // armed and now ends it as a queued call if no worker frees up.
+      --call->attempts_left;
+      call->answered = false;
+      call->queued = true;
+      queue_.push_front(call);
+      ++retries_;
+    }
     work = TakeQueuedWork();
   }
-  if (claimed) {
+  if (retry) {
+    logger()->debug("pool '{}': retrying idempotent call {} ('{}'): its worker {} died", name(), call->id,
+                    call->command, call->worker_label);
+  } else if (claimed) {
     Deliver(*call, std::move(result));
   } else {
     logger()->debug("pool '{}': dropped the late reply of call {} ('{}') from {}", name(), call->id, call->command,

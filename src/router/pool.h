@@ -211,6 +211,7 @@ class Pool {
   std::uint64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t late_replies_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t retries_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<std::uint64_t> timeouts_{0};
   // Telemetry.
   absl::Duration busy_total_ ABSL_GUARDED_BY(mu_);  // removed workers included

@@ -61,6 +61,8 @@ struct Pool::Call {
   absl::Time sent;            // when dispatched to a worker
   bool admitted = false;      // queued or dispatched (not refused at once)
   Callback done;
+  bool idempotent = false;
+  int attempts_left = 1;  // runs still allowed, this one included
   std::atomic<bool> finished{false};
   bool queued = false;
   std::string worker_label;  // set when sent

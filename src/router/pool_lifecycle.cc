@@ -193,6 +193,7 @@ PoolStats Pool::Stats() const {
   stats.timeouts = timeouts_.load(std::memory_order_relaxed);
   stats.rejected = rejected_;
   stats.late_replies_discarded = late_replies_;
+  stats.retries = retries_;
   stats.degraded = degraded_;
   stats.last_start_error = last_start_error_;
   stats.consecutive_start_failures = consecutive_start_failures_;

@@ -96,6 +96,16 @@ struct PoolConfig {
   // findings. Costs a little per call. Default: false.
   bool thread_safety_checks = false;
 
+  // Resource limits each worker sets on itself before it loads anything
+  // (setrlimit, soft = hard): its address space in MiB (RLIMIT_AS; a
+  // command that allocates past it gets MemoryError, the worker lives on)
+  // and its open files (RLIMIT_NOFILE, at least 16). 0: inherited from the
+  // host. Note that RLIMIT_AS counts reserved virtual memory (thread
+  // stacks, arenas): a grpcio worker reserves about 1 GiB before it does
+  // anything, so limits below ~1.5 GiB fail at start. Default: 0.
+  std::int64_t rlimit_as_mb = 0;
+  int rlimit_nofile = 0;
+
   // gRPC message limit, both directions, set on both sides. Default: 128 MiB.
   std::int64_t max_message_bytes = std::int64_t{128} << 20;
 

@@ -60,12 +60,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
     p.add_argument("--thread-safety-checks", action="store_true",
                    help="watch commands for unlocked concurrent use and flag libraries "
                         "that are not thread-safe (see docs/thread-safety.md)")
+    p.add_argument("--rlimit-as-mb", type=_bounded_int(1, 1 << 30),
+                   help="address-space limit (RLIMIT_AS) in MiB, set before anything loads")
+    p.add_argument("--rlimit-nofile", type=_bounded_int(16, 1 << 20),
+                   help="open-file limit (RLIMIT_NOFILE), set before anything loads")
     ns, extra = p.parse_known_args(argv)
     return Options(mode=ns.mode, max_workers=ns.max_workers, adapter=ns.adapter,
                    listen=ns.listen, ready_fd=ns.ready_fd, lifeline_fd=ns.lifeline_fd,
                    worker_id=ns.worker_id, preload=ns.preload, grace=ns.grace,
                    max_message_bytes=ns.max_message_bytes, extra_args=extra,
-                   thread_safety_checks=ns.thread_safety_checks)
+                   thread_safety_checks=ns.thread_safety_checks,
+                   rlimit_as_mb=ns.rlimit_as_mb, rlimit_nofile=ns.rlimit_nofile)
 
 
 def configure_logging(worker_id: str) -> None:

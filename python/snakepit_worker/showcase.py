@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -160,6 +161,13 @@ class ShowcaseAdapter(ThreadSafeAdapter):
     def getenv(self, name: str) -> str | None:
         """-> os.environ.get(name): what the worker's environment holds."""
         return os.environ.get(name)
+
+    @command
+    @concurrent_safe
+    def rlimits(self) -> dict[str, Any]:
+        """-> {"as": [soft, hard], "nofile": [soft, hard]} (-1: unlimited)."""
+        return {"as": list(resource.getrlimit(resource.RLIMIT_AS)),
+                "nofile": list(resource.getrlimit(resource.RLIMIT_NOFILE))}
 
     @command("exit")
     @concurrent_safe

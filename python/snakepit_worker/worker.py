@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from .adapter import Adapter
 from .dispatch import Dispatcher
+from .limits import apply_limits
 from .lifeline import watch_lifeline
 from .loader import load_adapter_class
 from .readiness import announce, failure_record, ready_record
@@ -45,6 +46,8 @@ class Options:
     max_message_bytes: int
     extra_args: list[str] = field(default_factory=list)
     thread_safety_checks: bool = False
+    rlimit_as_mb: Optional[int] = None
+    rlimit_nofile: Optional[int] = None
 
     @property
     def slots(self) -> int:
@@ -89,6 +92,11 @@ def run(opts: Options) -> int:
             os.set_inheritable(fd, False)
     if opts.lifeline_fd is not None:
         watch_lifeline(opts.lifeline_fd)
+    try:
+        apply_limits(opts.rlimit_as_mb, opts.rlimit_nofile)
+    except (ValueError, OSError) as e:
+        announce(opts.ready_fd, failure_record(e))
+        return EXIT_STARTUP_FAILED
     try:
         from . import server  # imports grpc
     except ImportError as e:

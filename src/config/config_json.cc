@@ -126,6 +126,8 @@ constexpr PoolField kPoolFields[] = {
     {"call_timeout", &ParseSecondsField<&PoolConfig::call_timeout, ZeroDuration::kRejected>},
     {"fallback_to_process", &ParseBoolField<&PoolConfig::fallback_to_process>},
     {"thread_safety_checks", &ParseBoolField<&PoolConfig::thread_safety_checks>},
+    {"rlimit_as_mb", &ParseInt64Field<&PoolConfig::rlimit_as_mb, kRlimitAsRange>},
+    {"rlimit_nofile", &ParseIntField<&PoolConfig::rlimit_nofile, kRlimitNofileRange>},
     {"max_message_mb", &ParseMaxMessageField},
     {"drain_timeout", &ParseSecondsField<&PoolConfig::drain_timeout, ZeroDuration::kAllowed>},
     {"kill_grace", &ParseSecondsField<&PoolConfig::kill_grace, ZeroDuration::kAllowed>},

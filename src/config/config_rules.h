@@ -55,6 +55,9 @@ struct IntRange {
 };
 inline constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
 inline constexpr IntRange kPoolSizeRange{1, 1024};
+// 0: no limit.
+inline constexpr IntRange kRlimitAsRange{0, std::int64_t{1} << 30};
+inline constexpr IntRange kRlimitNofileRange{0, 1 << 20};
 inline constexpr IntRange kThreadsPerWorkerRange{1, 1024};
 inline constexpr IntRange kStartupBatchSizeRange{1, kIntMax};
 inline constexpr IntRange kMaxQueueRange{0, kIntMax};

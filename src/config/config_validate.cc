@@ -119,6 +119,14 @@ absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
     return InvalidAt(JoinPath(path, "profile"), absl::StrCat("unknown profile value ", static_cast<int>(pool.profile)));
   }
   SNAKEPIT_RETURN_IF_ERROR(CheckCountOrDefault(JoinPath(path, "pool_size"), pool.pool_size, kPoolSizeRange));
+  if (pool.rlimit_as_mb < 0 || pool.rlimit_as_mb > kRlimitAsRange.max) {
+    return InvalidAt(JoinPath(path, "rlimit_as_mb"), "must be 0 (no limit) or a number of MiB");
+  }
+  if (pool.rlimit_nofile != 0 && (pool.rlimit_nofile < 16 || pool.rlimit_nofile > kRlimitNofileRange.max)) {
+    return InvalidAt(
+        JoinPath(path, "rlimit_nofile"),
+        absl::StrCat("must be 0 (no limit) or between 16 and ", kRlimitNofileRange.max, ", got ", pool.rlimit_nofile));
+  }
   SNAKEPIT_RETURN_IF_ERROR(
       CheckCountOrDefault(JoinPath(path, "threads_per_worker"), pool.threads_per_worker, kThreadsPerWorkerRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckProfileCombinations(pool, path));

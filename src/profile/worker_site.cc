@@ -50,6 +50,8 @@ WorkerSpec MakeWorkerSpec(const PoolConfig& config, const WorkerSite& site, int 
   spec.adapter = config.adapter;
   spec.extra_args = config.extra_args;
   spec.thread_safety_checks = config.thread_safety_checks;
+  spec.rlimit_as_mb = config.rlimit_as_mb;
+  spec.rlimit_nofile = config.rlimit_nofile;
   spec.env = WorkerEnvironment(config, site, profile_env);
   spec.socket_path = absl::StrCat(site.socket_dir, "/", config.name, "-", id, ".sock");
   spec.preload = config.preload;

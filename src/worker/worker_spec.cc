@@ -31,6 +31,14 @@ std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int
       std::to_string(spec.max_message_bytes),
   };
   if (spec.thread_safety_checks) argv.push_back("--thread-safety-checks");
+  if (spec.rlimit_as_mb > 0) {
+    argv.push_back("--rlimit-as-mb");
+    argv.push_back(std::to_string(spec.rlimit_as_mb));
+  }
+  if (spec.rlimit_nofile > 0) {
+    argv.push_back("--rlimit-nofile");
+    argv.push_back(std::to_string(spec.rlimit_nofile));
+  }
   argv.insert(argv.end(), spec.extra_args.begin(), spec.extra_args.end());
   return argv;
 }

@@ -21,6 +21,8 @@ struct WorkerSpec {
   std::string adapter;  // "module:Class"
   std::vector<std::string> extra_args;
   bool thread_safety_checks = false;
+  std::int64_t rlimit_as_mb = 0;  // 0: none
+  int rlimit_nofile = 0;
   std::vector<std::string> env;  // complete environment, "KEY=value"
   std::string socket_path;       // absolute; the worker listens on unix:<path>
   nlohmann::json preload = nlohmann::json::array();

@@ -12,6 +12,12 @@ if(SNAKEPIT_SANITIZER STREQUAL "address")
 elseif(SNAKEPIT_SANITIZER STREQUAL "thread")
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+elseif(SNAKEPIT_SANITIZER STREQUAL "fuzzer")
+  # libFuzzer builds (scripts/fuzz.sh): coverage for everything, ASan+UBSan;
+  # the fuzz targets add -fsanitize=fuzzer themselves.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
 elseif(NOT SNAKEPIT_SANITIZER STREQUAL "")
-  message(FATAL_ERROR "SNAKEPIT_SANITIZER must be '', 'address' or 'thread', not '${SNAKEPIT_SANITIZER}'")
+  message(FATAL_ERROR "SNAKEPIT_SANITIZER must be '', 'address', 'thread' or 'fuzzer', not '${SNAKEPIT_SANITIZER}'")
 endif()

@@ -147,7 +147,10 @@ std::vector<Pool::Dispatch> Pool::TakeQueuedWork() {
 }
 
 void Pool::Send(const Dispatch& work) {
-  const auto& [slot, call] = work;
+  // (Named, not a structured binding: lambdas may not capture those before
+  // C++20 as clang 14 implements it.)
+  Slot* const slot = work.first;
+  const std::shared_ptr<Call>& call = work.second;
   WorkerCall wire;
   wire.call_id = call->id;
   wire.command = call->command;

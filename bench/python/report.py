@@ -1,0 +1,199 @@
+"""Turns one benchmark run into bench/results/latest.json, the tables of
+docs/performance.md (tables.md) and the plots (plots.py).
+
+    report.py --raw bench/results/raw --out bench/results --command "./scripts/bench.sh"
+
+Inputs, all from the same run: raw/machine.json (machine_info.py),
+raw/micro.json (snakepit_micro, Google Benchmark's JSON) and
+raw/scenarios.json (snakepit_bench). Every ratio is against a baseline from
+those same files; every target of the benchmark issue is judged here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+from typing import Any
+
+import plots
+import tables
+
+MICRO_FIELDS = ("real_time", "cpu_time", "p50_us", "p90_us", "p99_us", "mean_us",
+                "client_cpu_us", "server_cpu_us", "client_switches", "python_us", "python_cpu_us")
+
+
+def micro_medians(micro: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per benchmark, the median over its repetitions of each figure."""
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for b in micro.get("benchmarks", []):
+        if b.get("run_type") == "iteration" and not b.get("error_occurred"):
+            # Google Benchmark appends the timing options to the name.
+            name = b["run_name"].replace("/process_time", "").replace("/real_time", "")
+            runs.setdefault(name, []).append(b)
+    out = {}
+    for name, reps in runs.items():
+        out[name] = {f: statistics.median(r[f] for r in reps) for f in MICRO_FIELDS
+                     if all(f in r for r in reps)}
+        out[name]["repetitions"] = len(reps)
+        out[name]["iterations"] = sum(r["iterations"] for r in reps)
+        out[name]["time_unit"] = reps[0].get("time_unit", "us")
+    return out
+
+
+def noop_breakdown(m: dict[str, dict[str, float]], paired: dict[str, Any]) -> dict[str, Any]:
+    """Scenarios 1 and 2: where the time of one no-op call goes. The
+    library's own share comes from the paired blocks (snakepit_bench's
+    router_overhead), the rest from the micro-benchmarks' medians."""
+    lib, stub = m["noop/library_execute/process"], m["noop/stub_sync/python"]
+    cb, cpp, raw = m["noop/stub_callback/python"], m["noop/stub_sync/cpp_echo"], m["noop/raw_socket"]
+    call = m["noop/library_call/process"]
+    # The handler's own time, as the worker reports it on the bare stub path.
+    py_us, py_cpu_us = stub.get("python_us", 0.0), stub.get("python_cpu_us", 0.0)
+    diff = paired["minus_stub_sync"]
+    base = paired["paths"]["stub_sync"]
+    callback_us = diff["stub_callback"]["p50_us"]["median"]
+    library_us = diff["library"]["p50_us"]["median"]
+    return {
+        "p50_us": {"library": lib["p50_us"], "stub_callback": cb["p50_us"], "stub_sync": stub["p50_us"],
+                   "cpp_echo": cpp["p50_us"], "raw_socket": raw["p50_us"],
+                   "library_thread_pool": m["noop/library_call/thread"]["p50_us"]},
+        "latency_parts_us": {
+            "transport floor: raw Unix socket round trip": raw["p50_us"],
+            "gRPC C++ stacks, both ends (C++ echo - raw)": cpp["p50_us"] - raw["p50_us"],
+            "Python worker: grpcio server and dispatch (stub to Python - C++ echo - handler)":
+                stub["p50_us"] - cpp["p50_us"] - py_us,
+            "Python handler itself (Timing, as Reply::python_time)": py_us,
+            "gRPC callback API and its thread hop (paired: callback stub - sync stub)": callback_us,
+            "library: router, deadline timer, JSON, future (paired: library - callback stub)":
+                library_us - callback_us,
+        },
+        "client_cpu_us": {"library": lib["client_cpu_us"], "stub_callback": cb["client_cpu_us"],
+                          "stub_sync": stub["client_cpu_us"], "cpp_echo_client": cpp["client_cpu_us"],
+                          "raw_socket_client": raw["client_cpu_us"]},
+        "server_cpu_us": {"python_worker_via_library": lib["server_cpu_us"],
+                          "python_worker_via_stub": stub["server_cpu_us"],
+                          "cpp_echo_server": cpp["server_cpu_us"], "raw_echo_server": raw["server_cpu_us"],
+                          "python_handler_cpu": py_cpu_us},
+        "python_us": py_us,
+        "python_cpu_us": py_cpu_us,
+        "library_python_us": call.get("python_us", 0.0),
+        "library_python_cpu_us": call.get("python_cpu_us", 0.0),
+        # The targets: paired medians.
+        "router_latency_overhead_us": library_us,
+        "router_latency_overhead_percent": 100 * library_us / base["p50_us"]["median"],
+        "router_cpu_overhead_us": diff["library"]["client_cpu_us"]["median"],
+        "router_cpu_overhead_iqr_us": [diff["library"]["client_cpu_us"]["q25"],
+                                       diff["library"]["client_cpu_us"]["q75"]],
+        "router_latency_overhead_iqr_us": [diff["library"]["p50_us"]["q25"], diff["library"]["p50_us"]["q75"]],
+        "python_share_percent": 100 * (1 - cpp["p50_us"] / stub["p50_us"]),
+        "ratios": {"library / bare stub (micro)": lib["p50_us"] / stub["p50_us"],
+                   "bare stub to Python / C++ echo": stub["p50_us"] / cpp["p50_us"],
+                   "C++ echo / raw socket": cpp["p50_us"] / raw["p50_us"],
+                   "library / raw socket": lib["p50_us"] / raw["p50_us"]},
+    }
+
+
+def best(points: list[dict[str, Any]], key: str = "calls_per_s") -> dict[str, Any]:
+    return max(points, key=lambda p: p.get(key, 0.0)) if points else {}
+
+
+def pool(scenario: dict[str, Any], label: str) -> dict[str, Any]:
+    return next((p for p in scenario.get("pools", []) if p.get("label") == label), {})
+
+
+def targets(noop: dict[str, Any], sc: dict[str, Any], cores: int) -> list[dict[str, Any]]:
+    """Each target of the issue: what was asked, what was measured, met?"""
+    out = []
+
+    def add(scenario: str, target: str, value: str, met: bool, note: str = "") -> None:
+        out.append({"scenario": scenario, "target": target, "measured": value, "met": bool(met),
+                    "note": note})
+
+    lat, cpu = noop["router_latency_overhead_percent"], noop["router_cpu_overhead_us"]
+    lo, hi = noop["router_cpu_overhead_iqr_us"]
+    add("1", "library adds < 10% latency to a no-op (p50, vs bare stub)",
+        f"{lat:+.1f}% ({noop['router_latency_overhead_us']:+.0f} µs)", lat < 10)
+    add("1", "library adds < 10 µs CPU per call (client process)", f"{cpu:+.1f} µs (IQR {lo:+.0f} to {hi:+.0f})",
+        cpu < 10)
+
+    cpu_bound = sc.get("cpu_bound", {})
+    single = best(pool(cpu_bound, "process 1").get("points", []))
+    scaled = best(pool(cpu_bound, f"process {cores}").get("points", []))
+    if single and scaled:
+        ratio = scaled["calls_per_s"] / single["calls_per_s"]
+        add("4", f"process pool of {cores} >= 0.9 x {cores} cores x single-worker rate",
+            f"{ratio:.2f} x single ({scaled['calls_per_s']:.0f} vs {single['calls_per_s']:.0f} calls/s)"
+            f" = {ratio / cores:.2f} x cores", ratio >= 0.9 * cores)
+
+    memory = sc.get("memory", {})
+    proc = pool(memory, "process 16")
+    for label in ("thread 2x8", "thread 4x4"):
+        thr = pool(memory, label)
+        for state in ("idle", "numpy"):
+            if proc.get(state) and thr.get(state):
+                share = thr[state]["pss_bytes"] / proc[state]["pss_bytes"]
+                add("6", f"{label} PSS <= 20% of process 16 ({state})", f"{100 * share:.0f}%", share <= 0.2)
+
+    startup = sc.get("startup", {})
+    one, sixteen = pool(startup, "process 1"), pool(startup, "process 16")
+    t28 = pool(startup, "thread 2x8")
+    if one and sixteen:
+        r = sixteen["start_ms_median"] / one["start_ms_median"]
+        add("7", "16-worker process pool ready in < 3 x a 1-worker pool's time",
+            f"{r:.1f} x ({sixteen['start_ms_median']:.0f} vs {one['start_ms_median']:.0f} ms)", r < 3)
+    if t28 and sixteen:
+        add("7", "2 x 8 thread pool ready faster than the 16-worker process pool",
+            f"{t28['start_ms_median']:.0f} vs {sixteen['start_ms_median']:.0f} ms",
+            t28["start_ms_median"] < sixteen["start_ms_median"])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--command", default="./scripts/bench.sh")
+    ap.add_argument("--build-seconds", type=int, default=0)
+    ap.add_argument("--run-seconds", type=int, default=0)
+    args = ap.parse_args()
+
+    def load(name: str) -> dict[str, Any]:
+        with open(os.path.join(args.raw, name), encoding="utf-8") as f:
+            return json.load(f)
+
+    machine, micro, scenarios = load("machine.json"), load("micro.json"), load("scenarios.json")
+    medians = micro_medians(micro)
+    noop = noop_breakdown(medians, scenarios["router_overhead"])
+    cores = machine["cpu"]["usable_cores"]
+    result = {
+        "command": args.command,
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "setup_and_build_seconds": args.build_seconds,
+        "run_seconds": args.run_seconds,
+        # Other work on the machine inflates latencies: compare with the
+        # load average the run started with (machine.load_average).
+        "load_average_at_end": list(os.getloadavg()),
+        "machine": machine,
+        "micro": {"context": micro.get("context", {}), "medians": medians},
+        "noop": noop,
+        "scenarios": scenarios,
+    }
+    result["targets"] = targets(noop, scenarios, cores)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "latest.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(args.out, "tables.md"), "w", encoding="utf-8") as f:
+        f.write(tables.render(result))
+    for path in plots.render(result, args.out):
+        print(f"report: wrote {path}")
+    for t in result["targets"]:
+        print(f"report: [{'met' if t['met'] else 'NOT met'}] scenario {t['scenario']}: "
+              f"{t['target']}: {t['measured']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+// snakepit_bench: the whole-pool scenarios (3-9 of docs/performance.md)
+// and scenario 1 as paired blocks, one after another, written as one JSON
+// document.
+//
+//   snakepit_bench --python-path DIR --echo-server PATH --embed PATH
+//                  --script cpu_loop_script.py --out FILE [--quick]
+//                  [--only small_calls,cpu_bound,...]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "absl/strings/str_split.h"
+#include "scenarios/scenarios.h"
+#include "snakepit/logging.h"
+#include "support/foreign_cpu.h"
+
+int main(int argc, char** argv) {
+  snakepit::bench::BenchEnv env;
+  std::vector<char*> rest;
+  env.flags = snakepit::bench::ParseFlags(argc, argv, &rest);
+  if (rest.size() > 1 || env.flags.out.empty()) {
+    std::fprintf(stderr, "usage: %s --python-path DIR --echo-server PATH --embed PATH --script FILE --out FILE\n",
+                 argv[0]);
+    return 2;
+  }
+  // Errors only: the scenarios run thread pools on a GIL interpreter on
+  // purpose, which the library rightly warns about.
+  snakepit::logger()->set_level(spdlog::level::err);
+  // In order: scenario 4 finds the cpu_loop size that scenario 9 reuses.
+  const std::pair<const char*, std::function<nlohmann::json(snakepit::bench::BenchEnv&)>> scenarios[] = {
+      {"router_overhead", snakepit::bench::RunRouterOverhead},
+      {"small_calls", snakepit::bench::RunSmallCalls},
+      {"cpu_bound", snakepit::bench::RunCpuBound},
+      {"native", snakepit::bench::RunNative},
+      {"memory", snakepit::bench::RunMemory},
+      {"startup", snakepit::bench::RunStartup},
+      {"payload", snakepit::bench::RunPayload},
+      {"alternatives", snakepit::bench::RunAlternatives}};
+  const std::vector<std::string> only = absl::StrSplit(env.flags.only, ',', absl::SkipEmpty());
+  nlohmann::json out = {{"quick", env.flags.quick}};
+  for (const auto& [name, run] : scenarios) {
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
+    std::printf("scenario %s\n", name);
+    std::fflush(stdout);
+    const auto started = std::chrono::steady_clock::now();
+    const snakepit::bench::ForeignCpu foreign;
+    out[name] = run(env);
+    out[name]["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    out[name]["machine_cpu"] = foreign.Report();
+    std::printf("  (other processes used %.2f cores meanwhile)\n",
+                out[name]["machine_cpu"].value("foreign_cores", 0.0));
+    std::fflush(stdout);
+  }
+  std::ofstream(env.flags.out) << out.dump(1) << "\n";
+  return 0;
+}

@@ -1,0 +1,72 @@
+// Pools for the scenarios: one pool named "bench" per PoolManager, built
+// from a short spec, and a caller that runs one command on it for RunLoad.
+#ifndef SNAKEPIT_BENCH_SCENARIOS_POOLS_H_
+#define SNAKEPIT_BENCH_SCENARIOS_POOLS_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "scenarios/scenarios.h"
+#include "snakepit/snakepit.h"
+
+namespace snakepit::bench {
+
+inline constexpr char kPool[] = "bench";
+
+struct PoolSpec {
+  std::string label;  // as the tables and plots name it, e.g. "process 2" or "thread 1x8"
+  Profile profile = Profile::kProcess;
+  int workers = 1;
+  int threads = 1;  // threads_per_worker (thread profile)
+  std::map<std::string, std::string> env = {};
+  int startup_batch_size = 8;  // the library's default
+
+  nlohmann::json ToJson() const;
+};
+
+PoolSpec ProcessPool(int workers);
+PoolSpec ThreadPool(int workers, int threads);
+
+// Starts the pool and returns once every worker is ready.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<PoolManager>> StartPool(const BenchEnv& env, const PoolSpec& spec);
+
+// The pids of the pool's live workers.
+std::vector<pid_t> WorkerPids(const PoolManager& pools);
+
+// `j` with an "error" field saying what went wrong: a scenario that cannot
+// run a configuration records why and goes on with the next.
+nlohmann::json WithError(nlohmann::json j, const absl::Status& error);
+
+// Runs `command` with `args` on the pool, from any number of threads, and
+// adds up the Python handler times the replies carry and, if
+// `seconds_field` is given, that field of each result (a time in seconds
+// the command measured itself, such as matmul's "elapsed_s").
+class PoolCaller {
+ public:
+  PoolCaller(PoolManager& pools, std::string command, nlohmann::json args, std::string seconds_field = "")
+      : pools_(pools), command_(std::move(command)), args_(std::move(args)), seconds_field_(std::move(seconds_field)) {}
+
+  absl::Status operator()(int caller);
+  // {"python_us", "python_cpu_us"} and, with a seconds field,
+  // "<field>_us": means over the successful calls so far.
+  nlohmann::json PythonTimes() const;
+
+ private:
+  PoolManager& pools_;
+  const std::string command_;
+  const nlohmann::json args_;
+  const std::string seconds_field_;
+  std::atomic<std::int64_t> calls_{0}, python_ns_{0}, python_cpu_ns_{0}, field_ns_{0};
+};
+
+}  // namespace snakepit::bench
+
+#endif  // SNAKEPIT_BENCH_SCENARIOS_POOLS_H_

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The README's benchmark command: set up, build the bench/ programs in
+# ./build-bench (or $SNAKEPIT_BENCH_BUILD_DIR, Release), run every scenario
+# of docs/performance.md, and write bench/results/latest.json plus the PNG
+# plots and tables next to it. Sized for a 2-core machine: about 6-8 minutes.
+#
+#   ./scripts/bench.sh            # everything
+#   ./scripts/bench.sh --quick    # shorter runs, for checking the plumbing
+#
+# $SNAKEPIT_BENCH_RESULTS picks another output folder (default bench/results).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${SNAKEPIT_BENCH_BUILD_DIR:-$root/build-bench}
+results=${SNAKEPIT_BENCH_RESULTS:-$root/bench/results}
+python=/usr/bin/python3  # Debian's: the one with grpcio, numpy, matplotlib
+quick=()
+if [[ ${1:-} == --quick ]]; then quick=(--quick); fi
+
+started=$(date +%s)
+"$root/scripts/setup.sh"
+
+# What the benchmarks need on top of the project's packages, installed the
+# way setup.sh does it (only what is missing; a dpkg query when all are there).
+BENCH_PACKAGES=(pybind11-dev python3-dev python3-matplotlib)
+installed=$( (dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${BENCH_PACKAGES[@]}" 2>/dev/null || true) |
+  awk '$2 == "installed" {print $1}')
+missing=()
+for p in "${BENCH_PACKAGES[@]}"; do
+  grep -qx "$p" <<<"$installed" || missing+=("$p")
+done
+if ((${#missing[@]} > 0)); then
+  echo "bench: installing ${missing[*]}"
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+if [[ ! -f $build/CMakeCache.txt ]]; then
+  # Release at -O2, as Debian builds its packages: GCC 12 at -O3 reports a
+  # false -Wrestrict (GCC bug 105329) in std::string code, which -Werror
+  # turns into a build failure.
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+    -DSNAKEPIT_BUILD_BENCH=ON -DSNAKEPIT_BUILD_TESTS=OFF -DSNAKEPIT_BUILD_EXAMPLES=OFF
+fi
+# Only the bench programs (and the library and worker package they need).
+cmake --build "$build" --parallel "$(nproc)" --target snakepit_bench_all
+built=$(date +%s)
+
+# The figures are only as good as the machine is quiet: say so if it is not.
+load=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load" 'BEGIN {exit !(l > 0.5)}'; then
+  echo "bench: warning: load average $load before the run; other work on this machine inflates the figures"
+fi
+
+mkdir -p "$results/raw"
+# The workers run the build tree's package, whatever else is installed.
+export SNAKEPIT_PYTHONPATH=$build/python
+bin=$build/bench
+
+echo "bench: machine"
+"$python" "$root/bench/python/machine_info.py" >"$results/raw/machine.json"
+echo "bench: no-op call micro-benchmarks (scenarios 1, 2)"
+"$bin/snakepit_micro" --python-path "$build/python" --echo-server "$bin/snakepit_bench_echo" "${quick[@]}" \
+  --benchmark_out="$results/raw/micro.json" --benchmark_out_format=json
+echo "bench: pool scenarios (3-9)"
+"$bin/snakepit_bench" --python-path "$build/python" --echo-server "$bin/snakepit_bench_echo" \
+  --embed "$bin/snakepit_bench_embed" --script "$root/bench/python/cpu_loop_script.py" "${quick[@]}" \
+  --out "$results/raw/scenarios.json"
+finished=$(date +%s)
+
+echo "bench: report"
+"$python" "$root/bench/python/report.py" --raw "$results/raw" --out "$results" \
+  --command "./scripts/bench.sh${quick:+ ${quick[*]}}" --build-seconds $((built - started)) \
+  --run-seconds $((finished - built))
+echo "bench: done in $(($(date +%s) - started)) s; results in $results"

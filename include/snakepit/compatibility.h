@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -75,6 +76,12 @@ class CompatibilityMatrix {
   // Entries for the installed packages (name -> version, as the
   // environment probe reports them) that the matrix knows.
   std::vector<CompatibilityEntry> ReportInstalled(const std::map<std::string, std::string>& packages) const;
+
+  // The libraries among `loaded` (distribution or import name -> version,
+  // as a worker reports them) that the matrix marks unsafe, each once,
+  // with the version given for it. Pointers live as long as the matrix.
+  std::vector<std::pair<const LibraryCompatibility*, std::string>> UnsafeAmong(
+      const std::map<std::string, std::string>& loaded) const;
 
  private:
   std::vector<LibraryCompatibility> libraries_;

@@ -1,5 +1,6 @@
 #include "snakepit/compatibility.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -213,6 +214,18 @@ std::vector<CompatibilityEntry> CompatibilityMatrix::ReportInstalled(
     if (Find(name) != nullptr) pinned.push_back(absl::StrCat(name, "==", version));
   }
   return Report(pinned);
+}
+
+std::vector<std::pair<const LibraryCompatibility*, std::string>> CompatibilityMatrix::UnsafeAmong(
+    const std::map<std::string, std::string>& loaded) const {
+  std::vector<std::pair<const LibraryCompatibility*, std::string>> unsafe;
+  for (const auto& [name, version] : loaded) {
+    const LibraryCompatibility* lib = Find(name);
+    if (lib == nullptr || lib->thread_safe != ThreadSafety::kUnsafe) continue;
+    const bool seen = std::any_of(unsafe.begin(), unsafe.end(), [lib](const auto& u) { return u.first == lib; });
+    if (!seen) unsafe.emplace_back(lib, version);
+  }
+  return unsafe;
 }
 
 }  // namespace snakepit

@@ -121,9 +121,8 @@ void UnsafeLibraries(const PoolReport& r, std::vector<Recommendation>& out) {
     for (const nlohmann::json& f : w.findings) {
       if (f.value("kind", "") == "unsafe_library") loaded.emplace(f.value("library", ""), f.value("version", ""));
     }
-    for (const auto& [name, version] : loaded) {
-      const LibraryCompatibility* lib = CompatibilityMatrix::Builtin().Find(name);
-      if (lib == nullptr || lib->thread_safe != ThreadSafety::kUnsafe || !seen.insert(lib->name).second) continue;
+    for (const auto& [lib, version] : CompatibilityMatrix::Builtin().UnsafeAmong(loaded)) {
+      if (!seen.insert(lib->name).second) continue;  // reported for an earlier worker
       out.push_back(Make(r, "thread_unsafe_library",
                          absl::StrCat("thread pool '", r.stats.name, "' has ", lib->name, " ", version,
                                       " loaded, which is not thread-safe: ", lib->notes,

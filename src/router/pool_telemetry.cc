@@ -84,9 +84,7 @@ void Pool::CheckProfileFit(const Slot& slot) {
                        "GIL still overlap). For pure-Python CPU work use the process profile or a free-threaded "
                        "interpreter."));
     }
-    for (const auto& [library, version] : md.loaded_libraries) {
-      const LibraryCompatibility* lib = CompatibilityMatrix::Builtin().Find(library);
-      if (lib == nullptr || lib->thread_safe != ThreadSafety::kUnsafe) continue;
+    for (const auto& [lib, version] : CompatibilityMatrix::Builtin().UnsafeAmong(md.loaded_libraries)) {
       warnings.emplace_back(absl::StrCat("unsafe_library:", lib->name),
                             absl::StrCat("thread pool '", name(), "': worker ", md.label, " loaded ", lib->name, " ",
                                          version, ", which the thread-safety matrix marks unsafe: ", lib->notes));

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -17,14 +16,8 @@ namespace {
 // root); returns its exit status and output.
 std::pair<int, std::string> RunAsNobody(const std::string& python_code) {
   const std::string cmd = "setpriv --reuid=nobody --regid=nogroup --clear-groups " + std::string(SNAKEPIT_TEST_PYTHON) +
-                          " -c '" + python_code + "' 2>&1";
-  std::string out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  char buf[1024];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+                          " -c '" + python_code + "'";
+  return testing::RunCommand(cmd);
 }
 
 TEST(AccessControl, SocketDirectoryAndFilesArePrivate) {

@@ -71,6 +71,17 @@ TEST(CompatibilityMatrix, ReportsOnInstalledPackagesItKnows) {
   EXPECT_FALSE(*report[0].meets_min_version);
 }
 
+TEST(CompatibilityMatrix, FindsTheUnsafeLibrariesAmongLoadedOnesOnce) {
+  const auto unsafe = CompatibilityMatrix::Builtin().UnsafeAmong(
+      {{"httplib2", "0.20.4"}, {"numpy", "1.24.2"}, {"matplotlib", "3.6.3"}, {"Matplotlib", "3.6.3"}, {"x", ""}});
+  // In the map's order ("Matplotlib" < "httplib2" < "matplotlib"); the
+  // second spelling of matplotlib is the same library, not listed again.
+  ASSERT_EQ(unsafe.size(), 2u);
+  EXPECT_EQ(unsafe[0].first->name, "matplotlib");
+  EXPECT_EQ(unsafe[1].first->name, "httplib2");
+  EXPECT_EQ(unsafe[1].second, "0.20.4");
+}
+
 TEST(CompatibilityMatrix, RejectsAMalformedMatrixNamingTheLibrary) {
   absl::StatusOr<CompatibilityMatrix> bad =
       CompatibilityMatrix::FromJson(R"({"libraries": {"foo": {"thread_safe": "maybe"}}})");

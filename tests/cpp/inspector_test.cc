@@ -2,7 +2,6 @@
 // Prometheus output read back by a real parser (prometheus_client).
 #include "snakepit/inspector.h"
 
-#include <cstdio>
 #include <fstream>
 #include <future>
 #include <vector>
@@ -117,14 +116,9 @@ std::string ParsePrometheus(const std::string& text) {
                           "        labels = \",\".join(f\"{k}={v}\" for k, v in sorted(s.labels.items()))\n"
                           "        out.append(f\"{fam.type} {s.name}{{{labels}}} {s.value:g}\")\n"
                           "print(\"\\n\".join(sorted(out)))' " +
-                          path + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
-  const int rc = pclose(pipe);
-  return rc == 0 ? output : "parser failed: " + output;
+                          path;
+  const auto [status, output] = testing::RunCommand(cmd);
+  return status == 0 ? output : "parser failed: " + output;
 }
 
 TEST(Inspector, PrometheusOutputParsesWithARealParser) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -68,6 +69,10 @@ void ExpectCleanShutdown(PoolManager& pools, const EventLog& log, const std::str
 
 // VmRSS of `pid` from /proc/<pid>/status, in bytes (0 if unreadable).
 std::int64_t VmRssBytes(pid_t pid);
+
+// Runs `command` with /bin/sh, stdout and stderr together; returns its exit
+// status (-1 if it did not exit normally) and its output.
+std::pair<int, std::string> RunCommand(const std::string& command);
 
 }  // namespace snakepit::testing
 

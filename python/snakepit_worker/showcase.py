@@ -177,6 +177,21 @@ class ShowcaseAdapter(ThreadSafeAdapter):
 
     @command
     @concurrent_safe
+    def segfault(self) -> None:
+        """Reads address 0 through ctypes: the process dies of SIGSEGV, as an
+        adapter with a bug in C code would (a crash, for tests)."""
+        import ctypes
+        ctypes.string_at(0)
+
+    @command
+    @concurrent_safe
+    def big_reply(self, bytes: int) -> dict[str, Any]:
+        """Returns a string of ``bytes`` characters (a reply past the
+        message limit, for tests). -> {"s"}."""
+        return {"s": "x" * bytes}
+
+    @command
+    @concurrent_safe
     def not_serializable(self) -> dict[str, Any]:
         """Returns a set, which JSON cannot encode (-> NOT_SERIALIZABLE)."""
         return {"value": {1, 2, 3}}

@@ -16,6 +16,7 @@ from typing import Optional
 import grpc
 
 from ._proto import worker_pb2, worker_pb2_grpc
+from .addresses import unix_socket_path
 from .context import CallContext
 from .diagnostics import diagnostics_json
 from .dispatch import CallError, Dispatcher, Outcome, rejected
@@ -123,15 +124,6 @@ def _response(call_id: int, outcome: Outcome) -> worker_pb2.ExecuteResponse:
     error = worker_pb2.Error(kind=worker_pb2.Error.Kind.Value(e.kind), type=e.type,
                              message=e.message, traceback=e.traceback)
     return worker_pb2.ExecuteResponse(error=error, call_id=call_id, timing=timing)
-
-
-def unix_socket_path(listen: str) -> Optional[str]:
-    """The socket file of a ``unix:`` address, or None for any other."""
-    if listen.startswith("unix://"):
-        return listen[len("unix://"):]
-    if listen.startswith("unix:"):
-        return listen[len("unix:"):]
-    return None
 
 
 def start_server(service: WorkerService, listen: str, handler_threads: int,

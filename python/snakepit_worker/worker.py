@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, Optional
 
 from .adapter import Adapter
+from .addresses import unix_socket_path
 from .dispatch import Dispatcher
 from .limits import apply_limits
 from .lifeline import watch_lifeline
@@ -91,7 +92,7 @@ def run(opts: Options) -> int:
         if fd is not None:
             os.set_inheritable(fd, False)
     if opts.lifeline_fd is not None:
-        watch_lifeline(opts.lifeline_fd)
+        watch_lifeline(opts.lifeline_fd, unix_socket_path(opts.listen))
     try:
         apply_limits(opts.rlimit_as_mb, opts.rlimit_nofile)
     except (ValueError, OSError) as e:
@@ -138,7 +139,7 @@ def _start(server: ModuleType, opts: Options) -> tuple[_Serving, str]:
     grpc_server, listen = server.start_server(service, opts.listen, opts.slots + 2,
                                               opts.max_message_bytes)
     return _Serving(grpc_server, service, slots, adapter,
-                    server.unix_socket_path(listen)), listen
+                    unix_socket_path(listen)), listen
 
 
 def _create_adapter(opts: Options, checker: Optional[ThreadSafetyChecker]) -> Adapter:

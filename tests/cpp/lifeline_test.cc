@@ -1,10 +1,12 @@
 // Orphans: when the host process dies, even by SIGKILL (no destructor, no
-// atexit), every worker it started exits within 2 s through its lifeline.
+// atexit), every worker it started exits within 2 s through its lifeline,
+// and the last one out removes the host's socket directory.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -44,6 +46,8 @@ TEST(Lifeline, WorkersExitWhenTheHostIsKilled) {
   std::vector<int> pids = reply["pids"].get<std::vector<int>>();
   ASSERT_EQ(pids.size(), 4u);
   for (int pid : pids) ASSERT_TRUE(testing::ProcessAlive(pid)) << pid;
+  const std::string socket_dir = testing::WorkerSocketDir(pids[0]);
+  ASSERT_FALSE(socket_dir.empty());
 
   ASSERT_EQ(::kill(host_pid, SIGKILL), 0);
   ASSERT_EQ(::waitpid(host_pid, nullptr, 0), host_pid);
@@ -55,6 +59,9 @@ TEST(Lifeline, WorkersExitWhenTheHostIsKilled) {
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed)))
         << "worker " << pid << " outlived its host by more than 2 s";
   }
+  // Nobody is left to remove the socket directory but the workers.
+  EXPECT_TRUE(testing::WaitFor([&] { return !std::filesystem::exists(socket_dir); }, std::chrono::milliseconds(2000)))
+      << socket_dir << " outlived the host and its workers";
 }
 
 }  // namespace

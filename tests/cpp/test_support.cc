@@ -126,17 +126,20 @@ std::vector<pid_t> ZombieChildren() {
   return zombies;
 }
 
+std::string WorkerSocketDir(int pid) {
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string arg;
+  bool next_is_listen = false;
+  while (std::getline(cmdline, arg, '\0')) {
+    if (next_is_listen && arg.rfind("unix:", 0) == 0) return std::filesystem::path(arg.substr(5)).parent_path();
+    next_is_listen = arg == "--listen";
+  }
+  return "";
+}
+
 std::string SocketDir(PoolManager& pools, const std::string& pool) {
   for (int pid : WorkerPids(pools, pool)) {
-    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string arg;
-    bool next_is_listen = false;
-    while (std::getline(cmdline, arg, '\0')) {
-      if (next_is_listen && arg.rfind("unix:", 0) == 0) {
-        return std::filesystem::path(arg.substr(5)).parent_path();
-      }
-      next_is_listen = arg == "--listen";
-    }
+    if (std::string dir = WorkerSocketDir(pid); !dir.empty()) return dir;
   }
   return "";
 }

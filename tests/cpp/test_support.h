@@ -56,6 +56,10 @@ class EventLog {
 // Zombie children of this process (none should ever be left).
 std::vector<pid_t> ZombieChildren();
 
+// The socket directory of a live worker, read from its command line ("" if
+// it has none or is gone).
+std::string WorkerSocketDir(int pid);
+
 // The pool's socket directory, read from a live worker's command line.
 std::string SocketDir(PoolManager& pools, const std::string& pool);
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,28 @@ enum class Profile {
 
 // "process" or "thread".
 std::string_view ProfileName(Profile profile);
+
+// A pool's workers listening on TCP instead of a Unix socket
+// (docs/configuration.md, "TCP and TLS"). Each worker binds `host` on a port
+// the kernel picks and reports it when ready; every RPC carries the
+// worker's random token whatever the transport.
+struct TcpConfig {
+  // Address the workers bind and the host connects to: a host name or an
+  // IPv4/IPv6 literal (no brackets). Default: "127.0.0.1".
+  std::string host = "127.0.0.1";
+
+  // TLS. tls_cert and tls_key: PEM files of the workers' certificate
+  // (chain) and private key, read by each worker at start; both or
+  // neither. tls_ca: PEM file of the CA certificate(s) the host verifies
+  // the workers' certificate against (for a self-signed certificate, the
+  // certificate itself); required with tls_cert. All empty: plaintext.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+
+  // The name the workers' certificate must carry (SAN or CN). Empty: `host`.
+  std::string tls_server_name;
+};
 
 struct PoolConfig {
   // Unique name callers use to address the pool. JSON: "name", required in
@@ -105,6 +128,10 @@ struct PoolConfig {
   // anything, so limits below ~1.5 GiB fail at start. Default: 0.
   std::int64_t rlimit_as_mb = 0;
   int rlimit_nofile = 0;
+
+  // Set: the workers listen on TCP (see TcpConfig). Unset: each listens on
+  // a Unix socket in the PoolManager's private directory. Default: unset.
+  std::optional<TcpConfig> tcp;
 
   // gRPC message limit, both directions, set on both sides. Default: 128 MiB.
   std::int64_t max_message_bytes = std::int64_t{128} << 20;

@@ -66,7 +66,9 @@ struct WorkerStats {
   // in them (as the worker measured it).
   std::chrono::nanoseconds busy_time{0};
   std::chrono::nanoseconds cpu_time{0};
-  // What the worker reported when it became ready.
+  // What the worker reported when it became ready: where it listens
+  // ("unix:/path", or "host:port" for a TCP pool), its interpreter.
+  std::string address;
   std::string python_version;
   bool free_threaded = false;  // free-threaded (Py_GIL_DISABLED) build
   bool gil_enabled = true;     // the GIL was on at run time

@@ -3,16 +3,19 @@
 Arguments the parser does not know are handed to the adapter as
 ``Adapter.extra_args`` (PoolConfig.extra_args); a known flag given twice
 takes its last value, so extra args may also override the host's flags.
+The token is not a flag: main() takes it from SNAKEPIT_WORKER_TOKEN.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
 from typing import Callable, Optional, Sequence
 
+from .envtoken import take_token
 from .worker import Options, run
 
 DEFAULT_ADAPTER = "snakepit_worker.showcase:ShowcaseAdapter"
@@ -64,13 +67,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
                    help="address-space limit (RLIMIT_AS) in MiB, set before anything loads")
     p.add_argument("--rlimit-nofile", type=_bounded_int(16, 1 << 20),
                    help="open-file limit (RLIMIT_NOFILE), set before anything loads")
+    p.add_argument("--tls-cert", metavar="PEM_FILE",
+                   help="serve TLS with this certificate (chain); needs --tls-key")
+    p.add_argument("--tls-key", metavar="PEM_FILE",
+                   help="private key of --tls-cert")
     ns, extra = p.parse_known_args(argv)
     return Options(mode=ns.mode, max_workers=ns.max_workers, adapter=ns.adapter,
                    listen=ns.listen, ready_fd=ns.ready_fd, lifeline_fd=ns.lifeline_fd,
                    worker_id=ns.worker_id, preload=ns.preload, grace=ns.grace,
                    max_message_bytes=ns.max_message_bytes, extra_args=extra,
                    thread_safety_checks=ns.thread_safety_checks,
-                   rlimit_as_mb=ns.rlimit_as_mb, rlimit_nofile=ns.rlimit_nofile)
+                   rlimit_as_mb=ns.rlimit_as_mb, rlimit_nofile=ns.rlimit_nofile,
+                   tls_cert_file=ns.tls_cert, tls_key_file=ns.tls_key)
 
 
 def configure_logging(worker_id: str) -> None:
@@ -86,7 +94,9 @@ def configure_logging(worker_id: str) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    opts = parse_args(argv)
+    # First of all, so that nothing loaded later can see the token.
+    token = take_token()
+    opts = dataclasses.replace(parse_args(argv), auth_token=token)
     configure_logging(opts.worker_id)
     if sys.stdout is not None:
         # An adapter's prints reach the host's log as they happen, not in

@@ -17,6 +17,7 @@ import grpc
 
 from ._proto import worker_pb2, worker_pb2_grpc
 from .addresses import unix_socket_path
+from .auth import TokenInterceptor
 from .context import CallContext
 from .diagnostics import diagnostics_json
 from .dispatch import CallError, Dispatcher, Outcome, rejected
@@ -127,20 +128,33 @@ def _response(call_id: int, outcome: Outcome) -> worker_pb2.ExecuteResponse:
 
 
 def start_server(service: WorkerService, listen: str, handler_threads: int,
-                 max_message_bytes: int) -> tuple[grpc.Server, str]:
+                 max_message_bytes: int, *, auth_token: Optional[str] = None,
+                 credentials: Optional[grpc.ServerCredentials] = None
+                 ) -> tuple[grpc.Server, str]:
     """Binds ``listen``, starts serving, and returns the server and the
     address it listens on (a TCP port 0 replaced by the bound port).
 
-    A Unix socket file is made mode 0600 before the server starts accepting.
-    Raises RuntimeError when the address cannot be bound.
+    With ``auth_token``, every RPC must carry it (auth.TokenInterceptor);
+    with ``credentials``, the listener speaks TLS. A Unix socket file is
+    made mode 0600 before the server starts accepting. Raises RuntimeError
+    when the address cannot be bound.
     """
     server = grpc.server(
         futures.ThreadPoolExecutor(handler_threads, thread_name_prefix="snakepit-handler"),
+        interceptors=[TokenInterceptor(auth_token)] if auth_token else None,
         options=[("grpc.max_send_message_length", max_message_bytes),
                  ("grpc.max_receive_message_length", max_message_bytes),
                  ("grpc.so_reuseport", 0)])
     worker_pb2_grpc.add_WorkerServicer_to_server(service, server)
-    port = server.add_insecure_port(listen)
+    if credentials is None:
+        port = server.add_insecure_port(listen)
+    else:
+        try:
+            port = server.add_secure_port(listen, credentials)
+        except RuntimeError as e:
+            # grpc reports an unusable certificate or key as a bind failure.
+            raise RuntimeError(f"{e} (with TLS this also happens when --tls-cert and --tls-key "
+                               f"are not a PEM certificate and its matching private key)") from e
     path = unix_socket_path(listen)
     if path is not None:
         os.chmod(path, 0o600)

@@ -49,6 +49,12 @@ class Options:
     thread_safety_checks: bool = False
     rlimit_as_mb: Optional[int] = None
     rlimit_nofile: Optional[int] = None
+    # The token every RPC must carry (from SNAKEPIT_WORKER_TOKEN, never a
+    # flag); None: no check. Kept out of repr() so it never reaches a log.
+    auth_token: Optional[str] = field(default=None, repr=False)
+    # PEM files of the TLS certificate and private key; both or neither.
+    tls_cert_file: Optional[str] = None
+    tls_key_file: Optional[str] = None
 
     @property
     def slots(self) -> int:
@@ -111,9 +117,12 @@ def run(opts: Options) -> int:
         announce(opts.ready_fd, failure_record(e))
         return EXIT_STARTUP_FAILED
     stop_signals = StopSignals()
-    announce(opts.ready_fd, ready_record(listen, opts.mode, opts.slots))
-    log.info("ready: pid %d, %s, %s mode, %d slot(s), adapter %s",
-             os.getpid(), listen, opts.mode, opts.slots, opts.adapter)
+    tls = opts.tls_cert_file is not None
+    announce(opts.ready_fd, ready_record(listen, opts.mode, opts.slots,
+                                         token_required=bool(opts.auth_token), tls=tls))
+    log.info("ready: pid %d, %s%s, %s mode, %d slot(s), adapter %s, token %s",
+             os.getpid(), listen, " (TLS)" if tls else "", opts.mode, opts.slots, opts.adapter,
+             "required" if opts.auth_token else "not required")
     signum = stop_signals.wait()
     log.info("%s received; stopping (grace %.1f s)", signum.name, opts.grace)
     serving.stop(opts.grace)
@@ -128,6 +137,10 @@ def _start(server: ModuleType, opts: Options) -> tuple[_Serving, str]:
     """Sets the adapter up and starts the server (``server`` is the lazily
     imported server module); returns it and the address it listens on.
     Raises whatever failed."""
+    from .auth import server_credentials  # imports grpc, as `server` did
+
+    # Before the adapter loads: a bad TLS setup fails the start at once.
+    credentials = server_credentials(opts.tls_cert_file, opts.tls_key_file)
     checker = ThreadSafetyChecker(threaded=opts.mode == "thread") \
         if opts.thread_safety_checks else None
     adapter = _create_adapter(opts, checker)
@@ -137,7 +150,9 @@ def _start(server: ModuleType, opts: Options) -> tuple[_Serving, str]:
     service = server.WorkerService(Dispatcher(adapter, checker), slots, opts.mode,
                                    opts.adapter, checker)
     grpc_server, listen = server.start_server(service, opts.listen, opts.slots + 2,
-                                              opts.max_message_bytes)
+                                              opts.max_message_bytes,
+                                              auth_token=opts.auth_token,
+                                              credentials=credentials)
     return _Serving(grpc_server, service, slots, adapter,
                     unix_socket_path(listen)), listen
 

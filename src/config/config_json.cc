@@ -14,6 +14,7 @@
 #include "config/config_errors.h"
 #include "config/config_rules.h"
 #include "config/json_fields.h"
+#include "config/tcp_config.h"
 
 namespace snakepit::internal {
 namespace {
@@ -102,6 +103,11 @@ absl::Status ParseMaxMessageField(const std::string& path, const json& value, Po
   return absl::OkStatus();
 }
 
+absl::Status ParseTcpField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.tcp, ParseTcpConfig(path, value));
+  return absl::OkStatus();
+}
+
 struct PoolField {
   std::string_view key;
   FieldParser parse;
@@ -129,6 +135,7 @@ constexpr PoolField kPoolFields[] = {
     {"rlimit_as_mb", &ParseInt64Field<&PoolConfig::rlimit_as_mb, kRlimitAsRange>},
     {"rlimit_nofile", &ParseIntField<&PoolConfig::rlimit_nofile, kRlimitNofileRange>},
     {"max_message_mb", &ParseMaxMessageField},
+    {"tcp", &ParseTcpField},
     {"drain_timeout", &ParseSecondsField<&PoolConfig::drain_timeout, ZeroDuration::kAllowed>},
     {"kill_grace", &ParseSecondsField<&PoolConfig::kill_grace, ZeroDuration::kAllowed>},
     // Lifecycle (docs/lifecycle.md).

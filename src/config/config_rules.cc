@@ -168,8 +168,8 @@ absl::Status CheckSocketDir(std::string_view path, std::string_view dir) {
   return CheckNoNul(path, dir);
 }
 
-absl::Status CheckJitterHasBase(std::string_view path, bool has_jitter, bool has_base, std::string_view base_key) {
-  if (has_jitter && !has_base) return InvalidAt(path, absl::StrCat("has no effect without ", AsAbsl(base_key)));
+absl::Status CheckHasBase(std::string_view path, bool has_value, bool has_base, std::string_view base_key) {
+  if (has_value && !has_base) return InvalidAt(path, absl::StrCat("has no effect without ", AsAbsl(base_key)));
   return absl::OkStatus();
 }
 

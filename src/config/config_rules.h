@@ -114,10 +114,11 @@ absl::Status CheckSocketDir(std::string_view path, std::string_view dir);
 
 // --- Rules that tie two values together ---------------------------------
 
-// A jitter (`path`, e.g. "pools[0].worker_ttl_jitter") only spreads its
-// base value; a positive jitter whose base (`base_key`, e.g. "worker_ttl")
-// is zero fails with "<path>: has no effect without <base_key>".
-absl::Status CheckJitterHasBase(std::string_view path, bool has_jitter, bool has_base, std::string_view base_key);
+// A value that only qualifies another one: a jitter (`path`, e.g.
+// "pools[0].worker_ttl_jitter") spreads its base value (`base_key`, e.g.
+// "worker_ttl"), a TLS CA only matters with a TLS certificate. A value set
+// without its base fails with "<path>: has no effect without <base_key>".
+absl::Status CheckHasBase(std::string_view path, bool has_value, bool has_base, std::string_view base_key);
 
 // restart_backoff_max (`path`) >= restart_backoff_initial; the message
 // names both values.

@@ -10,6 +10,8 @@
 #include "common/status_macros.h"
 #include "config/config_errors.h"
 #include "config/config_rules.h"
+#include "config/tcp_config.h"
+#include "worker/worker_token.h"
 
 namespace snakepit::internal {
 namespace {
@@ -52,6 +54,9 @@ absl::Status CheckStrings(const PoolConfig& pool, std::string_view path) {
   const std::string env = JoinPath(path, "env");
   for (const auto& [name, value] : pool.env) {
     SNAKEPIT_RETURN_IF_ERROR(CheckEnvName(env, name));
+    if (name == kWorkerTokenEnv) {
+      return InvalidAt(JoinPath(env, name), "is reserved: snakepit sets it to each worker's own random token");
+    }
     SNAKEPIT_RETURN_IF_ERROR(CheckNoNul(JoinPath(env, name), value));
   }
   return absl::OkStatus();
@@ -102,11 +107,11 @@ absl::Status CheckLifecycle(const PoolConfig& pool, std::string_view path) {
   SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "max_surge"), pool.max_surge, kMaxSurgeRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "degraded_after_failures"), pool.degraded_after_failures,
                                          kDegradedAfterFailuresRange));
-  SNAKEPIT_RETURN_IF_ERROR(CheckJitterHasBase(JoinPath(path, "worker_ttl_jitter"), pool.worker_ttl_jitter.count() > 0,
-                                              pool.worker_ttl.count() > 0, "worker_ttl"));
-  SNAKEPIT_RETURN_IF_ERROR(CheckJitterHasBase(JoinPath(path, "worker_max_requests_jitter"),
-                                              pool.worker_max_requests_jitter > 0, pool.worker_max_requests > 0,
-                                              "worker_max_requests"));
+  SNAKEPIT_RETURN_IF_ERROR(CheckHasBase(JoinPath(path, "worker_ttl_jitter"), pool.worker_ttl_jitter.count() > 0,
+                                        pool.worker_ttl.count() > 0, "worker_ttl"));
+  SNAKEPIT_RETURN_IF_ERROR(CheckHasBase(JoinPath(path, "worker_max_requests_jitter"),
+                                        pool.worker_max_requests_jitter > 0, pool.worker_max_requests > 0,
+                                        "worker_max_requests"));
   return CheckBackoffOrder(JoinPath(path, "restart_backoff_max"), pool.restart_backoff_initial,
                            pool.restart_backoff_max);
 }
@@ -137,6 +142,7 @@ absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
   SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "max_queue"), pool.max_queue, kMaxQueueRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckDurations(pool, path));
   SNAKEPIT_RETURN_IF_ERROR(CheckLifecycle(pool, path));
+  if (pool.tcp) SNAKEPIT_RETURN_IF_ERROR(ValidateTcp(*pool.tcp, JoinPath(path, "tcp")));
   return CheckMaxMessageBytes(JoinPath(path, "max_message_bytes"), pool.max_message_bytes);
 }
 

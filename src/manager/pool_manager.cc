@@ -11,6 +11,7 @@
 #include "manager/worker_package.h"
 #include "profile/profiles.h"
 #include "snakepit/logging.h"
+#include "worker/worker_endpoint.h"
 
 namespace snakepit {
 
@@ -18,6 +19,7 @@ using internal::Pool;
 
 absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& config, EventHandler on_event) {
   SNAKEPIT_RETURN_IF_ERROR(config.Validate());
+  for (const PoolConfig& pool_config : config.pools) SNAKEPIT_RETURN_IF_ERROR(internal::CheckTlsFiles(pool_config));
   auto impl = std::make_unique<Impl>();
   if (on_event) impl->events.Subscribe(std::move(on_event));
   SNAKEPIT_ASSIGN_OR_RETURN(impl->site.worker_package, internal::FindWorkerPackage());

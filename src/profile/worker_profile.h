@@ -41,8 +41,9 @@ struct WorkerMetadata {
   int id = 0;
   int pid = 0;
   Profile profile = Profile::kProcess;
-  std::string label;   // "<pool>-<id>", used in logs and errors
-  std::string python;  // interpreter as configured
+  std::string label;    // "<pool>-<id>", used in logs and errors
+  std::string python;   // interpreter as configured
+  std::string address;  // where it listens: "unix:/path" or "host:port"
   std::string python_version;
   bool free_threaded = false;
   bool gil_enabled = true;

@@ -53,7 +53,12 @@ WorkerSpec MakeWorkerSpec(const PoolConfig& config, const WorkerSite& site, int 
   spec.rlimit_as_mb = config.rlimit_as_mb;
   spec.rlimit_nofile = config.rlimit_nofile;
   spec.env = WorkerEnvironment(config, site, profile_env);
-  spec.socket_path = absl::StrCat(site.socket_dir, "/", config.name, "-", id, ".sock");
+  if (config.tcp) {
+    spec.tcp = config.tcp;
+  } else {
+    spec.socket_path = absl::StrCat(site.socket_dir, "/", config.name, "-", id, ".sock");
+  }
+  spec.new_token = site.new_token;
   spec.preload = config.preload;
   spec.max_message_bytes = config.max_message_bytes;
   spec.python_grace = absl::FromChrono(config.kill_grace);

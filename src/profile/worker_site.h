@@ -2,11 +2,15 @@
 #ifndef SNAKEPIT_SRC_PROFILE_WORKER_SITE_H_
 #define SNAKEPIT_SRC_PROFILE_WORKER_SITE_H_
 
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "snakepit/config.h"
 #include "worker/worker_spec.h"
+#include "worker/worker_token.h"
 
 namespace snakepit::internal {
 
@@ -14,6 +18,9 @@ struct WorkerSite {
   std::string socket_dir;      // private 0700 directory for the sockets
   std::string worker_package;  // directory holding snakepit_worker/ (PYTHONPATH)
   std::string default_python;  // interpreter for pools that name none
+  // Draws each worker's token (WorkerSpec::new_token). Tests replace it to
+  // learn the tokens; nothing else should.
+  std::function<absl::StatusOr<std::string>()> new_token = NewWorkerToken;
 };
 
 // A worker's complete environment ("KEY=value"): a few variables of the

@@ -225,6 +225,7 @@ PoolStats Pool::Stats() const {
     w.cpu_time = absl::ToChronoNanoseconds(s->cpu);
     if (s->worker) {
       const WorkerMetadata md = s->worker->metadata();
+      w.address = md.address;
       w.python_version = md.python_version;
       w.free_threaded = md.free_threaded;
       w.gil_enabled = md.gil_enabled;

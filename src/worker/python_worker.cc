@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "snakepit/logging.h"
 #include "worker/ready_record.h"
+#include "worker/worker_endpoint.h"
 
 namespace snakepit::internal {
 namespace {
@@ -46,6 +47,7 @@ absl::Status PythonWorker::Start(absl::Time deadline) {
 }
 
 absl::Status PythonWorker::Launch(absl::Time deadline) {
+  SNAKEPIT_ASSIGN_OR_RETURN(std::string token, spec_.new_token());
   SNAKEPIT_ASSIGN_OR_RETURN(Pipe lifeline, MakePipe());
   SNAKEPIT_ASSIGN_OR_RETURN(Pipe ready, MakePipe());
   SNAKEPIT_ASSIGN_OR_RETURN(Pipe output, MakePipe());
@@ -54,6 +56,7 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   request.executable = spec_.python;
   request.argv = WorkerArgv(spec_, kLifelineFd, kReadyFd);
   request.env = spec_.env;
+  request.env.push_back(absl::StrCat(kWorkerTokenEnv, "=", token));  // never argv
   request.fds = {{lifeline.read.get(), kLifelineFd}, {ready.write.get(), kReadyFd}};
   request.output_fd = output.write.get();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Spawn(request);
@@ -92,6 +95,7 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
     metadata_.python_version = record->value("python", "");
     metadata_.free_threaded = record->value("free_threaded", false);
     metadata_.gil_enabled = record->value("gil_enabled", true);
+    metadata_.address = record->value("listen", "");
     const nlohmann::json libraries = record->value("loaded_libraries", nlohmann::json::object());
     if (libraries.is_object()) {
       for (const auto& [name, version] : libraries.items()) {
@@ -99,8 +103,8 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
       }
     }
   }
-  auto rpc =
-      std::make_shared<RpcClient>(absl::StrCat("unix:", spec_.socket_path), spec_.label(), spec_.max_message_bytes);
+  SNAKEPIT_ASSIGN_OR_RETURN(const RpcEndpoint endpoint, WorkerEndpoint(spec_, *record, std::move(token)));
+  auto rpc = std::make_shared<RpcClient>(endpoint, spec_.label(), spec_.max_message_bytes);
   SNAKEPIT_RETURN_IF_ERROR(rpc->WaitConnected(deadline));
   absl::MutexLock lock(&mu_);
   rpc_ = std::move(rpc);
@@ -135,7 +139,7 @@ void PythonWorker::Stop(absl::Duration grace) {
   watcher_.reset();  // joins: the process has been reaped
   child_.reset();
   lifeline_.reset();
-  ::unlink(spec_.socket_path.c_str());  // a killed worker leaves its socket file
+  if (!spec_.socket_path.empty()) ::unlink(spec_.socket_path.c_str());  // a killed worker leaves its socket file
   health_.store(Health::kDead);
 }
 

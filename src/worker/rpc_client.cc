@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "worker/reply_codec.h"
+#include "worker/worker_token.h"
 
 namespace snakepit::internal {
 
@@ -27,8 +28,18 @@ struct RpcClient::PendingHealth {
 
 namespace {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, std::int64_t max_message_bytes) {
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const RpcEndpoint& endpoint) {
+  if (endpoint.tls_roots_pem.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = endpoint.tls_roots_pem;
+  return grpc::SslCredentials(options);
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const RpcEndpoint& endpoint, std::int64_t max_message_bytes) {
   grpc::ChannelArguments args;
+  if (!endpoint.tls_roots_pem.empty() && !endpoint.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(endpoint.tls_server_name);
+  }
   const int limit = static_cast<int>(std::min<std::int64_t>(max_message_bytes, INT32_MAX));
   args.SetMaxReceiveMessageSize(limit);
   args.SetMaxSendMessageSize(limit);
@@ -40,15 +51,18 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, std::int64
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(endpoint.target, Credentials(endpoint), args);
 }
 
 }  // namespace
 
-RpcClient::RpcClient(const std::string& target, std::string label, std::int64_t max_message_bytes)
+RpcClient::RpcClient(const RpcEndpoint& endpoint, std::string label, std::int64_t max_message_bytes)
     : label_(std::move(label)),
+      target_(endpoint.target),
+      token_(endpoint.token),
+      tls_(!endpoint.tls_roots_pem.empty()),
       max_message_bytes_(max_message_bytes),
-      channel_(MakeChannel(target, max_message_bytes)),
+      channel_(MakeChannel(endpoint, max_message_bytes)),
       stub_(snakepit::v1::Worker::NewStub(channel_)) {}
 
 RpcClient::~RpcClient() {
@@ -66,7 +80,11 @@ RpcClient::~RpcClient() {
 
 absl::Status RpcClient::WaitConnected(absl::Time deadline) {
   if (channel_->WaitForConnected(absl::ToChronoTime(deadline))) return absl::OkStatus();
-  return absl::DeadlineExceededError(absl::StrCat(label_, ": could not connect to the worker's socket"));
+  return absl::DeadlineExceededError(
+      absl::StrCat(label_, ": could not connect to the worker at ", target_,
+                   tls_ ? " over TLS (does tcp.tls_ca hold the CA that signed the worker's certificate, and does "
+                          "the certificate name tcp.tls_server_name, or tcp.host when that is unset?)"
+                        : ""));
 }
 
 void RpcClient::Execute(WorkerCall call, WorkerProfile::Done done) {
@@ -119,6 +137,7 @@ void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
 }
 
 bool RpcClient::Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason) {
+  if (!token_.empty()) context->AddMetadata(kWorkerTokenMetadataKey, token_);
   absl::MutexLock lock(&mu_);
   if (!abort_reason_.empty()) {
     *abort_reason = abort_reason_;

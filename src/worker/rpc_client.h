@@ -26,10 +26,22 @@
 
 namespace snakepit::internal {
 
+// Where one worker listens and how to talk to it.
+struct RpcEndpoint {
+  std::string target;  // gRPC target: "unix:/path" or "host:port"
+  // Sent as "snakepit-token" metadata with every RPC; empty: none.
+  std::string token;
+  // Non-empty: TLS, verifying the worker's certificate against these PEM
+  // roots. Empty: plaintext.
+  std::string tls_roots_pem;
+  // The name the certificate must carry; empty: the target's host.
+  std::string tls_server_name;
+};
+
 class RpcClient {
  public:
-  // `target` is a gRPC target ("unix:/path"). `label` prefixes error texts.
-  RpcClient(const std::string& target, std::string label, std::int64_t max_message_bytes);
+  // `label` prefixes error texts.
+  RpcClient(const RpcEndpoint& endpoint, std::string label, std::int64_t max_message_bytes);
   ~RpcClient();
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;
@@ -64,7 +76,8 @@ class RpcClient {
   void FinishHealth(PendingHealth* probe, const grpc::Status& rpc_status);
   void FinishStats(PendingStats* query, const grpc::Status& rpc_status);
   // Registers an RPC so Abort() can cancel it and the destructor waits for
-  // its callback; false (and nothing registered) if already aborted.
+  // its callback, and adds the worker's token to its metadata; false (and
+  // nothing registered) if already aborted. Every RPC passes through here.
   bool Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason);
   // Untrack() once the callback has run, Finished() once the record (and
   // its ClientContext) is deleted.
@@ -72,6 +85,9 @@ class RpcClient {
   void Finished();
 
   const std::string label_;
+  const std::string target_;
+  const std::string token_;
+  const bool tls_;
   const std::int64_t max_message_bytes_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<snakepit::v1::Worker::Stub> stub_;

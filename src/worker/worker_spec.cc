@@ -4,6 +4,12 @@
 
 namespace snakepit::internal {
 
+std::string ListenAddress(const WorkerSpec& spec) {
+  if (!spec.tcp) return absl::StrCat("unix:", spec.socket_path);
+  const bool ipv6 = spec.tcp->host.find(':') != std::string::npos;
+  return ipv6 ? absl::StrCat("[", spec.tcp->host, "]:0") : absl::StrCat(spec.tcp->host, ":0");
+}
+
 std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd) {
   std::vector<std::string> argv = {
       spec.python,
@@ -16,7 +22,7 @@ std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int
       "--adapter",
       spec.adapter,
       "--listen",
-      absl::StrCat("unix:", spec.socket_path),
+      ListenAddress(spec),
       "--ready-fd",
       std::to_string(ready_fd),
       "--lifeline-fd",
@@ -38,6 +44,9 @@ std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int
   if (spec.rlimit_nofile > 0) {
     argv.push_back("--rlimit-nofile");
     argv.push_back(std::to_string(spec.rlimit_nofile));
+  }
+  if (spec.tcp && !spec.tcp->tls_cert.empty()) {
+    argv.insert(argv.end(), {"--tls-cert", spec.tcp->tls_cert, "--tls-key", spec.tcp->tls_key});
   }
   argv.insert(argv.end(), spec.extra_args.begin(), spec.extra_args.end());
   return argv;

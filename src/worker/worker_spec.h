@@ -3,12 +3,16 @@
 #define SNAKEPIT_SRC_WORKER_WORKER_SPEC_H_
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "snakepit/config.h"
+#include "worker/worker_token.h"
 
 namespace snakepit::internal {
 
@@ -23,8 +27,12 @@ struct WorkerSpec {
   bool thread_safety_checks = false;
   std::int64_t rlimit_as_mb = 0;  // 0: none
   int rlimit_nofile = 0;
-  std::vector<std::string> env;  // complete environment, "KEY=value"
-  std::string socket_path;       // absolute; the worker listens on unix:<path>
+  std::vector<std::string> env;  // complete environment, "KEY=value", without the token
+  std::string socket_path;       // absolute; the worker listens on unix:<path> (unless tcp)
+  std::optional<TcpConfig> tcp;  // set: the worker listens on TCP instead, tcp->host port 0
+  // Draws the worker's token when it starts. Tests replace it to learn the
+  // token; nothing else should.
+  std::function<absl::StatusOr<std::string>()> new_token = NewWorkerToken;
   nlohmann::json preload = nlohmann::json::array();
   std::int64_t max_message_bytes = 0;
   absl::Duration python_grace = absl::Seconds(5);  // --grace for SIGTERM
@@ -33,8 +41,13 @@ struct WorkerSpec {
 };
 
 // The worker's command line: <python> -m snakepit_worker --mode ... with the
-// lifeline on fd `lifeline_fd` and the readiness record on `ready_fd`.
+// lifeline on fd `lifeline_fd` and the readiness record on `ready_fd`. It
+// never holds the token (every local user can read a process's argv).
 std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd);
+
+// The worker's --listen address: "unix:<socket_path>", or "<host>:0"
+// ("[<host>]:0" for an IPv6 literal) for TCP.
+std::string ListenAddress(const WorkerSpec& spec);
 
 }  // namespace snakepit::internal
 

@@ -153,7 +153,8 @@ TEST_P(Chaos, EveryCallGetsItsOwnReplyOrAClearErrorAndThePoolHeals) {
       milliseconds(20'000)))
       << pools->stats("c")->ToJson().dump(2);
   for (int i = 0; i < 2 * pool_size; ++i) {
-    EXPECT_TRUE(pools->execute("c", "ping", {}, {.timeout = milliseconds(5'000)}).ok());
+    absl::StatusOr<nlohmann::json> pong = pools->execute("c", "ping", {}, {.timeout = milliseconds(5'000)});
+    EXPECT_TRUE(pong.ok()) << pong.status() << "\n" << pools->stats("c")->ToJson().dump(2);
   }
 
   std::string failures;

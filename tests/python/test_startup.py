@@ -44,6 +44,8 @@ def test_ready_record_on_success(spawn) -> None:
     assert record["free_threaded"] is False
     assert record["gil_enabled"] is True
     assert record["transport"] == "grpcio"
+    assert record["token_required"] is False
+    assert record["tls"] is False
     assert stat.S_IMODE(os.stat(worker.socket_path).st_mode) == 0o600
     assert worker.call("ping") == {"pong": True, "pid": worker.proc.pid}
 

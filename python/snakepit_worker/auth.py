@@ -1,0 +1,65 @@
+"""Who may talk to the worker: the token check and TLS credentials.
+
+See docs/worker-protocol.md, "Authentication and TLS". Importing this
+module imports grpc.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any, Callable, Optional
+
+import grpc
+
+TOKEN_METADATA_KEY = "snakepit-token"
+
+log = logging.getLogger("snakepit_worker")
+
+
+class TokenInterceptor(grpc.ServerInterceptor):
+    """Lets an RPC through only if it carries exactly one ``snakepit-token``
+    metadata entry equal to the worker's token (compared in constant time);
+    any other RPC is answered UNAUTHENTICATED before the service, and so any
+    adapter code, sees it. Thread-safe: it holds no mutable state."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ValueError("the worker token must not be empty")
+        self._token = token.encode("utf-8")
+        self._refuse = grpc.unary_unary_rpc_method_handler(_refuse)
+
+    def intercept_service(self, continuation: Callable[[Any], Any],
+                          handler_call_details: grpc.HandlerCallDetails) -> Any:
+        presented = [value for key, value in handler_call_details.invocation_metadata or ()
+                     if key == TOKEN_METADATA_KEY]
+        if len(presented) == 1 and hmac.compare_digest(_as_bytes(presented[0]), self._token):
+            return continuation(handler_call_details)
+        return self._refuse
+
+
+def _as_bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
+
+
+def _refuse(request: Any, context: grpc.ServicerContext) -> None:
+    log.warning("refused an RPC from %s: missing or wrong %s", context.peer(),
+                TOKEN_METADATA_KEY)
+    context.abort(grpc.StatusCode.UNAUTHENTICATED, f"missing or wrong {TOKEN_METADATA_KEY}")
+
+
+def server_credentials(cert_file: Optional[str],
+                       key_file: Optional[str]) -> Optional[grpc.ServerCredentials]:
+    """TLS credentials from a PEM certificate (chain) and its private key,
+    or None (plaintext) when neither is given. Raises ValueError when only
+    one is given, OSError when a file cannot be read."""
+    if cert_file is None and key_file is None:
+        return None
+    if cert_file is None or key_file is None:
+        raise ValueError("--tls-cert and --tls-key must be given together "
+                         f"(got --tls-cert {cert_file!r}, --tls-key {key_file!r})")
+    with open(key_file, "rb") as f:
+        key = f.read()
+    with open(cert_file, "rb") as f:
+        cert = f.read()
+    return grpc.ssl_server_credentials([(key, cert)])

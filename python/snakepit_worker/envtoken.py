@@ -1,0 +1,54 @@
+"""Taking the worker's token out of the environment; see docs/worker-protocol.md.
+
+The host hands each worker a random token in ``SNAKEPIT_WORKER_TOKEN``
+(never on the command line, which any local user can read in
+/proc/<pid>/cmdline). The worker takes it before it loads anything else,
+so neither the adapter nor any process the adapter starts inherits it.
+This module imports nothing heavy (no grpc).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Optional
+
+TOKEN_ENV = "SNAKEPIT_WORKER_TOKEN"
+
+log = logging.getLogger("snakepit_worker")
+
+
+def take_token() -> Optional[str]:
+    """Removes ``SNAKEPIT_WORKER_TOKEN`` from the environment and returns its
+    value, or None when it is unset or empty.
+
+    ``unsetenv`` alone is not enough: /proc/<pid>/environ shows the block
+    the process was started with for its whole life. So the value is first
+    overwritten with NUL bytes in that block, then the variable is unset.
+    """
+    if not os.environ.get(TOKEN_ENV):
+        os.environ.pop(TOKEN_ENV, None)
+        return None
+    try:
+        _scrub_initial_environment(TOKEN_ENV)
+    except (ImportError, OSError, ValueError, AttributeError) as e:
+        # Without ctypes the token stays readable by our own uid in
+        # /proc/<pid>/environ; everything else still holds.
+        log.warning("could not scrub %s from the initial environment: %s", TOKEN_ENV, e)
+    return os.environ.pop(TOKEN_ENV)
+
+
+def _scrub_initial_environment(name: str) -> None:
+    """Overwrites the value of every ``name=`` entry of the C library's
+    ``environ`` with NUL bytes, in place."""
+    import ctypes
+
+    prefix = name.encode() + b"="
+    environ = ctypes.POINTER(ctypes.c_void_p).in_dll(ctypes.CDLL(None), "environ")
+    i = 0
+    while environ[i]:
+        address = environ[i]
+        entry = ctypes.string_at(address)
+        if entry.startswith(prefix):
+            ctypes.memset(address + len(prefix), 0, len(entry) - len(prefix))
+        i += 1

@@ -7,6 +7,9 @@
 #   ./scripts/bench.sh            # everything
 #   ./scripts/bench.sh --quick    # shorter runs, for checking the plumbing
 #
+# SNAKEPIT_FREE_THREADED=1 first builds (once) a free-threaded CPython 3.13t
+# and hands it to CMake as SNAKEPIT_FREE_THREADED_PYTHON (scripts/configure.sh,
+# docs/free-threading.md); no scenario runs on it yet.
 # $SNAKEPIT_BENCH_RESULTS picks another output folder (default bench/results).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,31 +22,14 @@ if [[ ${1:-} == --quick ]]; then quick=(--quick); fi
 started=$(date +%s)
 "$root/scripts/setup.sh"
 
-# What the benchmarks need on top of the project's packages, installed the
-# way setup.sh does it (only what is missing; a dpkg query when all are there).
-BENCH_PACKAGES=(pybind11-dev python3-dev python3-matplotlib)
-installed=$( (dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${BENCH_PACKAGES[@]}" 2>/dev/null || true) |
-  awk '$2 == "installed" {print $1}')
-missing=()
-for p in "${BENCH_PACKAGES[@]}"; do
-  grep -qx "$p" <<<"$installed" || missing+=("$p")
-done
-if ((${#missing[@]} > 0)); then
-  echo "bench: installing ${missing[*]}"
-  sudo=()
-  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-fi
+# What the benchmarks need on top of the project's packages.
+"$root/scripts/ensure_packages.sh" bench pybind11-dev python3-dev python3-matplotlib
 
-if [[ ! -f $build/CMakeCache.txt ]]; then
-  # Release at -O2, as Debian builds its packages: GCC 12 at -O3 reports a
-  # false -Wrestrict (GCC bug 105329) in std::string code, which -Werror
-  # turns into a build failure.
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
-    -DSNAKEPIT_BUILD_BENCH=ON -DSNAKEPIT_BUILD_TESTS=OFF -DSNAKEPIT_BUILD_EXAMPLES=OFF
-fi
+# Release at -O2, as Debian builds its packages: GCC 12 at -O3 reports a
+# false -Wrestrict (GCC bug 105329) in std::string code, which -Werror
+# turns into a build failure.
+"$root/scripts/configure.sh" "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+  -DSNAKEPIT_BUILD_BENCH=ON -DSNAKEPIT_BUILD_TESTS=OFF -DSNAKEPIT_BUILD_EXAMPLES=OFF
 # Only the bench programs (and the library and worker package they need).
 cmake --build "$build" --parallel "$(nproc)" --target snakepit_bench_all
 built=$(date +%s)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything snakepit-cpp needs to build, test and run, from
-# Debian's packages. Idempotent: when every package is already installed it
-# only asks dpkg (well under a second) and changes nothing.
+# Debian's packages (scripts/ensure_packages.sh installs only the missing
+# ones; when all are there it only asks dpkg, well under a second).
 set -euo pipefail
 
 PACKAGES=(
@@ -20,23 +20,4 @@ PACKAGES=(
   libopenblas0-pthread
 )
 
-# dpkg-query exits non-zero when any package is unknown to dpkg; that just
-# means "missing", so its status is ignored here.
-installed=$( (dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null || true) |
-  awk '$2 == "installed" {print $1}')
-missing=()
-for p in "${PACKAGES[@]}"; do
-  grep -qx "$p" <<<"$installed" || missing+=("$p")
-done
-
-if ((${#missing[@]} == 0)); then
-  echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
-
-echo "setup: installing ${missing[*]}"
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+exec "$(dirname "$0")/ensure_packages.sh" setup "${PACKAGES[@]}"

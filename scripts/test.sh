@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): set up, build everything,
-# and run every test, C++ and Python, through ctest.
+# and run every test, C++ and Python, through ctest. Extra arguments go to
+# ctest. SNAKEPIT_FREE_THREADED=1 first builds (once) a free-threaded CPython
+# 3.13t for the tests that need one; without it they skip unless one was
+# built already (docs/free-threading.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SNAKEPIT_BUILD_DIR:-$root/build}

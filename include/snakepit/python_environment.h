@@ -27,6 +27,9 @@ struct ProbeOptions {
   // Modules to import after the base probe, to see whether one turns the
   // GIL back on (free-threaded builds). Default: none.
   std::vector<std::string> imports = {};
+  // Directories put first on the probe's sys.path, as a pool's python_path
+  // is, so that `imports` can name the pool's own modules. Default: none.
+  std::vector<std::string> python_path = {};
   // The probe is killed after this. Default: 30 s.
   std::chrono::milliseconds timeout{30'000};
 };

@@ -8,7 +8,8 @@ holds only the object. Exits 2 on a bad flag (argparse).
 
 Flags: ``--no-packages`` leaves "packages" empty (skips scanning every
 installed distribution); ``--import MOD`` (repeatable) imports MOD too and
-reports whether it turned the GIL back on.
+reports whether it turned the GIL back on, naming the extension module
+that did (from CPython's RuntimeWarning) rather than the package imported.
 
 The GIL state is read before anything heavy is imported: this module and
 the package's ``__init__`` import only the standard library.
@@ -23,7 +24,9 @@ import importlib.metadata as metadata
 import json
 import os
 import platform
+import re
 import sys
+import warnings
 from typing import Any, Iterator, Optional, Sequence
 
 from .interpreter import free_threaded_build, gil_enabled
@@ -39,14 +42,16 @@ def probe(imports: Sequence[str] = (), packages: bool = True) -> dict[str, Any]:
 
     def attempt(module: str) -> Optional[Any]:
         before = gil_enabled()
-        try:
-            return importlib.import_module(module)
-        except Exception as e:  # noqa: BLE001 - reported, never raised
-            import_errors[module] = str(e)
-            return None
-        finally:
-            if gil_enabled() and not before:
-                reenabled_by.append(module)
+        imported = None
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                imported = importlib.import_module(module)
+            except Exception as e:  # noqa: BLE001 - reported, never raised
+                import_errors[module] = str(e)
+        named = _shown_naming_the_gil_module(caught)
+        if gil_enabled() and not before:
+            reenabled_by.append(named or module)
+        return imported
 
     grpc = attempt("grpc")
     protobuf = attempt("google.protobuf")
@@ -73,6 +78,25 @@ def probe(imports: Sequence[str] = (), packages: bool = True) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "loaded_libraries": matrix.loaded_libraries(),
     }
+
+
+# CPython's warning when an extension module that does not declare
+# Py_mod_gil turns the GIL back on (free-threaded builds).
+_GIL_ENABLED_TO_LOAD = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
+
+
+def _shown_naming_the_gil_module(caught: list[warnings.WarningMessage]) -> Optional[str]:
+    """Shows the warnings recorded during an import, as they would have been
+    shown, and returns the extension module that CPython's GIL warning among
+    them names. It is more exact than the module asked for: a package that
+    imports an extension is not itself the one that needs the GIL."""
+    named = None
+    for w in caught:
+        found = _GIL_ENABLED_TO_LOAD.search(str(w.message))
+        if found and issubclass(w.category, RuntimeWarning) and named is None:
+            named = found.group(1)
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
+    return named
 
 
 def _protobuf_implementation() -> Optional[str]:

@@ -19,6 +19,7 @@ from typing import Any, Optional
 from .adapter import Adapter
 from .addresses import unix_socket_path
 from .dispatch import Dispatcher
+from .interpreter import free_threaded_build
 from .limits import apply_limits
 from .lifeline import watch_lifeline
 from .loader import load_adapter_class
@@ -107,9 +108,7 @@ def run(opts: Options) -> int:
     try:
         from . import server  # imports grpc
     except ImportError as e:
-        announce(opts.ready_fd, failure_record(
-            e, f"{e} (interpreter: {sys.executable}); the worker needs the grpcio and "
-               f"protobuf packages, e.g. apt-get install python3-grpcio python3-protobuf"))
+        announce(opts.ready_fd, failure_record(e, _without_grpc(e)))
         return EXIT_STARTUP_FAILED
     try:
         serving, listen = _start(server, opts)
@@ -131,6 +130,17 @@ def run(opts: Options) -> int:
     # Handler threads still running past the grace period must not hold the
     # exit, and the host is waiting: leave without joining threads.
     os._exit(0)
+
+
+def _without_grpc(e: ImportError) -> str:
+    """The start failure's message when grpc (or protobuf) does not import."""
+    if free_threaded_build():
+        advice = ("it is a free-threaded build: the worker needs grpcio and protobuf importable "
+                  "by it, and Debian's python3-grpcio is built for its GIL interpreter only")
+    else:
+        advice = ("the worker needs the grpcio and protobuf packages, e.g. "
+                  "apt-get install python3-grpcio python3-protobuf")
+    return f"{e} (interpreter: {sys.executable}); {advice}"
 
 
 def _start(server: ModuleType, opts: Options) -> tuple[_Serving, str]:

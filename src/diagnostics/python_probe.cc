@@ -68,6 +68,7 @@ absl::StatusOr<PythonEnvironment> PythonEnvironment::Probe(const ProbeOptions& o
   internal::WorkerSite site;
   site.worker_package = package;
   PoolConfig config;
+  config.python_path = options.python_path;
   internal::SpawnRequest request;
   request.executable = options.python.empty() ? internal::DefaultPython() : options.python;
   request.argv = {request.executable, "-m", "snakepit_worker.probe"};

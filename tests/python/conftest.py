@@ -86,3 +86,25 @@ def showcase(pytestconfig: pytest.Config) -> Iterator["harness.Worker"]:
     assert worker.record["ok"], worker.record
     yield worker
     spawner.cleanup()
+
+
+@pytest.fixture
+def free_threaded_python() -> str:
+    """The free-threaded CPython 3.13t that CTest names in
+    ``SNAKEPIT_FT_PYTHON`` (cmake/SnakepitFreeThreaded.cmake); skips the test
+    when there is none."""
+    python = os.environ.get("SNAKEPIT_FT_PYTHON", "")
+    if not python or not os.path.exists(python):
+        pytest.skip("no free-threaded Python 3.13t: tools/build_free_threaded_python.sh builds "
+                    "it, and CTest passes it as SNAKEPIT_FT_PYTHON")
+    return python
+
+
+@pytest.fixture
+def free_threaded_modules(free_threaded_python: str) -> Path:
+    """The folder of the extension modules built for it (tests/free_threaded):
+    ``snakepit_needs_gil`` turns the GIL back on, ``snakepit_gil_free`` does not."""
+    modules = Path(os.environ.get("SNAKEPIT_FT_MODULES", ""))
+    if not list(modules.glob("snakepit_needs_gil.*")):
+        pytest.skip(f"the free-threading test modules are not built in '{modules}'")
+    return modules

@@ -168,3 +168,11 @@ def test_interpreter_without_grpc_reports_which_one(spawn) -> None:
     assert error["type"] == "ModuleNotFoundError"
     assert "No module named 'grpc'" in error["message"]
     assert f"(interpreter: {python})" in error["message"]
+
+
+def test_free_threaded_interpreter_without_grpc_says_so(spawn, free_threaded_python: str) -> None:
+    error = start_failure(spawn, python=free_threaded_python)
+    assert error["type"] == "ModuleNotFoundError"
+    assert "No module named 'grpc'" in error["message"]
+    assert f"(interpreter: {free_threaded_python})" in error["message"]
+    assert "free-threaded build" in error["message"]

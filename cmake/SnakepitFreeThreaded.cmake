@@ -1,0 +1,45 @@
+# The free-threaded CPython (3.13t) that the tests needing one run with:
+# SNAKEPIT_FREE_THREADED_PYTHON when set, else the one
+# tools/build_free_threaded_python.sh builds, if it is there
+# (${SNAKEPIT_CACHE_DIR:-$HOME/.cache/snakepit-cpp}/cpython-3.13t/bin/python3.13t).
+# Those tests skip when there is none.
+#
+# Sets SNAKEPIT_FT_PYTHON (empty when there is none) and, with it,
+# SNAKEPIT_FT_INCLUDE_DIR and SNAKEPIT_FT_EXT_SUFFIX for building extension
+# modules it can import.
+set(SNAKEPIT_FT_PYTHON "")
+if(SNAKEPIT_FREE_THREADED_PYTHON)
+  set(_ft_candidate "${SNAKEPIT_FREE_THREADED_PYTHON}")
+elseif(DEFINED ENV{SNAKEPIT_CACHE_DIR} AND NOT "$ENV{SNAKEPIT_CACHE_DIR}" STREQUAL "")
+  set(_ft_candidate "$ENV{SNAKEPIT_CACHE_DIR}/cpython-3.13t/bin/python3.13t")
+else()
+  set(_ft_candidate "$ENV{HOME}/.cache/snakepit-cpp/cpython-3.13t/bin/python3.13t")
+endif()
+
+if(EXISTS "${_ft_candidate}")
+  execute_process(
+    COMMAND "${_ft_candidate}" -I -S -c
+      "import sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED') or 0); print(sysconfig.get_path('include')); print(sysconfig.get_config_var('EXT_SUFFIX'))"
+    OUTPUT_VARIABLE _ft_answer OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE _ft_result ERROR_QUIET)
+  string(REPLACE "\n" ";" _ft_answer "${_ft_answer}")
+  list(LENGTH _ft_answer _ft_fields)
+  if(_ft_result EQUAL 0 AND _ft_fields EQUAL 3)
+    list(GET _ft_answer 0 _ft_gil_disabled)
+    if(_ft_gil_disabled EQUAL 1)
+      set(SNAKEPIT_FT_PYTHON "${_ft_candidate}")
+      list(GET _ft_answer 1 SNAKEPIT_FT_INCLUDE_DIR)
+      list(GET _ft_answer 2 SNAKEPIT_FT_EXT_SUFFIX)
+    endif()
+  endif()
+endif()
+
+if(SNAKEPIT_FT_PYTHON)
+  message(STATUS "Free-threaded Python: ${SNAKEPIT_FT_PYTHON}")
+elseif(SNAKEPIT_FREE_THREADED_PYTHON)
+  message(FATAL_ERROR "SNAKEPIT_FREE_THREADED_PYTHON=${SNAKEPIT_FREE_THREADED_PYTHON} is not a free-threaded "
+                      "Python that runs (tools/build_free_threaded_python.sh builds one)")
+else()
+  message(STATUS "Free-threaded Python: none at ${_ft_candidate}; those tests skip "
+                 "(tools/build_free_threaded_python.sh builds it)")
+endif()

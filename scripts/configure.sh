@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Configures a build folder with CMake and Ninja unless it is configured
+# already; build.sh and bench.sh call it.
+#
+#   scripts/configure.sh BUILD_DIR [CMAKE_ARG...]
+#
+# With SNAKEPIT_FREE_THREADED=1 it first builds (once) the free-threaded
+# CPython 3.13t of tools/build_free_threaded_python.sh and adds
+# -DSNAKEPIT_FREE_THREADED_PYTHON=<its path>, configuring a folder again
+# when it does not have that value yet (docs/free-threading.md).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$1
+shift
+args=("$@")
+again=0
+if [[ ${SNAKEPIT_FREE_THREADED:-0} == 1 ]]; then
+  python=$("$root/tools/build_free_threaded_python.sh" | tail -n 1)
+  args+=("-DSNAKEPIT_FREE_THREADED_PYTHON:FILEPATH=$python")
+  grep -qxF "SNAKEPIT_FREE_THREADED_PYTHON:FILEPATH=$python" "$build/CMakeCache.txt" 2>/dev/null || again=1
+fi
+if [[ ! -f $build/CMakeCache.txt ]] || ((again)); then
+  cmake -S "$root" -B "$build" -G Ninja "${args[@]}"
+fi

@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Callable, Optional, Sequence
 
+from .transport import TRANSPORTS
 from .worker import Options, run
 
 DEFAULT_ADAPTER = "snakepit_worker.showcase:ShowcaseAdapter"
@@ -64,13 +65,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
                    help="address-space limit (RLIMIT_AS) in MiB, set before anything loads")
     p.add_argument("--rlimit-nofile", type=_bounded_int(16, 1 << 20),
                    help="open-file limit (RLIMIT_NOFILE), set before anything loads")
+    p.add_argument("--transport", choices=TRANSPORTS, default="auto",
+                   help="server of the Worker service: native (gRPC C++ in-process), "
+                        "grpcio, or auto (native when it imports here, else grpcio)")
     ns, extra = p.parse_known_args(argv)
     return Options(mode=ns.mode, max_workers=ns.max_workers, adapter=ns.adapter,
                    listen=ns.listen, ready_fd=ns.ready_fd, lifeline_fd=ns.lifeline_fd,
                    worker_id=ns.worker_id, preload=ns.preload, grace=ns.grace,
                    max_message_bytes=ns.max_message_bytes, extra_args=extra,
                    thread_safety_checks=ns.thread_safety_checks,
-                   rlimit_as_mb=ns.rlimit_as_mb, rlimit_nofile=ns.rlimit_nofile)
+                   rlimit_as_mb=ns.rlimit_as_mb, rlimit_nofile=ns.rlimit_nofile,
+                   transport=ns.transport)
 
 
 def configure_logging(worker_id: str) -> None:

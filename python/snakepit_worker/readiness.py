@@ -19,13 +19,14 @@ from .matrix import loaded_libraries
 log = logging.getLogger("snakepit_worker")
 
 
-def ready_record(listen: str, mode: str, max_concurrency: int) -> dict[str, Any]:
-    """The record of a worker that is set up and listening. Call it after
-    the adapter's setup: ``loaded_libraries`` lists the matrix libraries
-    imported by then."""
+def ready_record(listen: str, mode: str, max_concurrency: int,
+                 transport: str) -> dict[str, Any]:
+    """The record of a worker that is set up and listening on ``transport``
+    ("native" or "grpcio"). Call it after the adapter's setup:
+    ``loaded_libraries`` lists the matrix libraries imported by then."""
     return {"ok": True, "pid": os.getpid(), "listen": listen, "mode": mode,
             "max_concurrency": max_concurrency, **interpreter_info(),
-            "transport": "grpcio", "loaded_libraries": loaded_libraries()}
+            "transport": transport, "loaded_libraries": loaded_libraries()}
 
 
 def failure_record(exc: BaseException, message: Optional[str] = None) -> dict[str, Any]:

@@ -14,9 +14,10 @@ import os
 import sys
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Optional
+from typing import Optional
 
 from .adapter import Adapter
+from .calls import WorkerCalls
 from .dispatch import Dispatcher
 from .limits import apply_limits
 from .lifeline import watch_lifeline
@@ -25,6 +26,7 @@ from .readiness import announce, failure_record, ready_record
 from .signals import StopSignals
 from .slots import Slots
 from .thread_safety import ThreadSafetyChecker
+from .transport import Transport, TransportUnavailable, load, unix_socket_path
 
 EXIT_STARTUP_FAILED = 3
 
@@ -48,6 +50,7 @@ class Options:
     thread_safety_checks: bool = False
     rlimit_as_mb: Optional[int] = None
     rlimit_nofile: Optional[int] = None
+    transport: str = "auto"
 
     @property
     def slots(self) -> int:
@@ -57,31 +60,29 @@ class Options:
 @dataclass
 class _Serving:
     """A started worker: what a stop needs."""
-    server: Any  # grpc.Server; grpc is imported lazily
-    service: Any  # server.WorkerService
+    transport: Transport
+    calls: WorkerCalls
     slots: Slots
     adapter: Adapter
-    socket_path: Optional[str]
 
     def stop(self, grace: float) -> None:
         """Refuses new calls, lets in-flight ones finish for up to ``grace``
         s, cancels the rest, runs teardown, logs the final counters."""
-        self.service.stopping.set()
-        # grpc's own graceful stop would also wait, for the whole grace
-        # period, for idle clients to hang up: drain the calls ourselves.
-        self.server.stop(grace)
-        if not self.service.drain(grace):
+        self.calls.stopping.set()
+        self.transport.stop_accepting(grace)
+        if not self.transport.drain(grace):
             log.warning("calls still running after the %.1f s grace period are cancelled",
                         grace)
-        if not self.server.stop(0).wait(5):
-            log.warning("the gRPC server did not shut down within 5 s")
+        if not self.transport.close(5):
+            log.warning("the %s server did not shut down within 5 s", self.transport.name)
         _teardown(self.adapter)
         _, served, failed = self.slots.snapshot()
         log.info("stopped: requests_served=%d requests_failed=%d uptime_s=%.1f",
-                 served, failed, self.service.uptime_s())
-        if self.socket_path is not None:
+                 served, failed, self.calls.uptime_s())
+        socket_path = unix_socket_path(self.transport.listen)
+        if socket_path is not None:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.socket_path)
+                os.unlink(socket_path)
 
 
 def run(opts: Options) -> int:
@@ -98,21 +99,20 @@ def run(opts: Options) -> int:
         announce(opts.ready_fd, failure_record(e))
         return EXIT_STARTUP_FAILED
     try:
-        from . import server  # imports grpc
-    except ImportError as e:
-        announce(opts.ready_fd, failure_record(
-            e, f"{e} (interpreter: {sys.executable}); the worker needs the grpcio and "
-               f"protobuf packages, e.g. apt-get install python3-grpcio python3-protobuf"))
+        transport = load(opts.transport)
+    except TransportUnavailable as e:
+        announce(opts.ready_fd, failure_record(e.cause, str(e)))
         return EXIT_STARTUP_FAILED
     try:
-        serving, listen = _start(server, opts)
+        serving = _start(transport, opts)
     except Exception as e:  # noqa: BLE001 - every start-up failure is reported
         announce(opts.ready_fd, failure_record(e))
         return EXIT_STARTUP_FAILED
     stop_signals = StopSignals()
-    announce(opts.ready_fd, ready_record(listen, opts.mode, opts.slots))
-    log.info("ready: pid %d, %s, %s mode, %d slot(s), adapter %s",
-             os.getpid(), listen, opts.mode, opts.slots, opts.adapter)
+    listen = serving.transport.listen
+    announce(opts.ready_fd, ready_record(listen, opts.mode, opts.slots, serving.transport.name))
+    log.info("ready: pid %d, %s, %s mode, %d slot(s), adapter %s, %s transport",
+             os.getpid(), listen, opts.mode, opts.slots, opts.adapter, serving.transport.name)
     signum = stop_signals.wait()
     log.info("%s received; stopping (grace %.1f s)", signum.name, opts.grace)
     serving.stop(opts.grace)
@@ -123,22 +123,17 @@ def run(opts: Options) -> int:
     os._exit(0)
 
 
-def _start(server: ModuleType, opts: Options) -> tuple[_Serving, str]:
-    """Sets the adapter up and starts the server (``server`` is the lazily
-    imported server module); returns it and the address it listens on.
-    Raises whatever failed."""
+def _start(transport: ModuleType, opts: Options) -> _Serving:
+    """Sets the adapter up and starts the server (``transport`` is the
+    module transport.load chose). Raises whatever failed."""
     checker = ThreadSafetyChecker(threaded=opts.mode == "thread") \
         if opts.thread_safety_checks else None
     adapter = _create_adapter(opts, checker)
     if checker is not None:
         checker.check_libraries()
     slots = Slots(opts.slots)
-    service = server.WorkerService(Dispatcher(adapter, checker), slots, opts.mode,
-                                   opts.adapter, checker)
-    grpc_server, listen = server.start_server(service, opts.listen, opts.slots + 2,
-                                              opts.max_message_bytes)
-    return _Serving(grpc_server, service, slots, adapter,
-                    server.unix_socket_path(listen)), listen
+    calls = WorkerCalls(Dispatcher(adapter, checker), slots, opts.mode, opts.adapter, checker)
+    return _Serving(transport.start(calls, opts), calls, slots, adapter)
 
 
 def _create_adapter(opts: Options, checker: Optional[ThreadSafetyChecker]) -> Adapter:

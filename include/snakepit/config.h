@@ -28,6 +28,18 @@ enum class Profile {
 // "process" or "thread".
 std::string_view ProfileName(Profile profile);
 
+// The server a worker uses for the worker protocol (docs/worker-protocol.md,
+// "Transports"). The host cannot tell them apart; they differ in cost and in
+// which interpreters they run on.
+enum class WorkerTransport {
+  kAuto,    // native when the worker's interpreter can import it, else grpcio
+  kNative,  // gRPC C++ inside the Python process (snakepit_worker._native)
+  kGrpcio,  // Python's grpcio
+};
+
+// "auto", "native" or "grpcio".
+std::string_view WorkerTransportName(WorkerTransport transport);
+
 struct PoolConfig {
   // Unique name callers use to address the pool. JSON: "name", required in
   // a "pools" list.
@@ -47,6 +59,10 @@ struct PoolConfig {
   // Interpreter to run. Empty means the build's default (/usr/bin/python3 on
   // Debian). A bare name is looked up on PATH.
   std::string python;
+
+  // The worker's server (--transport). kNative fails a worker's start when
+  // the native module does not import in its interpreter. Default: kAuto.
+  WorkerTransport worker_transport = WorkerTransport::kAuto;
 
   // Adapter class, "module:Class". Default: the showcase adapter.
   std::string adapter = "snakepit_worker.showcase:ShowcaseAdapter";

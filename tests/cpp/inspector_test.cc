@@ -2,6 +2,9 @@
 // Prometheus output read back by a real parser (prometheus_client).
 #include "snakepit/inspector.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <vector>
@@ -105,7 +108,8 @@ TEST(Inspector, UtilisationOfAThreadPoolCountsEverySlot) {
 // Runs prometheus_client's parser over `text`; returns "name{labels} value"
 // lines, sorted, or the parser's error.
 std::string ParsePrometheus(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/snakepit_metrics.txt";
+  // One file per test process: ctest runs the tests of this file in parallel.
+  const std::string path = ::testing::TempDir() + "/snakepit_metrics_" + std::to_string(::getpid()) + ".txt";
   std::ofstream(path) << text;
   const std::string cmd = std::string(SNAKEPIT_TEST_PYTHON) +
                           " -c 'import sys\n"
@@ -118,6 +122,7 @@ std::string ParsePrometheus(const std::string& text) {
                           "print(\"\\n\".join(sorted(out)))' " +
                           path;
   const auto [status, output] = testing::RunCommand(cmd);
+  std::remove(path.c_str());
   return status == 0 ? output : "parser failed: " + output;
 }
 

@@ -1,4 +1,5 @@
-# The free-threaded CPython (3.13t) that the tests needing one run with:
+# The free-threaded CPython (3.13t) that the tests needing one run with,
+# and that the native worker transport is also built for:
 # SNAKEPIT_FREE_THREADED_PYTHON when set, else the one
 # tools/build_free_threaded_python.sh builds, if it is there
 # (${SNAKEPIT_CACHE_DIR:-$HOME/.cache/snakepit-cpp}/cpython-3.13t/bin/python3.13t).

@@ -8,7 +8,9 @@
 #   lib/cmake/snakepit/                 snakepitConfig.cmake, ...ConfigVersion.cmake,
 #                                       snakepitTargets*.cmake
 #   share/snakepit/python/snakepit_worker/   the Python worker package with its
-#                                       generated stubs (_gen/), no __pycache__
+#                                       generated stubs (_gen/), no __pycache__,
+#                                       and the native transport's modules
+#                                       (_native<EXT_SUFFIX>, one per interpreter)
 #
 # The prefix is not fixed at build time: snakepitConfig.cmake computes where
 # the worker package is from its own location and hands that path to the
@@ -33,7 +35,12 @@ install(DIRECTORY "${SNAKEPIT_BUILD_PYTHONPATH}/snakepit_worker"
   DESTINATION "${SNAKEPIT_INSTALL_PYTHONDIR}"
   PATTERN "__pycache__" EXCLUDE
   PATTERN "*.pyc" EXCLUDE
-  PATTERN ".copied" EXCLUDE)
+  PATTERN ".copied" EXCLUDE
+  PATTERN "_native.*" EXCLUDE)
+get_property(_snakepit_native_targets GLOBAL PROPERTY SNAKEPIT_NATIVE_TARGETS)
+foreach(_target IN LISTS _snakepit_native_targets)
+  install(TARGETS ${_target} LIBRARY DESTINATION "${SNAKEPIT_INSTALL_PYTHONDIR}/snakepit_worker")
+endforeach()
 install(EXPORT snakepitTargets NAMESPACE snakepit:: DESTINATION "${SNAKEPIT_INSTALL_CMAKEDIR}")
 
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/snakepitConfig.cmake.in"

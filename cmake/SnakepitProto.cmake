@@ -29,15 +29,17 @@ set_target_properties(snakepit_proto PROPERTIES POSITION_INDEPENDENT_CODE ON)
 file(GLOB _py_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/python/snakepit_worker/*.py"
      "${PROJECT_SOURCE_DIR}/python/snakepit_worker/*.json")
 set(_py_out "${_py_pkg}/_gen/snakepit/v1/worker_pb2.py" "${_py_pkg}/_gen/snakepit/v1/worker_pb2_grpc.py")
+# The package folder is refreshed, not recreated: the native transport's
+# modules (python/native) are built into it and must survive.
 add_custom_command(
   OUTPUT ${_py_out} "${_py_pkg}/.copied"
-  COMMAND ${CMAKE_COMMAND} -E rm -rf "${_py_pkg}"
+  COMMAND ${CMAKE_COMMAND} -DPACKAGE=${_py_pkg} -P "${PROJECT_SOURCE_DIR}/cmake/CleanWorkerPackage.cmake"
   COMMAND ${CMAKE_COMMAND} -E make_directory "${_py_pkg}/_gen"
   COMMAND ${CMAKE_COMMAND} -E copy ${_py_sources} "${_py_pkg}/"
   COMMAND protobuf::protoc -I "${SNAKEPIT_PROTO_ROOT}"
           --python_out "${_py_pkg}/_gen" --grpc_python_out "${_py_pkg}/_gen"
           "--plugin=protoc-gen-grpc_python=${SNAKEPIT_GRPC_PYTHON_PLUGIN}" "${SNAKEPIT_PROTO}"
   COMMAND ${CMAKE_COMMAND} -E touch "${_py_pkg}/.copied"
-  DEPENDS "${SNAKEPIT_PROTO}" ${_py_sources}
+  DEPENDS "${SNAKEPIT_PROTO}" ${_py_sources} "${PROJECT_SOURCE_DIR}/cmake/CleanWorkerPackage.cmake"
   COMMENT "Assembling the Python worker package in ${SNAKEPIT_BUILD_PYTHONPATH}")
 add_custom_target(snakepit_python ALL DEPENDS ${_py_out} "${_py_pkg}/.copied")

@@ -32,7 +32,7 @@ std::string_view ProfileName(Profile profile);
 // A pool's workers listening on TCP instead of a Unix socket
 // (docs/configuration.md, "TCP and TLS"). Each worker binds `host` on a port
 // the kernel picks and reports it when ready; every RPC carries the
-// worker's random token whatever the transport.
+// worker's random token, on a Unix socket too.
 struct TcpConfig {
   // Address the workers bind and the host connects to: a host name or an
   // IPv4/IPv6 literal (no brackets). Default: "127.0.0.1".
@@ -50,6 +50,18 @@ struct TcpConfig {
   // The name the workers' certificate must carry (SAN or CN). Empty: `host`.
   std::string tls_server_name;
 };
+
+// The server a worker uses for the worker protocol (docs/worker-protocol.md,
+// "Transports"). The host cannot tell them apart; they differ in cost and in
+// which interpreters they run on.
+enum class WorkerTransport {
+  kAuto,    // native when the worker's interpreter can import it, else grpcio
+  kNative,  // gRPC C++ inside the Python process (snakepit_worker._native)
+  kGrpcio,  // Python's grpcio
+};
+
+// "auto", "native" or "grpcio".
+std::string_view WorkerTransportName(WorkerTransport transport);
 
 struct PoolConfig {
   // Unique name callers use to address the pool. JSON: "name", required in
@@ -70,6 +82,10 @@ struct PoolConfig {
   // Interpreter to run. Empty means the build's default (/usr/bin/python3 on
   // Debian). A bare name is looked up on PATH.
   std::string python;
+
+  // The worker's server (--transport). kNative fails a worker's start when
+  // the native module does not import in its interpreter. Default: kAuto.
+  WorkerTransport worker_transport = WorkerTransport::kAuto;
 
   // Adapter class, "module:Class". Default: the showcase adapter.
   std::string adapter = "snakepit_worker.showcase:ShowcaseAdapter";

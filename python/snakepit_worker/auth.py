@@ -12,6 +12,8 @@ from typing import Any, Callable, Optional
 
 import grpc
 
+from .tls_files import read_tls_files
+
 TOKEN_METADATA_KEY = "snakepit-token"
 
 log = logging.getLogger("snakepit_worker")
@@ -53,13 +55,8 @@ def server_credentials(cert_file: Optional[str],
     """TLS credentials from a PEM certificate (chain) and its private key,
     or None (plaintext) when neither is given. Raises ValueError when only
     one is given, OSError when a file cannot be read."""
-    if cert_file is None and key_file is None:
+    pem = read_tls_files(cert_file, key_file)
+    if pem is None:
         return None
-    if cert_file is None or key_file is None:
-        raise ValueError("--tls-cert and --tls-key must be given together "
-                         f"(got --tls-cert {cert_file!r}, --tls-key {key_file!r})")
-    with open(key_file, "rb") as f:
-        key = f.read()
-    with open(cert_file, "rb") as f:
-        cert = f.read()
+    cert, key = pem
     return grpc.ssl_server_credentials([(key, cert)])

@@ -16,6 +16,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from .envtoken import take_token
+from .transport import TRANSPORTS
 from .worker import Options, run
 
 DEFAULT_ADAPTER = "snakepit_worker.showcase:ShowcaseAdapter"
@@ -71,6 +72,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
                    help="serve TLS with this certificate (chain); needs --tls-key")
     p.add_argument("--tls-key", metavar="PEM_FILE",
                    help="private key of --tls-cert")
+    p.add_argument("--transport", choices=TRANSPORTS, default="auto",
+                   help="server of the Worker service: native (gRPC C++ in-process), "
+                        "grpcio, or auto (native when it imports here, else grpcio)")
     ns, extra = p.parse_known_args(argv)
     return Options(mode=ns.mode, max_workers=ns.max_workers, adapter=ns.adapter,
                    listen=ns.listen, ready_fd=ns.ready_fd, lifeline_fd=ns.lifeline_fd,
@@ -78,7 +82,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
                    max_message_bytes=ns.max_message_bytes, extra_args=extra,
                    thread_safety_checks=ns.thread_safety_checks,
                    rlimit_as_mb=ns.rlimit_as_mb, rlimit_nofile=ns.rlimit_nofile,
-                   tls_cert_file=ns.tls_cert, tls_key_file=ns.tls_key)
+                   tls_cert_file=ns.tls_cert, tls_key_file=ns.tls_key, transport=ns.transport)
 
 
 def configure_logging(worker_id: str) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from types import TracebackType
+from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,19 @@ def current_call() -> CallContext:
     return call
 
 
-@contextlib.contextmanager
-def call_scope(call: CallContext) -> Iterator[None]:
-    """Makes ``call`` this thread's current call for the block's duration."""
-    _local.call = call
-    try:
-        yield
-    finally:
+class call_scope:  # noqa: N801 - used like the function it replaced
+    """``with call_scope(call):`` makes ``call`` this thread's current call
+    for the block's duration. (A class rather than a generator: it is on
+    every call's path.)"""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, call: CallContext) -> None:
+        self._call = call
+
+    def __enter__(self) -> None:
+        _local.call = self._call
+
+    def __exit__(self, kind: Optional[type[BaseException]], error: Optional[BaseException],
+                 traceback: Optional[TracebackType]) -> None:
         _local.call = None

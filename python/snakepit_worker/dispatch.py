@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from .thread_safety import ThreadSafetyChecker
 
 _CHECKER_MODULE = f"{__package__}.thread_safety"
+# json.dumps(value, allow_nan=False) builds this encoder on every call.
+_ENCODER = json.JSONEncoder(allow_nan=False)
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def _encode(command: str, result: Any, outcome: Outcome) -> Outcome:
     value, attachments = (result.value, result.attachments) \
         if isinstance(result, Reply) else (result, [])
     try:
-        outcome.json = json.dumps(value, allow_nan=False)
+        outcome.json = _ENCODER.encode(value)
         outcome.attachments = [_as_bytes(a) for a in attachments]
     except (TypeError, ValueError, RecursionError) as e:
         outcome.error = CallError(

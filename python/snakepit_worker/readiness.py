@@ -19,16 +19,17 @@ from .matrix import loaded_libraries
 log = logging.getLogger("snakepit_worker")
 
 
-def ready_record(listen: str, mode: str, max_concurrency: int, *,
+def ready_record(listen: str, mode: str, max_concurrency: int, transport: str, *,
                  token_required: bool = False, tls: bool = False) -> dict[str, Any]:
-    """The record of a worker that is set up and listening. Call it after
-    the adapter's setup: ``loaded_libraries`` lists the matrix libraries
-    imported by then. ``token_required``: every RPC must carry the worker's
-    token; ``tls``: the listener speaks TLS."""
+    """The record of a worker that is set up and listening on ``transport``
+    ("native" or "grpcio"). Call it after the adapter's setup:
+    ``loaded_libraries`` lists the matrix libraries imported by then.
+    ``token_required``: every RPC must carry the worker's token; ``tls``:
+    the listener speaks TLS."""
     return {"ok": True, "pid": os.getpid(), "listen": listen, "mode": mode,
             "max_concurrency": max_concurrency, "token_required": token_required,
             "tls": tls, **interpreter_info(),
-            "transport": "grpcio", "loaded_libraries": loaded_libraries()}
+            "transport": transport, "loaded_libraries": loaded_libraries()}
 
 
 def failure_record(exc: BaseException, message: Optional[str] = None) -> dict[str, Any]:

@@ -1,29 +1,28 @@
-"""The grpcio server: the Worker service of worker.proto over one listener.
+"""The grpcio transport: the Worker service of worker.proto served by grpcio.
 
 Importing this module imports grpc (ModuleNotFoundError when the
-interpreter lacks it); the worker imports it lazily for that reason.
+interpreter lacks it); transport.py imports it lazily for that reason.
 """
 
 from __future__ import annotations
 
 import os
-import platform
 import threading
-import time
 from concurrent import futures
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import grpc
 
 from ._proto import worker_pb2, worker_pb2_grpc
 from .addresses import unix_socket_path
-from .auth import TokenInterceptor
-from .context import CallContext
-from .diagnostics import diagnostics_json
-from .dispatch import CallError, Dispatcher, Outcome, rejected
-from .interpreter import free_threaded_build, gil_enabled
-from .slots import Slots
-from .thread_safety import ThreadSafetyChecker
+from .auth import TokenInterceptor, server_credentials
+from .calls import WorkerCalls
+from .dispatch import Outcome
+
+if TYPE_CHECKING:
+    from .worker import Options
+
+NAME = "grpcio"
 
 
 class _OpenCalls:
@@ -52,66 +51,32 @@ class _OpenCalls:
 
 
 class WorkerService(worker_pb2_grpc.WorkerServicer):
-    """Implements Execute, Health and Stats on top of a Dispatcher.
+    """Implements Execute, Health and Stats on top of WorkerCalls.
 
     Thread-safe: grpc calls every method from its handler threads.
-    ``stopping`` is set by the owner once a stop began; Health then answers
-    STOPPING. ``checker`` is the thread-safety checker the dispatcher uses,
-    or None when checks are off; Stats reports its findings.
     """
 
-    def __init__(self, dispatcher: Dispatcher, slots: Slots, mode: str,
-                 adapter_spec: str, checker: Optional[ThreadSafetyChecker] = None) -> None:
-        self.stopping = threading.Event()
-        self._dispatcher = dispatcher
-        self._checker = checker
-        self._slots = slots
-        self._mode = mode
-        self._adapter_spec = adapter_spec
-        self._started = time.monotonic()
-        self._open_calls = _OpenCalls()
+    def __init__(self, calls: WorkerCalls) -> None:
+        self._calls = calls
+        self.open_calls = _OpenCalls()
 
     def Execute(self, request: worker_pb2.ExecuteRequest,
                 context: grpc.ServicerContext) -> worker_pb2.ExecuteResponse:
         """Runs the command if a slot is free, else answers BUSY at once."""
-        self._open_calls.open(context)
-        deadline = request.deadline_unix_ms / 1000 if request.deadline_unix_ms else None
-        call = CallContext(request.call_id, request.command,
-                           list(request.attachments), deadline)
-        with self._slots.claim() as claimed:
-            if claimed:
-                outcome = self._dispatcher.execute(call, request.args_json)
-            else:
-                outcome = rejected(CallError(
-                    "BUSY", "", f"all {self._slots.capacity} execution slots "
-                    f"of worker pid {os.getpid()} are busy"))
-        self._slots.count(failed=outcome.error is not None)
+        self.open_calls.open(context)
+        outcome = self._calls.execute(request.call_id, request.command, request.args_json,
+                                      list(request.attachments), request.deadline_unix_ms)
         return _response(request.call_id, outcome)
 
     def Health(self, request: worker_pb2.HealthRequest,
                context: grpc.ServicerContext) -> worker_pb2.HealthResponse:
-        state = worker_pb2.HealthResponse.STOPPING if self.stopping.is_set() \
+        state = worker_pb2.HealthResponse.STOPPING if self._calls.stopping.is_set() \
             else worker_pb2.HealthResponse.SERVING
         return worker_pb2.HealthResponse(state=state, pid=os.getpid())
 
     def Stats(self, request: worker_pb2.StatsRequest,
               context: grpc.ServicerContext) -> worker_pb2.StatsResponse:
-        in_flight, served, failed = self._slots.snapshot()
-        return worker_pb2.StatsResponse(
-            pid=os.getpid(), mode=self._mode, max_concurrency=self._slots.capacity,
-            in_flight=in_flight, requests_served=served, requests_failed=failed,
-            threads=threading.active_count(), uptime_s=self.uptime_s(),
-            python_version=platform.python_version(),
-            free_threaded_build=free_threaded_build(), gil_enabled=gil_enabled(),
-            adapter=self._adapter_spec, diagnostics_json=diagnostics_json(self._checker))
-
-    def uptime_s(self) -> float:
-        return time.monotonic() - self._started
-
-    def drain(self, timeout: float) -> bool:
-        """Waits up to ``timeout`` s until every Execute RPC received so far
-        has been answered and its reply sent; True if all were."""
-        return self._open_calls.wait_closed(timeout)
+        return worker_pb2.StatsResponse(**self._calls.stats())
 
 
 def _response(call_id: int, outcome: Outcome) -> worker_pb2.ExecuteResponse:
@@ -127,25 +92,55 @@ def _response(call_id: int, outcome: Outcome) -> worker_pb2.ExecuteResponse:
     return worker_pb2.ExecuteResponse(error=error, call_id=call_id, timing=timing)
 
 
-def start_server(service: WorkerService, listen: str, handler_threads: int,
-                 max_message_bytes: int, *, auth_token: Optional[str] = None,
-                 credentials: Optional[grpc.ServerCredentials] = None
-                 ) -> tuple[grpc.Server, str]:
-    """Binds ``listen``, starts serving, and returns the server and the
-    address it listens on (a TCP port 0 replaced by the bound port).
+class GrpcioTransport:
+    """A started grpcio server; see transport.Transport for the contract."""
 
-    With ``auth_token``, every RPC must carry it (auth.TokenInterceptor);
-    with ``credentials``, the listener speaks TLS. A Unix socket file is
+    name = NAME
+
+    def __init__(self, server: grpc.Server, service: WorkerService, listen: str, *,
+                 token_required: bool, tls: bool) -> None:
+        self._server = server
+        self._service = service
+        self.listen = listen
+        self.token_required = token_required
+        self.tls = tls
+
+    def stop_accepting(self, grace: float) -> None:
+        # grpc's own graceful stop would also wait, for the whole grace
+        # period, for idle clients to hang up: the calls are drained by
+        # drain(), and close() ends the rest.
+        self._server.stop(grace)
+
+    def drain(self, timeout: float) -> bool:
+        return self._service.open_calls.wait_closed(timeout)
+
+    def close(self, timeout: float) -> bool:
+        return self._server.stop(0).wait(timeout)
+
+
+def start(calls: WorkerCalls, opts: Options) -> GrpcioTransport:
+    """Binds ``opts.listen`` and starts serving with ``opts.slots + 2``
+    handler threads (two for Health and Stats while every slot is busy);
+    the transport's ``listen`` is the bound address (a TCP port 0 replaced
+    by the port).
+
+    With ``opts.auth_token``, every RPC must carry it
+    (auth.TokenInterceptor); with ``opts.tls_cert_file`` and
+    ``opts.tls_key_file``, the listener speaks TLS. A Unix socket file is
     made mode 0600 before the server starts accepting. Raises RuntimeError
-    when the address cannot be bound.
+    when the address cannot be bound, ValueError or OSError on a bad TLS
+    setup.
     """
+    credentials = server_credentials(opts.tls_cert_file, opts.tls_key_file)
     server = grpc.server(
-        futures.ThreadPoolExecutor(handler_threads, thread_name_prefix="snakepit-handler"),
-        interceptors=[TokenInterceptor(auth_token)] if auth_token else None,
-        options=[("grpc.max_send_message_length", max_message_bytes),
-                 ("grpc.max_receive_message_length", max_message_bytes),
+        futures.ThreadPoolExecutor(opts.slots + 2, thread_name_prefix="snakepit-handler"),
+        interceptors=[TokenInterceptor(opts.auth_token)] if opts.auth_token else None,
+        options=[("grpc.max_send_message_length", opts.max_message_bytes),
+                 ("grpc.max_receive_message_length", opts.max_message_bytes),
                  ("grpc.so_reuseport", 0)])
+    service = WorkerService(calls)
     worker_pb2_grpc.add_WorkerServicer_to_server(service, server)
+    listen = opts.listen
     if credentials is None:
         port = server.add_insecure_port(listen)
     else:
@@ -161,4 +156,5 @@ def start_server(service: WorkerService, listen: str, handler_threads: int,
     elif listen.endswith(":0"):
         listen = f"{listen[:-2]}:{port}"
     server.start()
-    return server, listen
+    return GrpcioTransport(server, service, listen, token_required=bool(opts.auth_token),
+                           tls=credentials is not None)

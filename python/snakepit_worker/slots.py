@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from typing import Iterator
+from types import TracebackType
+from typing import Optional
 
 
 class Slots:
@@ -22,19 +22,10 @@ class Slots:
         self._served = 0
         self._failed = 0
 
-    @contextlib.contextmanager
-    def claim(self) -> Iterator[bool]:
-        """Yields True holding a slot for the block, or False if none was free."""
-        with self._lock:
-            claimed = self._in_flight < self.capacity
-            if claimed:
-                self._in_flight += 1
-        try:
-            yield claimed
-        finally:
-            if claimed:
-                with self._lock:
-                    self._in_flight -= 1
+    def claim(self) -> "_Claim":
+        """``with slots.claim() as claimed:`` - True holding a slot for the
+        block, or False if none was free."""
+        return _Claim(self)
 
     def count(self, failed: bool) -> None:
         """Records one answered call; ``failed`` when it ended with an Error."""
@@ -46,3 +37,28 @@ class Slots:
         """(in_flight, requests_served, requests_failed), read together."""
         with self._lock:
             return self._in_flight, self._served, self._failed
+
+
+class _Claim:
+    """The context manager of ``Slots.claim`` (a class rather than a
+    generator: it is on every call's path)."""
+
+    __slots__ = ("_slots", "_claimed")
+
+    def __init__(self, slots: Slots) -> None:
+        self._slots = slots
+        self._claimed = False
+
+    def __enter__(self) -> bool:
+        slots = self._slots
+        with slots._lock:
+            self._claimed = slots._in_flight < slots.capacity
+            if self._claimed:
+                slots._in_flight += 1
+        return self._claimed
+
+    def __exit__(self, kind: Optional[type[BaseException]], error: Optional[BaseException],
+                 traceback: Optional[TracebackType]) -> None:
+        if self._claimed:
+            with self._slots._lock:
+                self._slots._in_flight -= 1

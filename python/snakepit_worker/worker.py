@@ -14,12 +14,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Optional
+from typing import Optional
 
 from .adapter import Adapter
 from .addresses import unix_socket_path
+from .calls import WorkerCalls
 from .dispatch import Dispatcher
-from .interpreter import free_threaded_build
 from .limits import apply_limits
 from .lifeline import watch_lifeline
 from .loader import load_adapter_class
@@ -27,6 +27,8 @@ from .readiness import announce, failure_record, ready_record
 from .signals import StopSignals
 from .slots import Slots
 from .thread_safety import ThreadSafetyChecker
+from .tls_files import read_tls_files
+from .transport import Transport, TransportUnavailable, load
 
 EXIT_STARTUP_FAILED = 3
 
@@ -56,6 +58,7 @@ class Options:
     # PEM files of the TLS certificate and private key; both or neither.
     tls_cert_file: Optional[str] = None
     tls_key_file: Optional[str] = None
+    transport: str = "auto"
 
     @property
     def slots(self) -> int:
@@ -65,31 +68,29 @@ class Options:
 @dataclass
 class _Serving:
     """A started worker: what a stop needs."""
-    server: Any  # grpc.Server; grpc is imported lazily
-    service: Any  # server.WorkerService
+    transport: Transport
+    calls: WorkerCalls
     slots: Slots
     adapter: Adapter
-    socket_path: Optional[str]
 
     def stop(self, grace: float) -> None:
         """Refuses new calls, lets in-flight ones finish for up to ``grace``
         s, cancels the rest, runs teardown, logs the final counters."""
-        self.service.stopping.set()
-        # grpc's own graceful stop would also wait, for the whole grace
-        # period, for idle clients to hang up: drain the calls ourselves.
-        self.server.stop(grace)
-        if not self.service.drain(grace):
+        self.calls.stopping.set()
+        self.transport.stop_accepting(grace)
+        if not self.transport.drain(grace):
             log.warning("calls still running after the %.1f s grace period are cancelled",
                         grace)
-        if not self.server.stop(0).wait(5):
-            log.warning("the gRPC server did not shut down within 5 s")
+        if not self.transport.close(5):
+            log.warning("the %s server did not shut down within 5 s", self.transport.name)
         _teardown(self.adapter)
         _, served, failed = self.slots.snapshot()
         log.info("stopped: requests_served=%d requests_failed=%d uptime_s=%.1f",
-                 served, failed, self.service.uptime_s())
-        if self.socket_path is not None:
+                 served, failed, self.calls.uptime_s())
+        socket_path = unix_socket_path(self.transport.listen)
+        if socket_path is not None:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.socket_path)
+                os.unlink(socket_path)
 
 
 def run(opts: Options) -> int:
@@ -106,22 +107,22 @@ def run(opts: Options) -> int:
         announce(opts.ready_fd, failure_record(e))
         return EXIT_STARTUP_FAILED
     try:
-        from . import server  # imports grpc
-    except ImportError as e:
-        announce(opts.ready_fd, failure_record(e, _without_grpc(e)))
+        transport = load(opts.transport)
+    except TransportUnavailable as e:
+        announce(opts.ready_fd, failure_record(e.cause, str(e)))
         return EXIT_STARTUP_FAILED
     try:
-        serving, listen = _start(server, opts)
+        serving = _start(transport, opts)
     except Exception as e:  # noqa: BLE001 - every start-up failure is reported
         announce(opts.ready_fd, failure_record(e))
         return EXIT_STARTUP_FAILED
     stop_signals = StopSignals()
-    tls = opts.tls_cert_file is not None
-    announce(opts.ready_fd, ready_record(listen, opts.mode, opts.slots,
-                                         token_required=bool(opts.auth_token), tls=tls))
-    log.info("ready: pid %d, %s%s, %s mode, %d slot(s), adapter %s, token %s",
-             os.getpid(), listen, " (TLS)" if tls else "", opts.mode, opts.slots, opts.adapter,
-             "required" if opts.auth_token else "not required")
+    server = serving.transport
+    announce(opts.ready_fd, ready_record(server.listen, opts.mode, opts.slots, server.name,
+                                         token_required=server.token_required, tls=server.tls))
+    log.info("ready: pid %d, %s%s, %s mode, %d slot(s), adapter %s, %s transport, token %s",
+             os.getpid(), server.listen, " (TLS)" if server.tls else "", opts.mode, opts.slots,
+             opts.adapter, server.name, "required" if server.token_required else "not required")
     signum = stop_signals.wait()
     log.info("%s received; stopping (grace %.1f s)", signum.name, opts.grace)
     serving.stop(opts.grace)
@@ -132,39 +133,20 @@ def run(opts: Options) -> int:
     os._exit(0)
 
 
-def _without_grpc(e: ImportError) -> str:
-    """The start failure's message when grpc (or protobuf) does not import."""
-    if free_threaded_build():
-        advice = ("it is a free-threaded build: the worker needs grpcio and protobuf importable "
-                  "by it, and Debian's python3-grpcio is built for its GIL interpreter only")
-    else:
-        advice = ("the worker needs the grpcio and protobuf packages, e.g. "
-                  "apt-get install python3-grpcio python3-protobuf")
-    return f"{e} (interpreter: {sys.executable}); {advice}"
-
-
-def _start(server: ModuleType, opts: Options) -> tuple[_Serving, str]:
-    """Sets the adapter up and starts the server (``server`` is the lazily
-    imported server module); returns it and the address it listens on.
-    Raises whatever failed."""
-    from .auth import server_credentials  # imports grpc, as `server` did
-
-    # Before the adapter loads: a bad TLS setup fails the start at once.
-    credentials = server_credentials(opts.tls_cert_file, opts.tls_key_file)
+def _start(transport: ModuleType, opts: Options) -> _Serving:
+    """Sets the adapter up and starts the server (``transport`` is the
+    module transport.load chose). Raises whatever failed."""
+    # Before the adapter loads: a bad TLS setup fails the start at once, on
+    # either transport (each reads the files again when it starts).
+    read_tls_files(opts.tls_cert_file, opts.tls_key_file)
     checker = ThreadSafetyChecker(threaded=opts.mode == "thread") \
         if opts.thread_safety_checks else None
     adapter = _create_adapter(opts, checker)
     if checker is not None:
         checker.check_libraries()
     slots = Slots(opts.slots)
-    service = server.WorkerService(Dispatcher(adapter, checker), slots, opts.mode,
-                                   opts.adapter, checker)
-    grpc_server, listen = server.start_server(service, opts.listen, opts.slots + 2,
-                                              opts.max_message_bytes,
-                                              auth_token=opts.auth_token,
-                                              credentials=credentials)
-    return _Serving(grpc_server, service, slots, adapter,
-                    unix_socket_path(listen)), listen
+    calls = WorkerCalls(Dispatcher(adapter, checker), slots, opts.mode, opts.adapter, checker)
+    return _Serving(transport.start(calls, opts), calls, slots, adapter)
 
 
 def _create_adapter(opts: Options, checker: Optional[ThreadSafetyChecker]) -> Adapter:

@@ -71,6 +71,18 @@ std::string_view ProfileName(Profile profile) {
   return "unknown";
 }
 
+std::string_view WorkerTransportName(WorkerTransport transport) {
+  switch (transport) {
+    case WorkerTransport::kAuto:
+      return "auto";
+    case WorkerTransport::kNative:
+      return "native";
+    case WorkerTransport::kGrpcio:
+      return "grpcio";
+  }
+  return "unknown";
+}
+
 int PoolConfig::effective_pool_size() const {
   if (pool_size != 0) return pool_size;
   return profile == Profile::kThread ? kDefaultThreadPoolSize : kDefaultProcessPoolSize;

@@ -75,6 +75,12 @@ absl::Status ParseProfileField(const std::string& path, const json& value, PoolC
   return absl::OkStatus();
 }
 
+absl::Status ParseWorkerTransportField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(const std::string name, GetString(path, value));
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.worker_transport, ParseWorkerTransport(path, name));
+  return absl::OkStatus();
+}
+
 // In C++ an empty python means "the default"; in JSON, leave the key out.
 absl::Status ParsePythonField(const std::string& path, const json& value, PoolConfig& pool) {
   SNAKEPIT_ASSIGN_OR_RETURN(pool.python, GetString(path, value));
@@ -120,6 +126,7 @@ constexpr PoolField kPoolFields[] = {
     {"pool_size", &ParseIntField<&PoolConfig::pool_size, kPoolSizeRange>},
     {"threads_per_worker", &ParseIntField<&PoolConfig::threads_per_worker, kThreadsPerWorkerRange>},
     {"python", &ParsePythonField},
+    {"worker_transport", &ParseWorkerTransportField},
     {"adapter", &ParseStringField<&PoolConfig::adapter>},
     {"python_path", &ParseStringsField<&PoolConfig::python_path>},
     {"extra_args", &ParseStringsField<&PoolConfig::extra_args>},

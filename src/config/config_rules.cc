@@ -222,4 +222,12 @@ absl::StatusOr<Profile> ParseProfile(std::string_view path, std::string_view nam
   return InvalidAt(path, absl::StrCat("unknown profile ", Quote(name), " (expected \"process\" or \"thread\")"));
 }
 
+absl::StatusOr<WorkerTransport> ParseWorkerTransport(std::string_view path, std::string_view name) {
+  for (WorkerTransport transport : {WorkerTransport::kAuto, WorkerTransport::kNative, WorkerTransport::kGrpcio}) {
+    if (name == WorkerTransportName(transport)) return transport;
+  }
+  return InvalidAt(
+      path, absl::StrCat("unknown worker transport ", Quote(name), " (expected \"auto\", \"native\" or \"grpcio\")"));
+}
+
 }  // namespace snakepit::internal

@@ -139,6 +139,9 @@ absl::StatusOr<std::int64_t> MiBToBytes(std::string_view path, double mib);
 // `unknown profile "x" (expected "process" or "thread")`.
 absl::StatusOr<Profile> ParseProfile(std::string_view path, std::string_view name);
 
+// "auto", "native" or "grpcio"; INVALID_ARGUMENT at `path` otherwise.
+absl::StatusOr<WorkerTransport> ParseWorkerTransport(std::string_view path, std::string_view name);
+
 }  // namespace snakepit::internal
 
 #endif  // SNAKEPIT_SRC_CONFIG_CONFIG_RULES_H_

@@ -124,6 +124,10 @@ absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
     return InvalidAt(JoinPath(path, "profile"), absl::StrCat("unknown profile value ", static_cast<int>(pool.profile)));
   }
   SNAKEPIT_RETURN_IF_ERROR(CheckCountOrDefault(JoinPath(path, "pool_size"), pool.pool_size, kPoolSizeRange));
+  if (WorkerTransportName(pool.worker_transport) == "unknown") {
+    return InvalidAt(JoinPath(path, "worker_transport"),
+                     absl::StrCat("unknown worker transport value ", static_cast<int>(pool.worker_transport)));
+  }
   if (pool.rlimit_as_mb < 0 || pool.rlimit_as_mb > kRlimitAsRange.max) {
     return InvalidAt(JoinPath(path, "rlimit_as_mb"), "must be 0 (no limit) or a number of MiB");
   }

@@ -48,6 +48,7 @@ WorkerSpec MakeWorkerSpec(const PoolConfig& config, const WorkerSite& site, int 
   spec.capacity = capacity;
   spec.python = config.python.empty() ? site.default_python : config.python;
   spec.adapter = config.adapter;
+  spec.transport = config.worker_transport;
   spec.extra_args = config.extra_args;
   spec.thread_safety_checks = config.thread_safety_checks;
   spec.rlimit_as_mb = config.rlimit_as_mb;

@@ -35,6 +35,8 @@ std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int
       absl::StrCat(absl::ToDoubleSeconds(spec.python_grace)),
       "--max-message-bytes",
       std::to_string(spec.max_message_bytes),
+      "--transport",
+      std::string(WorkerTransportName(spec.transport)),
   };
   if (spec.thread_safety_checks) argv.push_back("--thread-safety-checks");
   if (spec.rlimit_as_mb > 0) {

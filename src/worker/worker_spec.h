@@ -20,9 +20,10 @@ struct WorkerSpec {
   std::string pool;
   int id = 0;
   Profile profile = Profile::kProcess;
-  int capacity = 1;     // execution slots; --max-workers in thread mode
-  std::string python;   // interpreter to exec
-  std::string adapter;  // "module:Class"
+  int capacity = 1;                                    // execution slots; --max-workers in thread mode
+  std::string python;                                  // interpreter to exec
+  std::string adapter;                                 // "module:Class"
+  WorkerTransport transport = WorkerTransport::kAuto;  // --transport
   std::vector<std::string> extra_args;
   bool thread_safety_checks = false;
   std::int64_t rlimit_as_mb = 0;  // 0: none

@@ -94,6 +94,7 @@ void ExpectDefaults(const PoolConfig& pool) {
   EXPECT_EQ(pool.effective_pool_size(), 4);
   EXPECT_EQ(pool.effective_threads_per_worker(), 1);
   EXPECT_EQ(pool.python, "");
+  EXPECT_EQ(pool.worker_transport, WorkerTransport::kAuto);
   EXPECT_EQ(pool.adapter, "snakepit_worker.showcase:ShowcaseAdapter");
   EXPECT_TRUE(pool.python_path.empty());
   EXPECT_TRUE(pool.extra_args.empty());
@@ -289,6 +290,18 @@ TEST(ConfigJsonTest, UnknownProfile) {
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("profile": "threads")"),
                         "pools[0].profile: unknown profile \"threads\" (expected \"process\" or "
                         "\"thread\")"));
+}
+
+TEST(ConfigJsonTest, WorkerTransport) {
+  EXPECT_EQ(MustLoadPool(R"("worker_transport": "native")").worker_transport, WorkerTransport::kNative);
+  EXPECT_EQ(MustLoadPool(R"("worker_transport": "grpcio")").worker_transport, WorkerTransport::kGrpcio);
+  EXPECT_EQ(MustLoadPool(R"("worker_transport": "auto")").worker_transport, WorkerTransport::kAuto);
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("worker_transport": "grpc")"),
+                        "pools[0].worker_transport: unknown worker transport \"grpc\" (expected \"auto\", "
+                        "\"native\" or \"grpcio\")"));
+  EXPECT_TRUE(
+      IsInvalid(PoolStatus(R"("worker_transport": 1)"), "pools[0].worker_transport: expected a string, got number"));
+  EXPECT_EQ(WorkerTransportName(WorkerTransport::kNative), "native");
 }
 
 TEST(ConfigJsonTest, FallbackToProcessNeedsThreadProfile) {
@@ -765,6 +778,8 @@ TEST(ConfigValidateTest, EachRuleAppliesToCppConfigs) {
                     "digits, '_', '.' and '-'"));
   EXPECT_TRUE(
       check([](PoolConfig& p) { p.profile = static_cast<Profile>(7); }, "pools[1].profile: unknown profile value 7"));
+  EXPECT_TRUE(check([](PoolConfig& p) { p.worker_transport = static_cast<WorkerTransport>(9); },
+                    "pools[1].worker_transport: unknown worker transport value 9"));
   EXPECT_TRUE(check([](PoolConfig& p) { p.adapter = ""; },
                     "pools[1].adapter: must be \"module:Class\" with dotted Python identifiers "
                     "on both sides, got \"\""));

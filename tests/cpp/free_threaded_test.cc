@@ -81,9 +81,15 @@ TEST_F(FreeThreaded, AModuleDeclaringItRunsWithoutTheGilLeavesItOff) {
   EXPECT_TRUE(env->runs_threads_in_parallel());
 }
 
-TEST_F(FreeThreaded, APoolNamingItFailsToStartSayingWhichInterpreterLacksGrpc) {
-  absl::StatusOr<std::unique_ptr<PoolManager>> pools = PoolManager::Start(
-      testing::MakeConfig({{{"name", "ft"}, {"profile", "thread"}, {"pool_size", 1}, {"python", python_}}}));
+// On the grpcio transport; the native one runs there (the free_threaded.*
+// re-runs of the end-to-end suites).
+TEST_F(FreeThreaded, AGrpcioPoolNamingItFailsToStartSayingWhichInterpreterLacksGrpc) {
+  absl::StatusOr<std::unique_ptr<PoolManager>> pools =
+      PoolManager::Start(testing::MakeConfig({{{"name", "ft"},
+                                               {"profile", "thread"},
+                                               {"pool_size", 1},
+                                               {"python", python_},
+                                               {"worker_transport", "grpcio"}}}));
   ASSERT_FALSE(pools.ok());
   const std::string message(pools.status().message());
   EXPECT_THAT(message, HasSubstr("pool 'ft'"));

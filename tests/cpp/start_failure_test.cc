@@ -73,10 +73,19 @@ TEST(StartFailure, MissingInterpreterIsNotFound) {
 
 TEST(StartFailure, InterpreterWithoutGrpcSaysWhichInterpreter) {
   const std::string python = std::string(SNAKEPIT_TEST_DATA) + "/python_without_grpc.sh";
-  absl::Status s = StartStatus({{"python", python}});
+  absl::Status s = StartStatus({{"python", python}, {"worker_transport", "grpcio"}});
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("grpc"));
   EXPECT_THAT(s.message(), HasSubstr(python));
+}
+
+TEST(StartFailure, NativeTransportThatDoesNotImportSaysWhichInterpreterAndWhy) {
+  const std::string python = std::string(SNAKEPIT_TEST_DATA) + "/python_without_native.sh";
+  absl::Status s = StartStatus({{"python", python}, {"worker_transport", "native"}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("native transport"));
+  EXPECT_THAT(s.message(), HasSubstr("snakepit_worker._native"));
+  EXPECT_THAT(s.message(), HasSubstr("/usr/bin/python3"));
 }
 
 TEST(StartFailure, ThreadUnsafeAdapterIsRefusedInThreadMode) {

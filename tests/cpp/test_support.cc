@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -20,7 +21,12 @@ namespace snakepit::testing {
 
 Config MakeConfig(std::vector<nlohmann::json> pools) {
   nlohmann::json doc = {{"pools", nlohmann::json::array()}};
+  const char* transport = std::getenv("SNAKEPIT_TEST_WORKER_TRANSPORT");
+  const char* python = std::getenv("SNAKEPIT_TEST_WORKER_PYTHON");
   for (nlohmann::json& p : pools) {
+    if (transport != nullptr && *transport != '\0' && !p.contains("worker_transport"))
+      p["worker_transport"] = transport;
+    if (python != nullptr && *python != '\0' && !p.contains("python")) p["python"] = python;
     if (!p.contains("python_path")) p["python_path"] = {SNAKEPIT_TEST_ADAPTERS};
     if (!p.contains("startup_timeout")) p["startup_timeout"] = 20;
     if (!p.contains("kill_grace")) p["kill_grace"] = 2;

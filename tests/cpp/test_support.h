@@ -20,7 +20,10 @@ namespace snakepit::testing {
 
 // A config of the given pools (JSON objects as in docs/configuration.md);
 // every pool gets the test adapters' directory on its python_path and short
-// timeouts. Aborts the test on a config error.
+// timeouts. Pools that set no "worker_transport" (no "python") get
+// $SNAKEPIT_TEST_WORKER_TRANSPORT ($SNAKEPIT_TEST_WORKER_PYTHON) when set:
+// ctest runs some suites again with those. Aborts the test on a config
+// error.
 Config MakeConfig(std::vector<nlohmann::json> pools);
 
 // Starts the pools or fails the test (ASSERT-style via the returned null).

@@ -17,6 +17,10 @@ prefix="$scratch/moved"
 
 test -f "$prefix/include/snakepit/snakepit.h"
 test -f "$prefix/share/snakepit/python/snakepit_worker/_gen/snakepit/v1/worker_pb2.py"
+# The native transport's modules (one per interpreter) go beside the package.
+for module in "$build"/python/snakepit_worker/_native.*; do
+  if [[ -e $module ]]; then test -f "$prefix/share/snakepit/python/snakepit_worker/${module##*/}"; fi
+done
 if grep -rlE '#include *[<"](grpc|google/protobuf)' "$prefix/include"; then
   echo "FAIL: an installed public header includes gRPC or protobuf" >&2
   exit 1

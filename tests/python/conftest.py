@@ -4,7 +4,14 @@
 its generated ``_gen`` stubs (CTest sets it to ``<build>/python``). When it
 is unset, the sources in python/snakepit_worker are copied into a temporary
 directory and the stubs generated there with protoc, so
-``python3 -m pytest tests/python`` works from a bare checkout.
+``python3 -m pytest tests/python`` works from a bare checkout (without the
+native transport, which only the CMake build makes).
+
+Every test that starts workers runs once per transport:
+``SNAKEPIT_TEST_TRANSPORTS`` (default "grpcio,native"; CTest runs one per
+test) lists them. ``SNAKEPIT_TEST_WORKER_PYTHON`` is the workers'
+interpreter (default: the one running pytest, which is also the client and
+needs grpcio); CTest sets it to the free-threaded one for that run.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[2]
 GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
+TRANSPORTS = [t for t in os.environ.get("SNAKEPIT_TEST_TRANSPORTS", "grpcio,native").split(",") if t]
+WORKER_PYTHON = os.environ.get("SNAKEPIT_TEST_WORKER_PYTHON") or sys.executable
 
 _built_dir: list[str] = []
 
@@ -67,21 +76,35 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def spawn(pytestconfig: pytest.Config) -> Iterator[Callable[..., "harness.Worker"]]:
-    """``spawn(*flags, python=, env=, listen=, ready_fd=)`` -> a started Worker;
-    every worker is killed and its directory removed after the test."""
+@pytest.fixture(scope="module", params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """The ``--transport`` of the workers that ``spawn`` and ``showcase`` start."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def worker_python() -> "harness.Interpreter":
+    """What the workers' interpreter is (version, free-threaded or not)."""
     import harness
-    spawner = harness.Spawner(pytestconfig.snakepit_pythonpath)
+    return harness.Interpreter.probe(WORKER_PYTHON)
+
+
+@pytest.fixture
+def spawn(pytestconfig: pytest.Config, transport: str) -> Iterator[Callable[..., "harness.Worker"]]:
+    """``spawn(*flags, python=, env=, listen=, ready_fd=)`` -> a started Worker
+    on ``transport`` (flags may override it); every worker is killed and its
+    directory removed after the test."""
+    import harness
+    spawner = harness.Spawner(pytestconfig.snakepit_pythonpath, transport, WORKER_PYTHON)
     yield spawner.spawn
     spawner.cleanup()
 
 
 @pytest.fixture(scope="module")
-def showcase(pytestconfig: pytest.Config) -> Iterator["harness.Worker"]:
+def showcase(pytestconfig: pytest.Config, transport: str) -> Iterator["harness.Worker"]:
     """One process-mode ShowcaseAdapter worker shared by a test module."""
     import harness
-    spawner = harness.Spawner(pytestconfig.snakepit_pythonpath)
+    spawner = harness.Spawner(pytestconfig.snakepit_pythonpath, transport, WORKER_PYTHON)
     worker = spawner.spawn()
     assert worker.record["ok"], worker.record
     yield worker

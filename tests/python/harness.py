@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -144,22 +145,47 @@ class Worker:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-class Spawner:
-    """Starts workers with the package at ``pythonpath`` and cleans them up."""
+@dataclass(frozen=True)
+class Interpreter:
+    """A worker interpreter as it describes itself."""
+    executable: str
+    version: str
+    free_threaded: bool
+    has_numpy: bool  # numpy and threadpoolctl import
 
-    def __init__(self, pythonpath: str) -> None:
+    @staticmethod
+    def probe(python: str) -> "Interpreter":
+        script = ("import importlib.util as u, json, platform, sys, sysconfig; "
+                  "print(json.dumps([sys.executable, platform.python_version(), "
+                  "bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
+                  "all(u.find_spec(m) for m in ('numpy', 'threadpoolctl'))]))")
+        out = subprocess.run([python, "-c", script], capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+        return Interpreter(*json.loads(out))
+
+
+class Spawner:
+    """Starts workers with the package at ``pythonpath`` on ``transport``
+    with ``python`` (the defaults of ``spawn``) and cleans them up."""
+
+    def __init__(self, pythonpath: str, transport: str = "auto",
+                 python: str = sys.executable) -> None:
         self.pythonpath = pythonpath
+        self.transport = transport
+        self.python = python
         self.workers: list[Worker] = []
 
-    def spawn(self, *flags: str, python: str = sys.executable,
+    def spawn(self, *flags: str, python: Optional[str] = None,
               env: Optional[dict[str, str]] = None, listen: Optional[str] = None,
               ready_fd: bool = True) -> Worker:
         """Starts a worker and waits for its readiness record (from the ready
-        fd, or from stdout's first line when ``ready_fd`` is False)."""
+        fd, or from stdout's first line when ``ready_fd`` is False). A
+        ``--transport`` among ``flags`` overrides the spawner's."""
         workdir = Path(tempfile.mkdtemp(prefix="spw-"))
         ready_r, ready_w = os.pipe()
         lifeline_r, lifeline_w = os.pipe()
-        command = [python, "-m", "snakepit_worker", "--worker-id", "test",
+        command = [python or self.python, "-m", "snakepit_worker", "--worker-id", "test",
+                   "--transport", self.transport,
                    "--listen", listen or f"unix:{workdir / 'w.sock'}",
                    "--lifeline-fd", str(lifeline_r)]
         if ready_fd:

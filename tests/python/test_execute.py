@@ -147,7 +147,9 @@ def test_not_serializable_result(showcase: Worker) -> None:
     assert showcase.call("ping")["pong"] is True
 
 
-def test_numeric_commands(showcase: Worker) -> None:
+def test_numeric_commands(showcase: Worker, worker_python) -> None:
+    if not worker_python.has_numpy:
+        pytest.skip(f"numpy is not installed for {worker_python.executable}")
     expected = 0
     for i in range(1000):
         expected = (expected * 31 + i) % 1_000_000_007
@@ -170,7 +172,9 @@ def test_print_noise_does_not_break_the_worker(showcase: Worker) -> None:
     assert "showcase stderr noise 4999" in showcase.stderr()
 
 
-def test_threads_info_reflects_the_environment(spawn) -> None:
+def test_threads_info_reflects_the_environment(spawn, worker_python) -> None:
+    if not worker_python.has_numpy:
+        pytest.skip(f"numpy is not installed for {worker_python.executable}")
     worker = spawn(env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                         "GRPC_POLL_STRATEGY": "poll", "MKL_NUM_THREADS": "1"})
     info = worker.call("threads_info")

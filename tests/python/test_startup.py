@@ -5,12 +5,10 @@ from __future__ import annotations
 import glob
 import json
 import os
-import platform
 import re
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -31,7 +29,7 @@ def start_failure(spawn, *flags: str, **kwargs: Any) -> dict[str, Any]:
     return record["error"]
 
 
-def test_ready_record_on_success(spawn) -> None:
+def test_ready_record_on_success(spawn, transport, worker_python) -> None:
     worker = spawn("--mode", "thread", "--max-workers", "3")
     record = worker.record
     assert record["ok"] is True
@@ -39,11 +37,12 @@ def test_ready_record_on_success(spawn) -> None:
     assert record["listen"] == f"unix:{worker.socket_path}"
     assert record["mode"] == "thread"
     assert record["max_concurrency"] == 3
-    assert record["python"] == platform.python_version()
-    assert record["executable"] == sys.executable
-    assert record["free_threaded"] is False
-    assert record["gil_enabled"] is True
-    assert record["transport"] == "grpcio"
+    assert record["python"] == worker_python.version
+    assert record["executable"] == worker_python.executable
+    assert record["free_threaded"] is worker_python.free_threaded
+    # Nothing the worker loads turns the GIL back on (_native declares so).
+    assert record["gil_enabled"] is not worker_python.free_threaded
+    assert record["transport"] == transport
     assert record["token_required"] is False
     assert record["tls"] is False
     assert stat.S_IMODE(os.stat(worker.socket_path).st_mode) == 0o600
@@ -160,7 +159,9 @@ def _interpreter_without_grpc() -> Optional[str]:
     return None
 
 
-def test_interpreter_without_grpc_reports_which_one(spawn) -> None:
+def test_interpreter_without_grpc_reports_which_one(spawn, transport) -> None:
+    if transport != "grpcio":
+        pytest.skip("about the grpcio transport")
     python = _interpreter_without_grpc()
     if python is None:
         pytest.skip("every Python interpreter found (PATH, ~/.pyenv) can import grpc")
@@ -170,7 +171,10 @@ def test_interpreter_without_grpc_reports_which_one(spawn) -> None:
     assert f"(interpreter: {python})" in error["message"]
 
 
-def test_free_threaded_interpreter_without_grpc_says_so(spawn, free_threaded_python: str) -> None:
+def test_free_threaded_interpreter_without_grpc_says_so(spawn, transport,
+                                                        free_threaded_python: str) -> None:
+    if transport != "grpcio":
+        pytest.skip("about the grpcio transport")
     error = start_failure(spawn, python=free_threaded_python)
     assert error["type"] == "ModuleNotFoundError"
     assert "No module named 'grpc'" in error["message"]

@@ -1,0 +1,79 @@
+#include "native/handler_pool.h"
+
+#include <pthread.h>
+
+#include <utility>
+
+namespace snakepit::native {
+
+HandlerPool::HandlerPool(int threads, CallRunner& runner) : size_(threads), runner_(runner), idle_(threads) {}
+
+HandlerPool::~HandlerPool() = default;
+
+void HandlerPool::Start() {
+  threads_.reserve(size_);
+  for (int i = 0; i < size_; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+bool HandlerPool::TryRun(std::shared_ptr<ExecuteCall> call) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || idle_ == 0) return false;
+  --idle_;
+  queue_.push_back(std::move(call));
+  return true;
+}
+
+void HandlerPool::Loop() {
+  pthread_setname_np(pthread_self(), "snakepit-handle");
+  std::unique_ptr<CallRunner::ThreadScope> scope = runner_.EnterHandlerThread();
+  while (true) {
+    std::shared_ptr<ExecuteCall> call;
+    {
+      absl::MutexLock lock(&mu_);
+      // An idle thread still wakes up every second: no wait is unbounded.
+      while (!mu_.AwaitWithTimeout(absl::Condition(this, &HandlerPool::WorkOrStop), absl::Seconds(1))) {
+      }
+      if (queue_.empty()) {  // stopping, and no call was handed over
+        --idle_;
+        break;
+      }
+      call = std::move(queue_.front());
+      queue_.pop_front();
+      ++busy_;
+    }
+    v1::ExecuteResponse reply;
+    const bool answer = runner_.Execute(*call, reply);
+    {
+      absl::MutexLock lock(&mu_);
+      --busy_;
+      ++idle_;
+    }
+    if (answer) call->Reply(std::move(reply));
+  }
+  scope.reset();
+  absl::MutexLock lock(&mu_);
+  ++exited_;
+}
+
+bool HandlerPool::Stop(absl::Time deadline) {
+  if (threads_.empty()) return true;  // never started
+  {
+    absl::MutexLock lock(&mu_);
+    if (joined_) return true;
+    stopping_ = true;
+    if (!mu_.AwaitWithDeadline(absl::Condition(this, &HandlerPool::OnlyBusyLeft), deadline)) return false;
+    if (exited_ < static_cast<int>(threads_.size())) return false;
+  }
+  // Every thread is past its last use of the pool; joining is immediate.
+  for (std::thread& thread : threads_) thread.join();
+  absl::MutexLock lock(&mu_);
+  joined_ = true;
+  return true;
+}
+
+bool HandlerPool::Stopped() {
+  absl::MutexLock lock(&mu_);
+  return joined_ || threads_.empty();
+}
+
+}  // namespace snakepit::native

@@ -1,0 +1,37 @@
+// Reading what WorkerCalls returns into ExecuteResponse messages: a
+// dispatch.Outcome's attributes, or a Python exception raised in the glue.
+// REQUIRES: the GIL, for everything here.
+#ifndef SNAKEPIT_PYTHON_NATIVE_OUTCOME_H_
+#define SNAKEPIT_PYTHON_NATIVE_OUTCOME_H_
+
+#include "native/py_ref.h"
+#include "snakepit/v1/worker.pb.h"
+
+namespace snakepit::native {
+
+class OutcomeReader {
+ public:
+  // Interns the attribute names; false with a Python error on failure.
+  bool Init();
+
+  // Sets `reply`'s timing and its result or error from `outcome` (a
+  // dispatch.Outcome). False with a Python error set when an attribute is
+  // missing or of the wrong type; `reply` is then partly filled.
+  bool Read(PyObject* outcome, v1::ExecuteResponse& reply) const;
+
+ private:
+  bool ReadResult(PyObject* outcome, v1::Result& result) const;
+  bool ReadError(PyObject* error, v1::Error& out) const;
+
+  PyRef started_ns_, finished_ns_, thread_id_, cpu_ns_, error_, json_, attachments_;
+  PyRef kind_, type_, message_, traceback_;
+};
+
+// Replaces `reply`'s contents by an EXCEPTION error that describes the
+// current Python exception (type, message, formatted traceback), and
+// clears it. Timing: now, on this thread, no CPU. Never fails.
+void ExceptionReply(v1::ExecuteResponse& reply);
+
+}  // namespace snakepit::native
+
+#endif  // SNAKEPIT_PYTHON_NATIVE_OUTCOME_H_

@@ -1,0 +1,153 @@
+#include "native/worker_server.h"
+
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "native/security.h"
+
+namespace snakepit::native {
+namespace {
+
+// The socket file of a "unix:" address; nullopt for any other.
+std::optional<std::string> UnixSocketPath(const std::string& listen) {
+  for (const char* prefix : {"unix://", "unix:"}) {
+    if (absl::StartsWith(listen, prefix)) return listen.substr(std::strlen(prefix));
+  }
+  return std::nullopt;
+}
+
+// Sets the process's umask for its scope. The umask is per process, so
+// this only suits start-up, before the worker runs anything concurrently
+// that creates files.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : old_(::umask(mask)) {}
+  ~ScopedUmask() { ::umask(old_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+absl::Status CheckOptions(const ServerOptions& options) {
+  if (options.handler_threads < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("handler_threads must be >= 1, got ", options.handler_threads));
+  }
+  if (options.max_message_bytes < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("max_message_bytes must be >= 1, got ", options.max_message_bytes));
+  }
+  if (options.listen.empty()) return absl::InvalidArgumentError("listen must not be empty");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+WorkerServer::WorkerServer(const ServerOptions& options, CallRunner& runner)
+    : handlers_(options.handler_threads, runner), service_(runner, handlers_, open_, options.auth_token) {}
+
+WorkerServer::~WorkerServer() = default;
+
+absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const ServerOptions& options, CallRunner& runner) {
+  if (absl::Status status = CheckOptions(options); !status.ok()) return status;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentials(options.tls_cert_file, options.tls_key_file);
+  if (!credentials.ok()) return credentials.status();
+
+  std::unique_ptr<WorkerServer> server(new WorkerServer(options, runner));
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, *credentials, &port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(server->service_.service());
+  std::unique_ptr<grpc::ServerCompletionQueue> queue = builder.AddCompletionQueue();
+  const std::optional<std::string> socket_path = UnixSocketPath(options.listen);
+  {
+    // gRPC binds and starts accepting in one step: the socket file must be
+    // private (0600) from its creation, not chmod-ed after the first accept.
+    std::optional<ScopedUmask> private_files;
+    if (socket_path) private_files.emplace(0177);
+    server->server_ = builder.BuildAndStart();
+  }
+  server->queue_ = std::make_unique<CallQueue>(std::move(queue));
+  absl::Status started = absl::OkStatus();
+  if (server->server_ == nullptr || port == 0) {
+    started = absl::UnavailableError(absl::StrCat("could not listen on ", options.listen, " (see gRPC's log above)"));
+  } else if (socket_path && ::chmod(socket_path->c_str(), 0600) != 0) {
+    started = absl::InternalError(absl::StrCat("chmod 0600 ", *socket_path, ": ", std::strerror(errno)));
+  }
+  if (!started.ok()) {
+    if (server->server_ != nullptr) server->server_->Shutdown(std::chrono::system_clock::now());
+    server->queue_->Shutdown();
+    server->queue_->Poll();  // drains it
+    return started;
+  }
+  server->listen_ = options.listen;
+  if (!socket_path && absl::EndsWith(options.listen, ":0")) {
+    server->listen_ = absl::StrCat(options.listen.substr(0, options.listen.size() - 1), port);
+  }
+  // A call that arrives before its thread is up waits for it (HandlerPool).
+  server->handlers_.Start();
+  server->service_.Start(*server->queue_);
+  server->poller_ = std::thread([s = server.get()] {
+    pthread_setname_np(pthread_self(), "snakepit-grpc");
+    s->queue_->Poll();
+    s->polled_.Notify();
+  });
+  return server;
+}
+
+void WorkerServer::StopAccepting() { service_.StopAccepting(); }
+
+bool WorkerServer::Drain(absl::Time deadline) { return open_.WaitEmpty(deadline); }
+
+bool WorkerServer::Close(absl::Time deadline) {
+  absl::MutexLock lock(&close_mu_);
+  StopAccepting();
+  if (!ShutDownGrpc(deadline) || !StopPolling(deadline)) return false;
+  handlers_.Stop(deadline);
+  return true;
+}
+
+bool WorkerServer::ShutDownGrpc(absl::Time deadline) {
+  if (!shutdown_started_) {
+    shutdown_started_ = true;
+    open_.FailAll(grpc::Status(grpc::StatusCode::CANCELLED, "the worker stopped before the call finished"));
+    // Shutdown blocks until gRPC is done with every call: wait for it with a
+    // deadline, on a thread of its own (never a gRPC or polling thread).
+    std::thread([this] {
+      server_->Shutdown(std::chrono::system_clock::now());
+      shutdown_done_.Notify();
+    }).detach();
+  }
+  return shutdown_done_.WaitForNotificationWithDeadline(deadline);
+}
+
+bool WorkerServer::StopPolling(absl::Time deadline) {
+  queue_->Shutdown();
+  if (!polled_.WaitForNotificationWithDeadline(deadline)) return false;
+  if (!poller_joined_) {
+    poller_.join();
+    poller_joined_ = true;
+  }
+  return true;
+}
+
+bool WorkerServer::Stopped() {
+  absl::MutexLock lock(&close_mu_);
+  return poller_joined_ && handlers_.Stopped();
+}
+
+}  // namespace snakepit::native

@@ -1,0 +1,106 @@
+// WorkerServer: the native server of one worker process. gRPC C++ (the
+// asynchronous API) serves snakepit.v1.Worker on the worker's --listen
+// address: one polling thread runs every gRPC event, Execute calls run on
+// `handler_threads` threads through a CallRunner (the Python side).
+//
+// Life: Start, then a stop in three steps as worker.py's _Serving.stop
+// does them: StopAccepting, Drain (in-flight calls finish, up to the grace
+// period), Close (the calls still running are cancelled, gRPC shuts down,
+// the polling thread and the idle handler threads exit). Nothing here
+// touches Python or its GIL: the CallRunner does, on the threads that call
+// it.
+#ifndef SNAKEPIT_PYTHON_NATIVE_WORKER_SERVER_H_
+#define SNAKEPIT_PYTHON_NATIVE_WORKER_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "native/call_queue.h"
+#include "native/call_runner.h"
+#include "native/handler_pool.h"
+#include "native/open_calls.h"
+#include "native/worker_service.h"
+
+namespace snakepit::native {
+
+struct ServerOptions {
+  // "unix:/absolute/path" or "host:port"; port 0 picks a free port.
+  std::string listen;
+  // Execute calls that may run at once (1 in process mode).
+  int handler_threads = 1;
+  // gRPC message limit, both directions.
+  int max_message_bytes = 4 << 20;
+  // When not empty, every RPC must carry it (security.h); else
+  // UNAUTHENTICATED before anything runs.
+  std::string auth_token = {};
+  // PEM files; both set: TLS, both empty: plaintext.
+  std::string tls_cert_file = {};
+  std::string tls_key_file = {};
+};
+
+// Thread-safe.
+class WorkerServer {
+ public:
+  // Binds, starts the threads and serves. A Unix socket file is created
+  // mode 0600. `runner` must outlive the server (and, if Stopped() never
+  // holds, its threads: see ~WorkerServer). Errors: INVALID_ARGUMENT
+  // (options), UNAVAILABLE (the address cannot be bound, naming it), and
+  // those of ServerCredentials().
+  static absl::StatusOr<std::unique_ptr<WorkerServer>> Start(const ServerOptions& options, CallRunner& runner);
+
+  // REQUIRES: Stopped(), or Close() never called and Start failed. A server
+  // whose threads may still run (a call stuck past Close) must be leaked
+  // instead: its threads use it.
+  ~WorkerServer();
+  WorkerServer(const WorkerServer&) = delete;
+  WorkerServer& operator=(const WorkerServer&) = delete;
+
+  // The address it listens on, a TCP port 0 replaced by the bound port.
+  const std::string& listen() const { return listen_; }
+
+  // Health answers STOPPING and new Execute calls UNAVAILABLE from now on.
+  void StopAccepting();
+
+  // Waits until every Execute call received so far was answered and its
+  // reply sent, or `deadline`; true if all were.
+  bool Drain(absl::Time deadline);
+
+  // Cancels the calls still running (their callers get CANCELLED), shuts
+  // gRPC down and stops the polling thread and the idle handler threads.
+  // True if gRPC and the polling thread finished by `deadline`. Idempotent.
+  bool Close(absl::Time deadline);
+
+  // Whether Close finished and every thread was joined.
+  bool Stopped();
+
+ private:
+  WorkerServer(const ServerOptions& options, CallRunner& runner);
+  // Steps of Close; each true once done.
+  bool ShutDownGrpc(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(close_mu_);
+  bool StopPolling(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(close_mu_);
+
+  OpenCalls open_;
+  HandlerPool handlers_;
+  WorkerService service_;
+  std::unique_ptr<grpc::Server> server_;  // set once by Start
+  std::unique_ptr<CallQueue> queue_;      // set once by Start
+  std::string listen_;                    // set once by Start
+  std::thread poller_;
+  absl::Notification polled_;  // the polling thread is done
+  absl::Mutex close_mu_;       // one Close at a time
+  bool shutdown_started_ ABSL_GUARDED_BY(close_mu_) = false;
+  bool poller_joined_ ABSL_GUARDED_BY(close_mu_) = false;
+  absl::Notification shutdown_done_;  // gRPC's Shutdown returned
+};
+
+}  // namespace snakepit::native
+
+#endif  // SNAKEPIT_PYTHON_NATIVE_WORKER_SERVER_H_

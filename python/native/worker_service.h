@@ -1,0 +1,61 @@
+// WorkerService: snakepit.v1.Worker on gRPC's asynchronous API, for the
+// native server. It keeps one RPC of each method requested from gRPC at all
+// times; on arrival (on a polling thread) an Execute goes to an idle
+// HandlerPool thread or is answered BUSY at once, Health is answered
+// without Python, and Stats asks the CallRunner.
+#ifndef SNAKEPIT_PYTHON_NATIVE_WORKER_SERVICE_H_
+#define SNAKEPIT_PYTHON_NATIVE_WORKER_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "native/call_queue.h"
+#include "native/call_runner.h"
+#include "native/control_call.h"
+#include "native/execute_call.h"
+#include "native/handler_pool.h"
+#include "native/open_calls.h"
+#include "snakepit/v1/worker.grpc.pb.h"
+
+namespace snakepit::native {
+
+// Thread-safe. `runner`, `handlers` and `open` must outlive the service,
+// and the service the polling of its queue.
+class WorkerService final : public ExecuteArrivals {
+ public:
+  // `token`: see security.h (empty: none required).
+  WorkerService(CallRunner& runner, HandlerPool& handlers, OpenCalls& open, std::string token);
+
+  // What ServerBuilder::RegisterService takes.
+  grpc::Service* service() { return &service_; }
+
+  // Requests the first RPC of each method on `queue`, which the service
+  // uses from now on. Call once, after the server started.
+  void Start(CallQueue& queue);
+
+  // From now on Health answers STOPPING and Execute UNAVAILABLE.
+  void StopAccepting();
+
+  void Arrived(std::shared_ptr<ExecuteCall> call) override;
+
+ private:
+  grpc::Status Health(const grpc::ServerContext& context, v1::HealthResponse& response) const;
+  grpc::Status Stats(const grpc::ServerContext& context, v1::StatsResponse& response) const;
+
+  v1::Worker::AsyncService service_;
+  CallRunner& runner_;
+  HandlerPool& handlers_;
+  OpenCalls& open_;
+  const std::string token_;
+  CallQueue* queue_ = nullptr;  // set once by Start
+  std::atomic<bool> stopping_{false};
+  const ControlCall<v1::HealthRequest, v1::HealthResponse>::Answer health_;
+  const ControlCall<v1::StatsRequest, v1::StatsResponse>::Answer stats_;
+};
+
+}  // namespace snakepit::native
+
+#endif  // SNAKEPIT_PYTHON_NATIVE_WORKER_SERVICE_H_

@@ -1,0 +1,74 @@
+"""The native transport: the Worker service served by gRPC C++ inside this
+process (the ``snakepit_worker._native`` extension; sources in
+python/native/). See docs/worker-protocol.md, "Transports".
+
+Importing this module raises ImportError when ``_native`` was not built for
+this interpreter. It imports neither grpc nor Python protobuf: C++ parses
+each request, calls ``WorkerCalls.execute`` on one of its handler threads,
+and builds the reply from the Outcome's attributes.
+"""
+
+from __future__ import annotations
+
+import atexit
+from typing import TYPE_CHECKING, Optional
+
+from . import _native
+from .calls import WorkerCalls
+
+if TYPE_CHECKING:
+    from .worker import Options
+
+NAME = "native"
+
+
+class NativeTransport:
+    """A started native server; see transport.Transport for the contract."""
+
+    name = NAME
+
+    def __init__(self, server: _native.Server, listen: str, *, token_required: bool,
+                 tls: bool) -> None:
+        self._server = server
+        self.listen = listen
+        self.token_required = token_required
+        self.tls = tls
+
+    def stop_accepting(self, grace: float) -> None:
+        self._server.stop_accepting()
+
+    def drain(self, timeout: float) -> bool:
+        return self._server.drain(timeout)
+
+    def close(self, timeout: float) -> bool:
+        return self._server.close(timeout)
+
+
+def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,
+          auth_token: Optional[str] = None, tls_cert_file: Optional[str] = None,
+          tls_key_file: Optional[str] = None) -> NativeTransport:
+    """Binds ``listen`` and serves with ``slots`` handler threads (Health and
+    Stats are answered on gRPC's own threads). A Unix socket file is mode
+    0600 from its creation. With ``auth_token`` every RPC must carry it in
+    the ``snakepit-token`` metadata (else UNAUTHENTICATED); with a TLS cert
+    and key (PEM files) the server speaks TLS. Raises RuntimeError when the
+    address cannot be bound, ValueError on bad options, OSError when a TLS
+    file cannot be read."""
+    server = _native.Server(listen=listen, handler_threads=slots,
+                            max_message_bytes=max_message_bytes,
+                            execute=calls.execute, busy=calls.reject_busy, stats=calls.stats,
+                            auth_token=auth_token, tls_cert_file=tls_cert_file,
+                            tls_key_file=tls_key_file)
+    listening = server.start()
+    # A worker ends with os._exit after its stop; any other way out of the
+    # interpreter must not leave gRPC threads calling into a finalized one.
+    atexit.register(server.close, 1.0)
+    return NativeTransport(server, listening, token_required=bool(auth_token),
+                           tls=bool(tls_cert_file and tls_key_file))
+
+
+def start(calls: WorkerCalls, opts: Options) -> NativeTransport:
+    """``serve`` with the worker's options."""
+    return serve(calls, opts.listen, opts.slots, opts.max_message_bytes,
+                 auth_token=opts.auth_token, tls_cert_file=opts.tls_cert_file,
+                 tls_key_file=opts.tls_key_file)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Optional
 
 from . import _native
 from .calls import WorkerCalls
+from .tls_files import BIND_FAILURE_HINT
 
 if TYPE_CHECKING:
     from .worker import Options
@@ -59,7 +60,12 @@ def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,
                             execute=calls.execute, busy=calls.reject_busy, stats=calls.stats,
                             auth_token=auth_token, tls_cert_file=tls_cert_file,
                             tls_key_file=tls_key_file)
-    listening = server.start()
+    try:
+        listening = server.start()
+    except RuntimeError as e:
+        if tls_cert_file is None:
+            raise
+        raise RuntimeError(f"{e} ({BIND_FAILURE_HINT})") from e
     # A worker ends with os._exit after its stop; any other way out of the
     # interpreter must not leave gRPC threads calling into a finalized one.
     atexit.register(server.close, 1.0)

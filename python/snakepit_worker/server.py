@@ -18,6 +18,7 @@ from .addresses import unix_socket_path
 from .auth import TokenInterceptor, server_credentials
 from .calls import WorkerCalls
 from .dispatch import Outcome
+from .tls_files import BIND_FAILURE_HINT
 
 if TYPE_CHECKING:
     from .worker import Options
@@ -147,9 +148,7 @@ def start(calls: WorkerCalls, opts: Options) -> GrpcioTransport:
         try:
             port = server.add_secure_port(listen, credentials)
         except RuntimeError as e:
-            # grpc reports an unusable certificate or key as a bind failure.
-            raise RuntimeError(f"{e} (with TLS this also happens when --tls-cert and --tls-key "
-                               f"are not a PEM certificate and its matching private key)") from e
+            raise RuntimeError(f"{e} ({BIND_FAILURE_HINT})") from e
     path = unix_socket_path(listen)
     if path is not None:
         os.chmod(path, 0o600)

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from typing import Optional
 
+# What a server's bind failure may also mean when it was given TLS files:
+# gRPC reports an unusable certificate or key as a failure to listen.
+BIND_FAILURE_HINT = ("with TLS this also happens when --tls-cert and --tls-key are not a PEM "
+                     "certificate and its matching private key")
+
 
 def read_tls_files(cert_file: Optional[str],
                    key_file: Optional[str]) -> Optional[tuple[bytes, bytes]]:

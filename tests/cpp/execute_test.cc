@@ -1,5 +1,7 @@
 // execute() on both profiles against real Python workers: results, errors
 // with their canonical codes, and data round trips.
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -134,6 +136,29 @@ TEST_P(ExecuteTest, StatsCountRequestsAndErrors) {
   EXPECT_EQ(after.requests, before.requests + 2);
   EXPECT_EQ(after.errors, before.errors + 1);
   EXPECT_EQ(after.in_flight, 0);
+}
+
+// The suites re-run per transport through $SNAKEPIT_TEST_WORKER_TRANSPORT;
+// if that setting were lost on the way (ctest once dropped all but the first
+// variable of a test's ENVIRONMENT), every re-run would silently test the
+// default transport. The shared objects mapped into the worker show which
+// transport really serves it.
+TEST_P(ExecuteTest, WorkersRunTheTransportTheTestsAskFor) {
+  const char* wanted = std::getenv("SNAKEPIT_TEST_WORKER_TRANSPORT");
+  // Unset is a failure, not a skip: a lost setting is what this looks for.
+  ASSERT_TRUE(wanted != nullptr && (std::string(wanted) == "native" || std::string(wanted) == "grpcio"))
+      << "SNAKEPIT_TEST_WORKER_TRANSPORT must be native or grpcio, as ctest sets it";
+  const std::vector<int> pids = testing::WorkerPids(*pools_, pool());
+  ASSERT_FALSE(pids.empty());
+  std::ifstream maps("/proc/" + std::to_string(pids.front()) + "/maps");
+  ASSERT_TRUE(maps) << "cannot read the maps of worker " << pids.front();
+  bool native = false, grpcio = false;
+  for (std::string line; std::getline(maps, line);) {
+    native = native || line.find("snakepit_worker/_native.") != std::string::npos;
+    grpcio = grpcio || line.find("cygrpc.") != std::string::npos;
+  }
+  EXPECT_EQ(native, std::string(wanted) == "native") << "worker " << pids.front();
+  EXPECT_EQ(grpcio, std::string(wanted) == "grpcio") << "worker " << pids.front();
 }
 
 INSTANTIATE_TEST_SUITE_P(BothProfiles, ExecuteTest, ::testing::Values("proc", "thr"));

@@ -47,7 +47,7 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
   Slot* chosen = nullptr;
   LoadEdges edges;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (closed_) {
       refused = absl::UnavailableError(absl::StrCat("pool '", name(), "' is shut down"));
     } else if ((chosen = PickSlot()) != nullptr) {
@@ -191,7 +191,7 @@ void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr
   bool limit_reached = false;
   int slot_id = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     retry = transport_failed && call->attempts_left > 1 && now < call->deadline && !closed_ &&
             !call->finished.load(std::memory_order_acquire);
     claimed = !retry && Claim(*call);
@@ -252,7 +252,7 @@ void Pool::OnTimer(const std::shared_ptr<Call>& call) {
   const absl::Time now = absl::Now();
   absl::Status status;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (call->queued) {
       queue_.erase(std::find(queue_.begin(), queue_.end(), call));
       call->queued = false;

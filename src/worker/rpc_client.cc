@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/notification.h"
 #include "grpcpp/grpcpp.h"
 #include "worker/reply_codec.h"
 
@@ -59,9 +59,9 @@ RpcClient::~RpcClient() {
   // callback thread, which gRPC does not support (grpc/grpc#37858); with
   // this wait the channel always dies here, on the owner's thread.
   Abort("worker client destroyed");
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pending_.empty() && finishing_ == 0; };
-  mu_.Await(absl::Condition(&idle));
+  mu_.Await(Condition(&idle));
 }
 
 absl::Status RpcClient::WaitConnected(absl::Time deadline) {
@@ -101,7 +101,7 @@ void RpcClient::Execute(WorkerCall call, WorkerProfile::Done done) {
 void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
   std::string abort_reason;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     abort_reason = abort_reason_;
   }
   absl::StatusOr<Reply> result = rpc_status.ok()
@@ -119,7 +119,7 @@ void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
 }
 
 bool RpcClient::Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!abort_reason_.empty()) {
     *abort_reason = abort_reason_;
     return false;
@@ -129,13 +129,13 @@ bool RpcClient::Track(void* rpc, grpc::ClientContext* context, std::string* abor
 }
 
 void RpcClient::Untrack(void* rpc) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   pending_.erase(rpc);  // Abort() no longer touches its context
   ++finishing_;
 }
 
 void RpcClient::Finished() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   --finishing_;
 }
 
@@ -173,7 +173,7 @@ void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_statu
 absl::Status RpcClient::Health(absl::Time deadline) {
   // The RPC's own deadline bounds the wait; the extra second only covers
   // gRPC's callback scheduling.
-  auto answer = std::make_shared<std::pair<absl::Notification, absl::Status>>();
+  auto answer = std::make_shared<std::pair<Notification, absl::Status>>();
   HealthAsync(deadline, [answer](absl::Status status) {
     answer->second = std::move(status);
     answer->first.Notify();
@@ -185,7 +185,7 @@ absl::Status RpcClient::Health(absl::Time deadline) {
 }
 
 void RpcClient::Abort(const std::string& reason) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (abort_reason_.empty()) abort_reason_ = reason.empty() ? "aborted" : reason;
   // TryCancel is thread-safe and never runs the callback inline.
   for (auto& [pending, context] : pending_) context->TryCancel();

@@ -18,8 +18,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "nlohmann/json.hpp"
 #include "profile/worker_profile.h"
 #include "snakepit/v1/worker.grpc.pb.h"
@@ -77,7 +77,7 @@ class RpcClient {
   std::unique_ptr<snakepit::v1::Worker::Stub> stub_;
   std::atomic<int> in_flight_{0};
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::string abort_reason_ ABSL_GUARDED_BY(mu_);  // non-empty once aborted
   // Every RPC in flight (Execute and Health), by its pending record.
   std::unordered_map<void*, grpc::ClientContext*> pending_ ABSL_GUARDED_BY(mu_);

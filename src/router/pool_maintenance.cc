@@ -33,6 +33,7 @@ std::shared_ptr<Pool::Slot> Pool::NewSlot(Profile profile) {
   }
   Slot* raw = slot.get();
   slot->worker = factory_(profile, slot->id, [this, raw](const ExitInfo& info) { OnWorkerExit(raw, info); });
+  slot->label = slot->worker->metadata().label;
   return slot;
 }
 
@@ -330,12 +331,14 @@ void Pool::ArmKillTimer(Slot* slot, const std::shared_ptr<Call>& call) {
   call->kill_timer = timer_.Schedule(call->deadline + absl::FromChrono(config_.call_kill_timeout), [this, weak, id] {
     std::shared_ptr<Call> c = weak.lock();
     if (c == nullptr) return;
+    std::string worker_label;
     {
       MutexLock lock(&mu_);
       if (c->answered) return;
+      worker_label = c->worker_label;
     }
     logger()->warn("pool '{}': command '{}' overran its deadline by call_kill_timeout ({} ms) on worker {}", name(),
-                   c->command, config_.call_kill_timeout.count(), c->worker_label);
+                   c->command, config_.call_kill_timeout.count(), worker_label);
     Kill(id, "call_kill_timeout");
   });
 }

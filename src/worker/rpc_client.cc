@@ -99,11 +99,7 @@ void RpcClient::Execute(WorkerCall call, WorkerProfile::Done done) {
 }
 
 void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
-  std::string abort_reason;
-  {
-    MutexLock lock(&mu_);
-    abort_reason = abort_reason_;
-  }
+  const std::string abort_reason = Untrack(pending);
   absl::StatusOr<Reply> result = rpc_status.ok()
                                      ? DecodeResponse(pending->response, label_, pending->command)
                                      : absl::StatusOr<Reply>(FromRpcStatus(rpc_status, label_, pending->command,
@@ -111,9 +107,8 @@ void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
   {
     WorkerProfile::Done done = std::move(pending->done);
     done(std::move(result));
-  }  // `done` and what it captured are gone before the call leaves pending_
+  }  // `done` and what it captured are gone before the record is deleted
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  Untrack(pending);
   delete pending;
   Finished();
 }
@@ -128,10 +123,11 @@ bool RpcClient::Track(void* rpc, grpc::ClientContext* context, std::string* abor
   return true;
 }
 
-void RpcClient::Untrack(void* rpc) {
+std::string RpcClient::Untrack(void* rpc) {
   MutexLock lock(&mu_);
-  pending_.erase(rpc);  // Abort() no longer touches its context
+  pending_.erase(rpc);  // its RPC is over: Abort() no longer touches its context
   ++finishing_;
+  return abort_reason_;
 }
 
 void RpcClient::Finished() {
@@ -154,6 +150,7 @@ void RpcClient::HealthAsync(absl::Time deadline, std::function<void(absl::Status
 }
 
 void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_status) {
+  Untrack(probe);
   absl::Status result;
   if (!rpc_status.ok()) {
     result = absl::UnavailableError(absl::StrCat(label_, ": health check failed: ", rpc_status.error_message()));
@@ -165,7 +162,6 @@ void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_statu
     std::function<void(absl::Status)> done = std::move(probe->done);
     done(std::move(result));
   }
-  Untrack(probe);
   delete probe;
   Finished();
 }

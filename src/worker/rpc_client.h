@@ -66,9 +66,12 @@ class RpcClient {
   // Registers an RPC so Abort() can cancel it and the destructor waits for
   // its callback; false (and nothing registered) if already aborted.
   bool Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason);
-  // Untrack() once the callback has run, Finished() once the record (and
-  // its ClientContext) is deleted.
-  void Untrack(void* rpc);
+  // Untrack() first thing in the RPC's callback (it returns the abort
+  // reason, empty if none), Finished() once the record (and its
+  // ClientContext) is deleted. Taking mu_ before touching the record also
+  // orders the callback after Track() for ThreadSanitizer, which cannot see
+  // gRPC's own hand-off of the call between threads.
+  std::string Untrack(void* rpc);
   void Finished();
 
   const std::string label_;

@@ -6,13 +6,13 @@ namespace snakepit::internal {
 
 void TaskGroup::Spawn(std::function<void()> task) {
   Reap();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const std::uint64_t id = next_id_++;
   // The thread cannot report itself finished before it is in running_: it
   // needs mu_, which is held until the emplace below is done.
   running_.emplace(id, std::thread([this, id, task = std::move(task)] {
                      task();
-                     absl::MutexLock done(&mu_);
+                     MutexLock done(&mu_);
                      finished_.push_back(id);
                    }));
 }
@@ -20,7 +20,7 @@ void TaskGroup::Spawn(std::function<void()> task) {
 void TaskGroup::Reap() {
   std::vector<std::thread> done;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (std::uint64_t id : finished_) {
       auto it = running_.find(id);
       if (it == running_.end()) continue;  // JoinAll() took it already
@@ -36,7 +36,7 @@ void TaskGroup::JoinAll() {
   while (true) {
     std::thread next;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (running_.empty()) return;
       auto it = running_.begin();
       next = std::move(it->second);

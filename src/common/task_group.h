@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 
 namespace snakepit::internal {
 
@@ -37,7 +37,7 @@ class TaskGroup {
   // Joins the threads whose task has returned. Called with mu_ not held.
   void Reap();
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::uint64_t, std::thread> running_ ABSL_GUARDED_BY(mu_);
   std::vector<std::uint64_t> finished_ ABSL_GUARDED_BY(mu_);

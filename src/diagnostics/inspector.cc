@@ -4,8 +4,8 @@
 #include <map>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 #include "diagnostics/recommendations.h"
 #include "lifecycle/proc_memory.h"
 #include "manager/pool_manager_impl.h"
@@ -69,7 +69,7 @@ WorkerReport ReportWorker(const WorkerStats& stats, const absl::StatusOr<nlohman
 }  // namespace
 
 struct Inspector::State {
-  absl::Mutex mu;
+  internal::Mutex mu;
   std::map<std::string, PoolStats> previous ABSL_GUARDED_BY(mu);
 };
 
@@ -79,7 +79,7 @@ Inspector::Inspector(const PoolManager& pools, InspectorOptions options)
 Inspector::~Inspector() = default;
 
 InspectionReport Inspector::Inspect() {
-  absl::MutexLock lock(&state_->mu);
+  internal::MutexLock lock(&state_->mu);
   InspectionReport report;
   report.time = std::chrono::system_clock::now();
   const absl::Time deadline = absl::Now() + absl::FromChrono(options_.worker_report_timeout);

@@ -13,14 +13,14 @@ EventBus::EventBus() : thread_([this] { Run(); }) {}
 
 EventBus::~EventBus() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   thread_.join();
 }
 
 SubscriptionId EventBus::Subscribe(EventHandler handler) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const SubscriptionId id = next_id_++;
   handlers_.emplace(id, std::move(handler));
   subscribers_.fetch_add(1, std::memory_order_relaxed);
@@ -32,18 +32,18 @@ bool EventBus::Unsubscribe(SubscriptionId id) {
     logger()->error("snakepit: unsubscribe() called from an event handler; ignored");
     return false;
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (handlers_.erase(id) == 0) return false;
   subscribers_.fetch_sub(1, std::memory_order_relaxed);
   // The handler may be running right now (it was copied out of the map);
   // wait until it returns so the caller may free what it captured.
   auto idle = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return delivering_to_ != id; };
-  mu_.Await(absl::Condition(&idle));
+  mu_.Await(Condition(&idle));
   return true;
 }
 
 void EventBus::Publish(Event event) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (queue_.size() >= kMaxQueued) {
     if (dropped_++ == 0 || dropped_ % 1000 == 0) {
       logger()->warn("snakepit: event queue full ({} events); dropped {} so far", kMaxQueued, dropped_);
@@ -54,16 +54,16 @@ void EventBus::Publish(Event event) {
 }
 
 std::uint64_t EventBus::dropped() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return dropped_;
 }
 
 void EventBus::Run() {
   absl::Time stop_deadline = absl::InfiniteFuture();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   while (true) {
     auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-    mu_.Await(absl::Condition(&ready));
+    mu_.Await(Condition(&ready));
     if (stopping_ && stop_deadline == absl::InfiniteFuture()) stop_deadline = absl::Now() + absl::Seconds(2);
     if (queue_.empty() || absl::Now() > stop_deadline) return;
     Event event = std::move(queue_.front());

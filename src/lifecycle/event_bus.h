@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "snakepit/events.h"
 
 namespace snakepit::internal {
@@ -49,7 +49,7 @@ class EventBus {
  private:
   void Run();
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<Event> queue_ ABSL_GUARDED_BY(mu_);
   std::map<SubscriptionId, EventHandler> handlers_ ABSL_GUARDED_BY(mu_);
   SubscriptionId next_id_ ABSL_GUARDED_BY(mu_) = 1;

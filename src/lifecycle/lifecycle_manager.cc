@@ -27,22 +27,22 @@ LifecycleManager::LifecycleManager(Pool& pool)
 
 LifecycleManager::~LifecycleManager() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   thread_.join();
   // Probes hold `this`; each ends by its health_check_timeout deadline.
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return probes_in_flight_ == 0; };
-  mu_.Await(absl::Condition(&idle));
+  mu_.Await(Condition(&idle));
 }
 
 void LifecycleManager::Run() {
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), tick_)) return;
+      if (mu_.AwaitWithTimeout(Condition(&stopping), tick_)) return;
     }
     Tick(absl::Now());
   }
@@ -53,7 +53,7 @@ void LifecycleManager::Tick(absl::Time now) {
   std::vector<int> to_probe;
   std::vector<WorkerView> to_measure;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     std::set<int> present;
     for (const WorkerView& w : workers) present.insert(w.id);
     std::erase_if(watches_, [&](const auto& entry) { return !present.contains(entry.first); });
@@ -124,7 +124,7 @@ void LifecycleManager::OnProbe(int id, const absl::Status& status) {
   int failures = 0;
   int pid = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     --probes_in_flight_;
     auto it = watches_.find(id);
     if (it == watches_.end()) return;

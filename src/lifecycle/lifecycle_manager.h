@@ -25,8 +25,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "router/pool.h"
 
 namespace snakepit::internal {
@@ -59,7 +59,7 @@ class LifecycleManager {
   const PoolConfig config_;
   const absl::Duration tick_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int probes_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<int, Watch> watches_ ABSL_GUARDED_BY(mu_);

@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
     if (!status.ok()) return status;  // ~Impl stops the pools that did start
   }
   {
-    absl::MutexLock lock(&impl->lifecycle_mu);
+    internal::MutexLock lock(&impl->lifecycle_mu);
     for (const auto& pool : impl->pools) {
       impl->lifecycle.push_back(std::make_unique<internal::LifecycleManager>(*pool));
     }

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "lifecycle/event_bus.h"
 #include "lifecycle/lifecycle_manager.h"
 #include "manager/socket_dir.h"
@@ -31,7 +31,7 @@ class PoolManager::Impl {
   std::unique_ptr<internal::SocketDir> socket_dir;
   internal::WorkerSite site;
   std::vector<std::unique_ptr<Pool>> pools;  // configuration order; fixed after Start
-  absl::Mutex lifecycle_mu;
+  internal::Mutex lifecycle_mu;
   std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
 
   ~Impl() { StopLifecycle(); }
@@ -39,7 +39,7 @@ class PoolManager::Impl {
   void StopLifecycle() {
     std::vector<std::unique_ptr<internal::LifecycleManager>> managers;
     {
-      absl::MutexLock lock(&lifecycle_mu);
+      internal::MutexLock lock(&lifecycle_mu);
       managers.swap(lifecycle);
     }
     managers.clear();  // joins their threads

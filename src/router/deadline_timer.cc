@@ -8,7 +8,7 @@ DeadlineTimer::DeadlineTimer() : thread_([this] { Run(); }) {}
 
 DeadlineTimer::~DeadlineTimer() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
     changed_.Signal();
   }
@@ -17,7 +17,7 @@ DeadlineTimer::~DeadlineTimer() {
 
 DeadlineTimer::Handle DeadlineTimer::Schedule(absl::Time when, std::function<void()> fn) {
   if (when == absl::InfiniteFuture()) return Handle{};
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const Handle handle{when, next_id_++};
   const bool earliest = entries_.empty() || when < entries_.begin()->first.first;
   entries_.emplace(std::make_pair(when, handle.id), std::move(fn));
@@ -27,12 +27,12 @@ DeadlineTimer::Handle DeadlineTimer::Schedule(absl::Time when, std::function<voi
 
 void DeadlineTimer::Cancel(const Handle& handle) {
   if (handle.id == 0) return;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   entries_.erase({handle.when, handle.id});
 }
 
 void DeadlineTimer::Run() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
     if (entries_.empty()) {
       changed_.Wait(&mu_);

@@ -16,8 +16,8 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 
 namespace snakepit::internal {
 
@@ -40,8 +40,8 @@ class DeadlineTimer {
  private:
   void Run();
 
-  absl::Mutex mu_;
-  absl::CondVar changed_;
+  Mutex mu_;
+  CondVar changed_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<std::pair<absl::Time, std::uint64_t>, std::function<void()>> entries_ ABSL_GUARDED_BY(mu_);

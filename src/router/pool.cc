@@ -47,7 +47,7 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
   Slot* chosen = nullptr;
   LoadEdges edges;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (closed_) {
       refused = absl::UnavailableError(absl::StrCat("pool '", name(), "' is shut down"));
     } else if ((chosen = PickSlot()) != nullptr) {
@@ -55,6 +55,7 @@ void Pool::Submit(std::string command, std::string args_json, CallOptions option
       ++in_flight_;
       call->admitted = true;
       call->sent = call->submitted;
+      call->worker_label = chosen->label;
       ArmDeadline(call, call->deadline);
       ArmKillTimer(chosen, call);
       edges = NoteLoad(call->submitted);
@@ -135,6 +136,7 @@ std::vector<Pool::Dispatch> Pool::TakeQueuedWork() {
     queue_.pop_front();
     call->queued = false;
     call->sent = now;
+    call->worker_label = slot->label;
     ++slot->in_flight;
     ++in_flight_;
     ArmDeadline(call, call->deadline);
@@ -163,7 +165,6 @@ void Pool::Send(const Dispatch& work) {
     wire.attachments = std::move(call->attachments);
   }
   wire.deadline = call->deadline;
-  call->worker_label = slot->worker->metadata().label;
   // `slot` is a raw pointer on purpose: a slot's worker is destroyed only
   // once no call is in flight or being sent on it (RemoveSlot, Shutdown),
   // and destroying a worker waits for its RPC callbacks; a callback must
@@ -190,8 +191,10 @@ void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr
   std::vector<Dispatch> work;
   bool limit_reached = false;
   int slot_id = 0;
+  std::string worker_label;  // copied: a retry may dispatch the call again at once
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
+    worker_label = call->worker_label;
     retry = transport_failed && call->attempts_left > 1 && now < call->deadline && !closed_ &&
             !call->finished.load(std::memory_order_acquire);
     claimed = !retry && Claim(*call);
@@ -235,12 +238,12 @@ void Pool::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr
   }
   if (retry) {
     logger()->debug("pool '{}': retrying idempotent call {} ('{}'): its worker {} died", name(), call->id,
-                    call->command, call->worker_label);
+                    call->command, worker_label);
   } else if (claimed) {
     Deliver(*call, std::move(result));
   } else {
     logger()->debug("pool '{}': dropped the late reply of call {} ('{}') from {}", name(), call->id, call->command,
-                    call->worker_label);
+                    worker_label);
   }
   // Recycled at once rather than at the lifecycle manager's next tick: the
   // worker takes no more calls, so every moment until then is lost capacity.
@@ -252,7 +255,7 @@ void Pool::OnTimer(const std::shared_ptr<Call>& call) {
   const absl::Time now = absl::Now();
   absl::Status status;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (call->queued) {
       queue_.erase(std::find(queue_.begin(), queue_.end(), call));
       call->queued = false;

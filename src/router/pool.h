@@ -35,8 +35,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "common/busy_clock.h"
+#include "common/mutex.h"
 #include "common/task_group.h"
 #include "diagnostics/latency_histogram.h"
 #include "profile/worker_profile.h"
@@ -198,7 +198,7 @@ class Pool {
   DeadlineTimer timer_;
   TaskGroup tasks_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   Profile running_profile_ ABSL_GUARDED_BY(mu_);
   std::string fallback_reason_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -13,11 +13,12 @@
 namespace snakepit::internal {
 
 // One worker of the pool and the router's accounting for it. Guarded by
-// Pool::mu_, except `worker`, which is set before the slot is shared and
-// never reassigned.
+// Pool::mu_, except `worker` and `label`, which are set before the slot is
+// shared and never reassigned.
 struct Pool::Slot {
   int id = 0;
   std::unique_ptr<WorkerProfile> worker;
+  std::string label;  // the worker's, for messages ("<pool>-<id>")
   WorkerState state = WorkerState::kStarting;
   int in_flight = 0;
   std::uint64_t requests = 0;
@@ -65,7 +66,7 @@ struct Pool::Call {
   int attempts_left = 1;  // runs still allowed, this one included
   std::atomic<bool> finished{false};
   bool queued = false;
-  std::string worker_label;  // set when sent
+  std::string worker_label;  // the worker it was last dispatched to
   DeadlineTimer::Handle timer;
   // call_kill_timeout: fires at deadline + call_kill_timeout while the
   // worker has not answered. `answered` is set by the reply.

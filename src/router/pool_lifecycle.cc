@@ -26,7 +26,7 @@ absl::Status Pool::Start() {
   logger()->warn("pool '{}': the thread profile could not start; falling back to the process profile. Reason: {}",
                  name(), std::string(status.message()));
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     running_profile_ = Profile::kProcess;
     fallback_reason_ = std::string(status.message());
   }
@@ -40,7 +40,7 @@ absl::Status Pool::StartWorkers(Profile profile) {
     std::vector<std::shared_ptr<Slot>> fresh;
     for (int i = first; i < std::min(total, first + batch); ++i) fresh.push_back(NewSlot(profile));
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       slots_.insert(slots_.end(), fresh.begin(), fresh.end());
     }
     // Spawn the whole batch at once: start-up time is mostly Python's import
@@ -56,7 +56,7 @@ absl::Status Pool::StartWorkers(Profile profile) {
 
     absl::Status first_error;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       for (size_t j = 0; j < fresh.size(); ++j) {
         if (results[j].ok() && fresh[j]->state == WorkerState::kStarting) {
           MarkReady(*fresh[j]);
@@ -77,7 +77,7 @@ absl::Status Pool::StartWorkers(Profile profile) {
       Emit(std::move(failed));
       std::vector<std::shared_ptr<Slot>> all;
       {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         all.swap(slots_);
       }
       StopSlots(std::move(all));
@@ -90,7 +90,7 @@ absl::Status Pool::StartWorkers(Profile profile) {
 
 void Pool::StopSlots(std::vector<std::shared_ptr<Slot>> slots) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (auto& s : slots) {
       if (s->state != WorkerState::kDead) s->state = WorkerState::kStopped;
     }
@@ -113,7 +113,7 @@ void Pool::OnWorkerExit(Slot* slot, const ExitInfo& info) {
   std::string kill_reason;
   Event event;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     const WorkerState previous = slot->state;
     slot->state = WorkerState::kDead;
     // Stopped by us, or failed during start-up (the starter reports that).
@@ -153,7 +153,7 @@ void Pool::OnWorkerExit(Slot* slot, const ExitInfo& info) {
 void Pool::Shutdown() {
   std::vector<std::shared_ptr<Call>> queued;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (closed_ && slots_.empty()) return;
     closed_ = true;
     queued = TakeQueue();
@@ -166,9 +166,9 @@ void Pool::Shutdown() {
   tasks_.JoinAll();
   std::vector<std::shared_ptr<Slot>> slots;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&drained), absl::FromChrono(config_.drain_timeout))) {
+    if (!mu_.AwaitWithTimeout(Condition(&drained), absl::FromChrono(config_.drain_timeout))) {
       logger()->warn("pool '{}': {} calls still running after drain_timeout; stopping workers anyway", name(),
                      in_flight_);
     }
@@ -181,7 +181,7 @@ PoolStats Pool::Stats() const {
   PoolStats stats;
   stats.name = config_.name;
   const absl::Time now = absl::Now();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stats.profile = running_profile_;
   stats.fallback_reason = fallback_reason_;
   stats.in_flight = in_flight_;

@@ -20,7 +20,7 @@ bool IsLive(WorkerState state) { return state == WorkerState::kReady || state ==
 std::shared_ptr<Pool::Slot> Pool::NewSlot(Profile profile) {
   auto slot = std::make_shared<Slot>();
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     slot->id = next_worker_id_++;
     if (config_.worker_max_requests > 0) {
       std::uniform_int_distribution<std::int64_t> extra(0, config_.worker_max_requests_jitter);
@@ -33,12 +33,13 @@ std::shared_ptr<Pool::Slot> Pool::NewSlot(Profile profile) {
   }
   Slot* raw = slot.get();
   slot->worker = factory_(profile, slot->id, [this, raw](const ExitInfo& info) { OnWorkerExit(raw, info); });
+  slot->label = slot->worker->metadata().label;
   return slot;
 }
 
 absl::Status Pool::StartSlot(const std::shared_ptr<Slot>& slot) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (closed_) return absl::CancelledError(absl::StrCat("pool '", name(), "' is shutting down"));
     slots_.push_back(slot);
   }
@@ -47,7 +48,7 @@ absl::Status Pool::StartSlot(const std::shared_ptr<Slot>& slot) {
   std::vector<Dispatch> work;
   bool recovered = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (status.ok() && (slot->state != WorkerState::kStarting || closed_)) {
       status = closed_ ? absl::CancelledError(absl::StrCat("pool '", name(), "' is shutting down"))
                        : absl::UnavailableError("the worker exited right after start-up");
@@ -79,12 +80,12 @@ absl::Status Pool::StartSlot(const std::shared_ptr<Slot>& slot) {
 void Pool::RemoveSlot(const std::shared_ptr<Slot>& slot) {
   std::unique_ptr<WorkerProfile> worker;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     // The slot is dead or stopped, so it gets no new calls; its last calls
     // end promptly (a dead or stopped worker's channel is aborted), and a
     // probe hand-off takes microseconds.
     auto idle = [&slot]() { return !slot->probing && slot->in_flight == 0; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&idle), absl::Seconds(10))) {
+    if (!mu_.AwaitWithTimeout(Condition(&idle), absl::Seconds(10))) {
       logger()->error("pool '{}': worker {}-{} still has {} calls after it stopped", name(), name(), slot->id,
                       slot->in_flight);
     }
@@ -102,7 +103,7 @@ void Pool::RemoveSlot(const std::shared_ptr<Slot>& slot) {
 }
 
 bool Pool::IsDead(const std::shared_ptr<Slot>& slot) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return slot->state == WorkerState::kDead;
 }
 
@@ -115,7 +116,7 @@ std::shared_ptr<Pool::Slot> Pool::FindSlot(int id) const {
 
 std::vector<WorkerView> Pool::Workers() const {
   std::vector<WorkerView> views;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (const auto& s : slots_) {
     views.push_back({s->id, s->worker ? s->worker->metadata().pid : 0, s->state, s->recycling, s->expires_at,
                      s->requests, s->request_limit});
@@ -124,7 +125,7 @@ std::vector<WorkerView> Pool::Workers() const {
 }
 
 absl::Status Pool::Recycle(int id, std::string reason, std::int64_t memory_bytes) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::shared_ptr<Slot> slot = FindSlot(id);
   if (slot == nullptr) return absl::NotFoundError(absl::StrCat("pool '", name(), "' has no worker ", id));
   if (closed_) return absl::FailedPreconditionError(absl::StrCat("pool '", name(), "' is shutting down"));
@@ -147,27 +148,27 @@ void Pool::RunRecycle(std::shared_ptr<Slot> old, std::string reason, std::int64_
     // No room above pool_size: drain first, then start the successor. The
     // pending start keeps callers queueing rather than failing meanwhile.
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (old->successor_arranged) return;  // it died; the exit handler replaces it
       old->successor_arranged = true;
       ++pending_starts_;
     }
     Retire(old, reason, memory_bytes);
     StartReplacementWithBackoff();
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     --pending_starts_;
     return;
   }
   {
     // Wait for a surge slot; other recycles hold them for at most a start,
     // a drain and a kill grace.
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto can_go = [this, &old]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return closed_ || old->state != WorkerState::kReady || surges_ < config_.max_surge;
     };
     const absl::Duration patience =
         absl::FromChrono(config_.startup_timeout + config_.drain_timeout + config_.kill_grace) + absl::Seconds(5);
-    const bool go = mu_.AwaitWithTimeout(absl::Condition(&can_go), patience);
+    const bool go = mu_.AwaitWithTimeout(Condition(&can_go), patience);
     if (closed_ || old->successor_arranged) return;  // shutting down, or it died and is being replaced
     if (!go) {
       logger()->warn("pool '{}': recycle of worker {}-{} ({}) postponed: no surge slot freed up in {}", name(), name(),
@@ -181,13 +182,13 @@ void Pool::RunRecycle(std::shared_ptr<Slot> old, std::string reason, std::int64_
   // The old worker keeps serving until its successor is ready. False only
   // when the pool closes, and then Shutdown() stops every worker.
   if (StartReplacementWithBackoff()) Retire(old, reason, memory_bytes);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   --surges_;
 }
 
 void Pool::Retire(const std::shared_ptr<Slot>& old, const std::string& reason, std::int64_t memory_bytes) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (old->state == WorkerState::kReady) old->state = WorkerState::kDraining;
   }
   if (IsDead(old)) {  // crashed meanwhile: its crash event was sent; we own the removal
@@ -199,9 +200,9 @@ void Pool::Retire(const std::shared_ptr<Slot>& old, const std::string& reason, s
   Emit(std::move(draining));
   int abandoned = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto drained = [&old]() { return old->in_flight == 0 || old->state == WorkerState::kDead; };
-    mu_.AwaitWithTimeout(absl::Condition(&drained), absl::FromChrono(config_.drain_timeout));
+    mu_.AwaitWithTimeout(Condition(&drained), absl::FromChrono(config_.drain_timeout));
     abandoned = old->state == WorkerState::kDead ? 0 : old->in_flight;
     if (old->state != WorkerState::kDead) old->state = WorkerState::kStopped;
   }
@@ -218,7 +219,7 @@ void Pool::Retire(const std::shared_ptr<Slot>& old, const std::string& reason, s
   recycled.reason = reason;
   recycled.memory_bytes = memory_bytes;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++recycles_[reason];
   }
   logger()->info("pool '{}': recycled worker {}-{} ({}; up {} ms, {} requests)", name(), name(), old->id, reason,
@@ -232,7 +233,7 @@ bool Pool::StartReplacementWithBackoff() {
   while (true) {
     Profile profile;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (closed_) return false;
       profile = running_profile_;
     }
@@ -241,7 +242,7 @@ bool Pool::StartReplacementWithBackoff() {
     int failures = 0;
     bool now_degraded = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (closed_) return false;
       failures = ++consecutive_start_failures_;
       last_start_error_ = std::string(status.message());
@@ -264,9 +265,9 @@ bool Pool::StartReplacementWithBackoff() {
     backoff.message = std::string(status.message());
     Emit(std::move(backoff));
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       auto closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_; };
-      if (mu_.AwaitWithTimeout(absl::Condition(&closed), delay)) return false;
+      if (mu_.AwaitWithTimeout(Condition(&closed), delay)) return false;
     }
     delay = std::min(delay * 2, absl::FromChrono(config_.restart_backoff_max));
   }
@@ -275,7 +276,7 @@ bool Pool::StartReplacementWithBackoff() {
 void Pool::RunRestart(std::shared_ptr<Slot> dead) {
   RemoveSlot(dead);
   const bool started = StartReplacementWithBackoff();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   --pending_starts_;
   if (started) ++restarts_;
 }
@@ -284,7 +285,7 @@ void Pool::FailQueueIfHopeless() {
   std::vector<std::shared_ptr<Call>> hopeless;
   absl::Status why;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!degraded_ || ReadyWorkers() > 0) return;
     hopeless = TakeQueue();
     why = DegradedError();
@@ -315,7 +316,7 @@ void Pool::MarkReady(Slot& slot) {
 }
 
 void Pool::Kill(int id, std::string reason) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::shared_ptr<Slot> slot = FindSlot(id);
   if (slot == nullptr || !IsLive(slot->state) || !slot->kill_reason.empty()) return;
   logger()->warn("pool '{}': killing worker {}-{} ({})", name(), name(), id, reason);
@@ -330,12 +331,14 @@ void Pool::ArmKillTimer(Slot* slot, const std::shared_ptr<Call>& call) {
   call->kill_timer = timer_.Schedule(call->deadline + absl::FromChrono(config_.call_kill_timeout), [this, weak, id] {
     std::shared_ptr<Call> c = weak.lock();
     if (c == nullptr) return;
+    std::string worker_label;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (c->answered) return;
+      worker_label = c->worker_label;
     }
     logger()->warn("pool '{}': command '{}' overran its deadline by call_kill_timeout ({} ms) on worker {}", name(),
-                   c->command, config_.call_kill_timeout.count(), c->worker_label);
+                   c->command, config_.call_kill_timeout.count(), worker_label);
     Kill(id, "call_kill_timeout");
   });
 }
@@ -343,7 +346,7 @@ void Pool::ArmKillTimer(Slot* slot, const std::shared_ptr<Call>& call) {
 void Pool::ProbeHealth(int id, absl::Duration timeout, std::function<void(absl::Status)> done) {
   std::shared_ptr<Slot> slot;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     slot = FindSlot(id);
     if (slot != nullptr && slot->state == WorkerState::kReady && !slot->probing) {
       slot->probing = true;
@@ -356,12 +359,12 @@ void Pool::ProbeHealth(int id, absl::Duration timeout, std::function<void(absl::
     return;
   }
   slot->worker->CheckHealth(absl::Now() + timeout, std::move(done));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   slot->probing = false;
 }
 
 void Pool::RecordMemory(int id, std::int64_t rss_bytes, std::int64_t pss_bytes) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (std::shared_ptr<Slot> slot = FindSlot(id)) {
     slot->rss_bytes = rss_bytes;
     slot->pss_bytes = pss_bytes;
@@ -369,7 +372,7 @@ void Pool::RecordMemory(int id, std::int64_t rss_bytes, std::int64_t pss_bytes) 
 }
 
 Event Pool::MakeEvent(EventType type, const Slot* slot) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return MakeEventLocked(type, slot);
 }
 

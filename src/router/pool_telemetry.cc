@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/notification.h"
 #include "router/pool_internal.h"
 #include "snakepit/compatibility.h"
 #include "snakepit/logging.h"
@@ -72,7 +72,7 @@ void Pool::RecordCompletion(const Call& call, const absl::Status& status) {
 void Pool::CheckProfileFit(const Slot& slot) {
   std::vector<std::pair<std::string, std::string>> warnings;  // key, message
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (running_profile_ != Profile::kThread || slot.worker == nullptr) return;
     const WorkerMetadata md = slot.worker->metadata();
     if (md.gil_enabled) {
@@ -105,33 +105,33 @@ std::map<int, absl::StatusOr<nlohmann::json>> Pool::WorkerDiagnostics(absl::Time
   // Shared with the callbacks, which may outlive this call if a worker
   // answers after the deadline.
   struct Gathering {
-    absl::Mutex mu;
+    Mutex mu;
     std::map<int, absl::StatusOr<nlohmann::json>> answers ABSL_GUARDED_BY(mu);
     int pending ABSL_GUARDED_BY(mu) = 0;
   };
   auto gathering = std::make_shared<Gathering>();
   std::vector<int> asked;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (const auto& s : slots_) {
       if (s->state != WorkerState::kReady && s->state != WorkerState::kDraining) continue;
       asked.push_back(s->id);
       {
-        absl::MutexLock g(&gathering->mu);
+        MutexLock g(&gathering->mu);
         ++gathering->pending;
       }
       // Under mu_, so the worker cannot be destroyed meanwhile (RemoveSlot
       // takes it under mu_); Diagnostics() never blocks.
       s->worker->Diagnostics(deadline, [gathering, id = s->id](absl::StatusOr<nlohmann::json> answer) {
-        absl::MutexLock g(&gathering->mu);
+        MutexLock g(&gathering->mu);
         gathering->answers.emplace(id, std::move(answer));
         --gathering->pending;
       });
     }
   }
-  absl::MutexLock g(&gathering->mu);
+  MutexLock g(&gathering->mu);
   auto done = [&gathering]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(gathering->mu) { return gathering->pending == 0; };
-  gathering->mu.AwaitWithDeadline(absl::Condition(&done), deadline + absl::Seconds(1));
+  gathering->mu.AwaitWithDeadline(Condition(&done), deadline + absl::Seconds(1));
   std::map<int, absl::StatusOr<nlohmann::json>> answers = gathering->answers;
   for (int id : asked) {
     if (!answers.contains(id)) {

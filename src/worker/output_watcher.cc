@@ -42,7 +42,7 @@ void OutputWatcher::Run() {
   std::optional<ExitInfo> info = child_->WaitForExit(absl::Now() + absl::Seconds(5));
   const ExitInfo exit_info = info.value_or(ExitInfo{});
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     exit_info_ = exit_info;
   }
   if (on_exit_) on_exit_(exit_info);
@@ -78,19 +78,19 @@ void OutputWatcher::ConsumeOutput(bool until_eof) {
 void OutputWatcher::AddLine(std::string line) {
   if (line.size() > kMaxLineBytes) line.resize(kMaxLineBytes);
   logger()->debug("[{}] {}", label_, line);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   tail_.push_back(std::move(line));
   if (tail_.size() > kTailLines) tail_.pop_front();
 }
 
 std::optional<ExitInfo> OutputWatcher::WaitForExit(absl::Time deadline) {
   if (!exited_.WaitForNotificationWithDeadline(deadline)) return std::nullopt;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return exit_info_;
 }
 
 std::string OutputWatcher::Tail() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return absl::StrJoin(tail_, "\n");
 }
 

@@ -18,9 +18,9 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
+#include "common/notification.h"
 #include "common/unique_fd.h"
 #include "process/child_process.h"
 
@@ -54,10 +54,10 @@ class OutputWatcher {
   ExitCallback on_exit_;
   std::string partial_;  // watcher thread only
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<std::string> tail_ ABSL_GUARDED_BY(mu_);
   std::optional<ExitInfo> exit_info_ ABSL_GUARDED_BY(mu_);
-  absl::Notification exited_;
+  Notification exited_;
   std::thread thread_;  // last: starts after every member is ready
 };
 

@@ -73,7 +73,7 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   output.write.reset();
   lifeline_ = std::move(lifeline.write);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     metadata_.pid = child_->pid();
     metadata_.started_at = absl::Now();
   }
@@ -91,7 +91,7 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
     return absl::FailedPreconditionError(DescribePythonError(record->value("error", nlohmann::json::object())));
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     metadata_.python_version = record->value("python", "");
     metadata_.free_threaded = record->value("free_threaded", false);
     metadata_.gil_enabled = record->value("gil_enabled", true);
@@ -106,7 +106,7 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   SNAKEPIT_ASSIGN_OR_RETURN(const RpcEndpoint endpoint, WorkerEndpoint(spec_, *record, std::move(token)));
   auto rpc = std::make_shared<RpcClient>(endpoint, spec_.label(), spec_.max_message_bytes);
   SNAKEPIT_RETURN_IF_ERROR(rpc->WaitConnected(deadline));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   rpc_ = std::move(rpc);
   if (watcher_->exited()) return absl::UnavailableError("worker exited right after it became ready");
   return absl::OkStatus();
@@ -182,17 +182,17 @@ void PythonWorker::Diagnostics(absl::Time deadline, std::function<void(absl::Sta
 }
 
 std::shared_ptr<RpcClient> PythonWorker::Rpc() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return rpc_;
 }
 
 int PythonWorker::load() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return rpc_ ? rpc_->in_flight() : 0;
 }
 
 WorkerMetadata PythonWorker::metadata() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return metadata_;
 }
 

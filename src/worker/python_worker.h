@@ -15,7 +15,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "common/unique_fd.h"
 #include "process/child_process.h"
 #include "profile/worker_profile.h"
@@ -56,7 +56,7 @@ class PythonWorker : public WorkerProfile {
   const ExitCallback on_exit_;
   std::atomic<Health> health_{Health::kStarting};
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   WorkerMetadata metadata_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<ChildProcess> child_;     // set by Start, before the watcher
   std::unique_ptr<OutputWatcher> watcher_;  // set by Start

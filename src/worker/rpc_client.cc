@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/notification.h"
 #include "grpcpp/grpcpp.h"
 #include "worker/reply_codec.h"
 #include "worker/worker_token.h"
@@ -73,9 +73,9 @@ RpcClient::~RpcClient() {
   // callback thread, which gRPC does not support (grpc/grpc#37858); with
   // this wait the channel always dies here, on the owner's thread.
   Abort("worker client destroyed");
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pending_.empty() && finishing_ == 0; };
-  mu_.Await(absl::Condition(&idle));
+  mu_.Await(Condition(&idle));
 }
 
 absl::Status RpcClient::WaitConnected(absl::Time deadline) {
@@ -117,11 +117,7 @@ void RpcClient::Execute(WorkerCall call, WorkerProfile::Done done) {
 }
 
 void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
-  std::string abort_reason;
-  {
-    absl::MutexLock lock(&mu_);
-    abort_reason = abort_reason_;
-  }
+  const std::string abort_reason = Untrack(pending);
   absl::StatusOr<Reply> result = rpc_status.ok()
                                      ? DecodeResponse(pending->response, label_, pending->command)
                                      : absl::StatusOr<Reply>(FromRpcStatus(rpc_status, label_, pending->command,
@@ -129,16 +125,15 @@ void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
   {
     WorkerProfile::Done done = std::move(pending->done);
     done(std::move(result));
-  }  // `done` and what it captured are gone before the call leaves pending_
+  }  // `done` and what it captured are gone before the record is deleted
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  Untrack(pending);
   delete pending;
   Finished();
 }
 
 bool RpcClient::Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason) {
   if (!token_.empty()) context->AddMetadata(kWorkerTokenMetadataKey, token_);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!abort_reason_.empty()) {
     *abort_reason = abort_reason_;
     return false;
@@ -147,14 +142,15 @@ bool RpcClient::Track(void* rpc, grpc::ClientContext* context, std::string* abor
   return true;
 }
 
-void RpcClient::Untrack(void* rpc) {
-  absl::MutexLock lock(&mu_);
-  pending_.erase(rpc);  // Abort() no longer touches its context
+std::string RpcClient::Untrack(void* rpc) {
+  MutexLock lock(&mu_);
+  pending_.erase(rpc);  // its RPC is over: Abort() no longer touches its context
   ++finishing_;
+  return abort_reason_;
 }
 
 void RpcClient::Finished() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   --finishing_;
 }
 
@@ -173,6 +169,7 @@ void RpcClient::HealthAsync(absl::Time deadline, std::function<void(absl::Status
 }
 
 void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_status) {
+  Untrack(probe);
   absl::Status result;
   if (!rpc_status.ok()) {
     result = absl::UnavailableError(absl::StrCat(label_, ": health check failed: ", rpc_status.error_message()));
@@ -184,7 +181,6 @@ void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_statu
     std::function<void(absl::Status)> done = std::move(probe->done);
     done(std::move(result));
   }
-  Untrack(probe);
   delete probe;
   Finished();
 }
@@ -192,7 +188,7 @@ void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_statu
 absl::Status RpcClient::Health(absl::Time deadline) {
   // The RPC's own deadline bounds the wait; the extra second only covers
   // gRPC's callback scheduling.
-  auto answer = std::make_shared<std::pair<absl::Notification, absl::Status>>();
+  auto answer = std::make_shared<std::pair<Notification, absl::Status>>();
   HealthAsync(deadline, [answer](absl::Status status) {
     answer->second = std::move(status);
     answer->first.Notify();
@@ -204,7 +200,7 @@ absl::Status RpcClient::Health(absl::Time deadline) {
 }
 
 void RpcClient::Abort(const std::string& reason) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (abort_reason_.empty()) abort_reason_ = reason.empty() ? "aborted" : reason;
   // TryCancel is thread-safe and never runs the callback inline.
   for (auto& [pending, context] : pending_) context->TryCancel();

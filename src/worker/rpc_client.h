@@ -18,8 +18,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "nlohmann/json.hpp"
 #include "profile/worker_profile.h"
 #include "snakepit/v1/worker.grpc.pb.h"
@@ -79,9 +79,12 @@ class RpcClient {
   // its callback, and adds the worker's token to its metadata; false (and
   // nothing registered) if already aborted. Every RPC passes through here.
   bool Track(void* rpc, grpc::ClientContext* context, std::string* abort_reason);
-  // Untrack() once the callback has run, Finished() once the record (and
-  // its ClientContext) is deleted.
-  void Untrack(void* rpc);
+  // Untrack() first thing in the RPC's callback (it returns the abort
+  // reason, empty if none), Finished() once the record (and its
+  // ClientContext) is deleted. Taking mu_ before touching the record also
+  // orders the callback after Track() for ThreadSanitizer, which cannot see
+  // gRPC's own hand-off of the call between threads.
+  std::string Untrack(void* rpc);
   void Finished();
 
   const std::string label_;
@@ -93,7 +96,7 @@ class RpcClient {
   std::unique_ptr<snakepit::v1::Worker::Stub> stub_;
   std::atomic<int> in_flight_{0};
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::string abort_reason_ ABSL_GUARDED_BY(mu_);  // non-empty once aborted
   // Every RPC in flight (Execute and Health), by its pending record.
   std::unordered_map<void*, grpc::ClientContext*> pending_ ABSL_GUARDED_BY(mu_);

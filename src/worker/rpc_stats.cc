@@ -53,6 +53,7 @@ void RpcClient::StatsAsync(absl::Time deadline, std::function<void(absl::StatusO
 }
 
 void RpcClient::FinishStats(PendingStats* query, const grpc::Status& rpc_status) {
+  Untrack(query);
   absl::StatusOr<nlohmann::json> result =
       rpc_status.ok()
           ? absl::StatusOr<nlohmann::json>(ToJson(query->response))
@@ -61,7 +62,6 @@ void RpcClient::FinishStats(PendingStats* query, const grpc::Status& rpc_status)
     auto done = std::move(query->done);
     done(std::move(result));
   }
-  Untrack(query);
   delete query;
   Finished();
 }

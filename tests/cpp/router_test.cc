@@ -5,8 +5,8 @@
 #include <deque>
 #include <mutex>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 #include "gtest/gtest.h"
 #include "process/child_process.h"
 #include "router/pool.h"
@@ -20,7 +20,7 @@ class ManualWorker : public WorkerProfile {
   absl::Status Start(absl::Time) override { return absl::OkStatus(); }
   void Stop(absl::Duration) override { FailAll(); }
   void Execute(WorkerCall call, Done done) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     pending_.push_back({std::move(call), std::move(done)});
   }
   void Kill() override { FailAll(); }
@@ -30,7 +30,7 @@ class ManualWorker : public WorkerProfile {
   }
   int capacity() const override { return capacity_; }
   int load() const override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return static_cast<int>(pending_.size());
   }
   Health health() const override { return Health::kHealthy; }
@@ -44,7 +44,7 @@ class ManualWorker : public WorkerProfile {
   bool CompleteOne() {
     std::pair<WorkerCall, Done> p;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (pending_.empty()) return false;
       p = std::move(pending_.front());
       pending_.pop_front();
@@ -56,7 +56,7 @@ class ManualWorker : public WorkerProfile {
     while (true) {
       std::pair<WorkerCall, Done> p;
       {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         if (pending_.empty()) return;
         p = std::move(pending_.front());
         pending_.pop_front();
@@ -69,7 +69,7 @@ class ManualWorker : public WorkerProfile {
   const int id_;
   const int capacity_;
   ExitCallback on_exit_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<std::pair<WorkerCall, Done>> pending_;
 };
 

@@ -4,7 +4,7 @@
 #include <future>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
+#include "common/notification.h"
 #include "gtest/gtest.h"
 #include "test_support.h"
 
@@ -64,8 +64,8 @@ TEST(Telemetry, ThreadPoolOnAGilInterpreterIsWarnedAboutAtStart) {
 
 TEST(Telemetry, AStuckSubscriberNeverStallsCalls) {
   auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 2}}}));
-  absl::Notification release;
-  absl::Notification entered;
+  internal::Notification release;
+  internal::Notification entered;
   const SubscriptionId id = pools->subscribe([&](const Event&) {
     if (!entered.HasBeenNotified()) entered.Notify();
     release.WaitForNotificationWithTimeout(absl::Seconds(60));

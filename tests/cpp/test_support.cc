@@ -14,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "gtest/gtest.h"
 
 namespace snakepit::testing {
@@ -80,7 +80,7 @@ std::vector<int> WorkerPids(PoolManager& pools, const std::string& pool) {
 }
 
 struct EventLog::State {
-  mutable absl::Mutex mu;
+  mutable internal::Mutex mu;
   std::vector<Event> events ABSL_GUARDED_BY(mu);
 };
 
@@ -88,13 +88,13 @@ EventLog::EventLog() : state_(std::make_shared<State>()) {}
 
 EventHandler EventLog::Handler() {
   return [state = state_](const Event& event) {
-    absl::MutexLock lock(&state->mu);
+    internal::MutexLock lock(&state->mu);
     state->events.push_back(event);
   };
 }
 
 std::vector<Event> EventLog::Events() const {
-  absl::MutexLock lock(&state_->mu);
+  internal::MutexLock lock(&state_->mu);
   return state_->events;
 }
 

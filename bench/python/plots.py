@@ -180,15 +180,69 @@ def alternatives(r: dict[str, Any]) -> Any:
     return fig
 
 
+def transport(r: dict[str, Any]) -> Any:
+    s = r["scenarios"].get("transport", {})
+    pts = [p for p in s.get("points", []) if "calls_per_s" in p]
+    if not pts:
+        return None
+    noop = [p for p in pts if p["payload"] == "no-op"]
+    labels = [p["path"].replace("_", "\n", 1) + (f", {p['callers']}" if p["path"].startswith("library") else "")
+              for p in noop]
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.8))
+    _bars(a, labels, [p["calls_per_s"] for p in noop], color="#4878a8")
+    a.set_ylabel("calls/s")
+    a.set_title("No-op calls, one process worker")
+    stubs = [p for p in noop if p["path"].startswith("stub")]
+    _bars(b, [p["path"] for p in stubs], [p["worker_cpu_us_per_call"] for p in stubs], color="#e8a33d")
+    b.set_ylabel("server process CPU µs per call")
+    b.set_title("Server CPU per no-op call")
+    payloads = list(dict.fromkeys(p["payload"] for p in pts if p["payload"] != "no-op"))
+    paths = list(dict.fromkeys(p["path"] for p in pts if p["payload"] != "no-op"))
+    width = 0.8 / max(1, len(paths))
+    for i, path in enumerate(paths):
+        ms = [next((p["latency"]["p50_us"] / 1000 for p in pts if p["path"] == path and p["payload"] == pl), 0)
+              for pl in payloads]
+        c.bar([x + i * width for x in range(len(payloads))], ms, width, label=path)
+    c.set_xticks([x + width * (len(paths) - 1) / 2 for x in range(len(payloads))], payloads)
+    c.set_yscale("log")
+    c.set_ylabel("round trip p50, ms")
+    c.set_title("Payload round trips (echo_attachments)")
+    c.legend()
+    return fig
+
+
+def free_threading(r: dict[str, Any]) -> Any:
+    s = r["scenarios"].get("free_threading", {})
+    pools = [p for p in s.get("pools", []) if "point" in p]
+    if not pools:
+        return None
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5))
+    labels = [p["label"] for p in pools]
+    _bars(a, labels, [p["point"]["calls_per_s"] for p in pools], color="#4878a8")
+    a.set_ylabel("calls/s")
+    a.set_title(f"cpu_loop ≈ 3 ms, free-threaded {s.get('interpreter', {}).get('version', '')}")
+    one = _pool(s, "thread 1x1").get("point", {}).get("calls_per_s")
+    if one:
+        a.axhline(1.8 * one, color="#c03030", linestyle="--", label="target for 1x2: 1.8 x 1x1")
+        a.legend()
+    _bars(b, labels, [p["memory"]["pss_bytes"] / (1 << 20) for p in pools], fmt="{:,.1f}", color="#e8a33d")
+    b.set_ylabel("PSS of the pool's workers, MiB")
+    b.set_title("Memory")
+    return fig
+
+
 FIGURES: dict[str, Figure] = {"noop": noop, "small_calls": small_calls, "cpu_bound": cpu_bound,
                               "native": native, "memory": memory, "startup": startup,
-                              "payload": payload, "alternatives": alternatives}
+                              "payload": payload, "alternatives": alternatives, "transport": transport,
+                              "free_threading": free_threading}
 
 
 def render(r: dict[str, Any], out_dir: str) -> list[str]:
     written = []
     for name, figure in FIGURES.items():
         fig = figure(r)
+        if fig is None:  # the scenario did not run or was skipped
+            continue
         fig.tight_layout()
         path = os.path.join(out_dir, f"{name}.png")
         fig.savefig(path, dpi=110)

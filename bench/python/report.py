@@ -7,6 +7,13 @@ Inputs, all from the same run: raw/machine.json (machine_info.py),
 raw/micro.json (snakepit_micro, Google Benchmark's JSON) and
 raw/scenarios.json (snakepit_bench). Every ratio is against a baseline from
 those same files; every target of the benchmark issue is judged here.
+
+    report.py ... --merge raw/scenarios-only.json
+
+first puts the scenarios of a later run of some scenarios only
+(scripts/bench.sh --only) into raw/scenarios.json in place of their older
+figures; each scenario measures its baselines itself, so its ratios stay
+within one run. A merged scenario says when it ran ("merged_from").
 """
 
 from __future__ import annotations
@@ -148,7 +155,72 @@ def targets(noop: dict[str, Any], sc: dict[str, Any], cores: int) -> list[dict[s
         add("7", "2 x 8 thread pool ready faster than the 16-worker process pool",
             f"{t28['start_ms_median']:.0f} vs {sixteen['start_ms_median']:.0f} ms",
             t28["start_ms_median"] < sixteen["start_ms_median"])
+    transport_targets(sc.get("transport", {}), add)
+    free_threading_targets(sc.get("free_threading", {}), add)
     return out
+
+
+def transport_targets(s: dict[str, Any], add: Any) -> None:
+    """Scenario 10: native vs grpcio on one process-mode worker."""
+    pts = {(p["path"], p["payload"], p["callers"]): p for p in s.get("points", []) if p.get("calls", 0) > 0}
+    native, grpcio = pts.get(("stub_native", "no-op", 1)), pts.get(("stub_grpcio", "no-op", 1))
+    floor = pts.get(("stub_cpp_echo", "no-op", 1))
+    if not (native and grpcio and floor):
+        return
+    lib_n, lib_g = pts.get(("library_native", "no-op", 2)), pts.get(("library_grpcio", "no-op", 2))
+    ratio = native["calls_per_s"] / grpcio["calls_per_s"]
+    note = (f"through the library, 2 callers: {lib_n['calls_per_s'] / lib_g['calls_per_s']:.2f}x"
+            if lib_n and lib_g else "")
+    add("10", "native transport >= 2 x grpcio no-op throughput (one process worker)",
+        f"{ratio:.2f}x ({native['calls_per_s']:,.0f} vs {grpcio['calls_per_s']:,.0f} calls/s)", ratio >= 2, note)
+    cpu = native["worker_cpu_us_per_call"] / floor["worker_cpu_us_per_call"]
+    add("10", "native worker CPU per no-op call <= 1.5 x the C++ gRPC floor",
+        f"{cpu:.2f}x ({native['worker_cpu_us_per_call']:.0f} vs {floor['worker_cpu_us_per_call']:.0f} µs;"
+        f" grpcio {grpcio['worker_cpu_us_per_call']:.0f} µs)", cpu <= 1.5)
+
+
+def free_threading_targets(s: dict[str, Any], add: Any) -> None:
+    """Scenario 11: thread 1x2 vs 1x1 vs process 2 on the free-threaded interpreter."""
+    one, two, proc = pool(s, "thread 1x1"), pool(s, "thread 1x2"), pool(s, "process 2")
+    if not all(p.get("point") for p in (one, two, proc)):
+        return
+    gil = s.get("gil_enabled_in_workers", True)
+    note = "a worker ran with the GIL on: these figures do not show free threading" if gil else ""
+    rate = {k: p["point"]["calls_per_s"] for k, p in (("1x1", one), ("1x2", two), ("p2", proc))}
+    r1 = rate["1x2"] / rate["1x1"]
+    add("11", "free-threaded: thread 1x2 >= 1.8 x thread 1x1 calls/s",
+        f"{r1:.2f}x ({rate['1x2']:,.0f} vs {rate['1x1']:,.0f} calls/s)", r1 >= 1.8 and not gil, note)
+    r2 = rate["1x2"] / rate["p2"]
+    add("11", "free-threaded: thread 1x2 >= 90% of process 2 calls/s",
+        f"{100 * r2:.0f}% ({rate['1x2']:,.0f} vs {rate['p2']:,.0f} calls/s)", r2 >= 0.9 and not gil, note)
+    mib = 1 << 20
+    pss2, pssp = two["memory"]["pss_bytes"], proc["memory"]["pss_bytes"]
+    add("11", "free-threaded: thread 1x2 total PSS < process 2 total PSS",
+        f"{pss2 / mib:.1f} vs {pssp / mib:.1f} MiB ({100 * pss2 / pssp:.0f}%)", pss2 < pssp and not gil, note)
+
+
+def merged_names(partial_path: str) -> list[str]:
+    with open(partial_path, encoding="utf-8") as f:
+        return sorted(k for k, v in json.load(f).items() if isinstance(v, dict))
+
+
+def merge_scenarios(raw_dir: str, partial_path: str) -> None:
+    """Puts the scenarios of `partial_path` into raw/scenarios.json, in place
+    of the same scenarios' older figures."""
+    path = os.path.join(raw_dir, "scenarios.json")
+    with open(path, encoding="utf-8") as f:
+        merged = json.load(f)
+    with open(partial_path, encoding="utf-8") as f:
+        partial = json.load(f)
+    when = datetime.datetime.fromtimestamp(os.path.getmtime(partial_path), datetime.timezone.utc)
+    for name, scenario in partial.items():
+        if isinstance(scenario, dict):
+            scenario["merged_from"] = {"file": os.path.basename(partial_path), "quick": partial.get("quick"),
+                                       "finished": when.isoformat(timespec="seconds")}
+            merged[name] = scenario
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(merged, f, indent=1)
+        f.write("\n")
 
 
 def main() -> None:
@@ -158,7 +230,10 @@ def main() -> None:
     ap.add_argument("--command", default="./scripts/bench.sh")
     ap.add_argument("--build-seconds", type=int, default=0)
     ap.add_argument("--run-seconds", type=int, default=0)
+    ap.add_argument("--merge", help="scenarios of a later partial run to merge into raw/scenarios.json first")
     args = ap.parse_args()
+    if args.merge:
+        merge_scenarios(args.raw, args.merge)
 
     def load(name: str) -> dict[str, Any]:
         with open(os.path.join(args.raw, name), encoding="utf-8") as f:
@@ -182,6 +257,18 @@ def main() -> None:
         "scenarios": scenarios,
     }
     result["targets"] = targets(noop, scenarios, cores)
+    previous_path = os.path.join(args.out, "latest.json")
+    if args.merge and os.path.exists(previous_path):
+        # The full run's own facts stay; the partial run is listed beside them.
+        with open(previous_path, encoding="utf-8") as f:
+            previous = json.load(f)
+        for key in ("command", "finished", "setup_and_build_seconds", "run_seconds", "load_average_at_end"):
+            result[key] = previous.get(key, result[key])
+        result["partial_runs"] = previous.get("partial_runs", []) + [{
+            "command": args.command, "scenarios": merged_names(args.merge),
+            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "setup_and_build_seconds": args.build_seconds, "run_seconds": args.run_seconds,
+            "load_average_at_end": list(os.getloadavg())}]
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)

@@ -3,7 +3,6 @@
 // and thread pools (which, on a GIL interpreter, should not). The
 // single-worker rate measured here is the baseline of the target
 // "process pool >= 0.9 x cores x single-worker rate".
-#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -12,37 +11,11 @@
 #include "support/rounds.h"
 
 namespace snakepit::bench {
-namespace {
-
-// cpu_loop iterations for about 1 ms: the median of a few runs of a
-// known size, scaled.
-absl::StatusOr<int> Calibrate(PoolManager& pools) {
-  constexpr int kProbe = 20'000;
-  std::vector<double> seconds;
-  for (int i = 0; i < 15; ++i) {
-    absl::StatusOr<nlohmann::json> r = pools.execute(kPool, "cpu_loop", {{"n", kProbe}});
-    if (!r.ok()) return r.status();
-    seconds.push_back(r->at("elapsed_s").get<double>());
-  }
-  std::sort(seconds.begin(), seconds.end());
-  return std::max(1, static_cast<int>(kProbe * 0.001 / seconds[seconds.size() / 2]));
-}
-
-nlohmann::json Interpreter(const BenchEnv& env) {
-  absl::StatusOr<PythonEnvironment> probe = PythonEnvironment::Probe({.python = env.flags.python, .packages = false});
-  if (!probe.ok()) return {{"error", probe.status().ToString()}};
-  return {{"executable", probe->executable},
-          {"version", probe->version},
-          {"free_threaded_build", probe->free_threaded_build},
-          {"gil_enabled", probe->gil_enabled_after_imports},
-          {"runs_threads_in_parallel", probe->runs_threads_in_parallel()}};
-}
-
-}  // namespace
 
 nlohmann::json RunCpuBound(BenchEnv& env) {
-  nlohmann::json out = {
-      {"interpreter", Interpreter(env)}, {"cores", std::thread::hardware_concurrency()}, {"rounds", env.Rounds()}};
+  nlohmann::json out = {{"interpreter", InterpreterJson(env.flags.python)},
+                        {"cores", std::thread::hardware_concurrency()},
+                        {"rounds", env.Rounds()}};
   std::printf("  interpreter %s: free-threaded build: %s, GIL enabled: %s\n",
               out["interpreter"].value("version", "?").c_str(),
               out["interpreter"].value("free_threaded_build", false) ? "yes" : "no",
@@ -58,7 +31,7 @@ nlohmann::json RunCpuBound(BenchEnv& env) {
     if (!pools.ok()) return WithError(out, pools.status());
     running.push_back(std::move(*pools));
   }
-  absl::StatusOr<int> n = Calibrate(*running.front());
+  absl::StatusOr<int> n = CalibrateCpuLoop(*running.front(), absl::Milliseconds(1));
   if (!n.ok()) return WithError(out, n.status());
   env.cpu_loop_n = *n;
   out["cpu_loop_n"] = *n;

@@ -1,10 +1,10 @@
-// snakepit_bench: the whole-pool scenarios (3-9 of docs/performance.md)
+// snakepit_bench: the whole-pool scenarios (3-11 of docs/performance.md)
 // and scenario 1 as paired blocks, one after another, written as one JSON
 // document.
 //
 //   snakepit_bench --python-path DIR --echo-server PATH --embed PATH
 //                  --script cpu_loop_script.py --out FILE [--quick]
-//                  [--only small_calls,cpu_bound,...]
+//                  [--ft-python PATH] [--only small_calls,cpu_bound,...]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
       {"memory", snakepit::bench::RunMemory},
       {"startup", snakepit::bench::RunStartup},
       {"payload", snakepit::bench::RunPayload},
-      {"alternatives", snakepit::bench::RunAlternatives}};
+      {"alternatives", snakepit::bench::RunAlternatives},
+      {"transport", snakepit::bench::RunTransport},
+      {"free_threading", snakepit::bench::RunFreeThreading}};
   const std::vector<std::string> only = absl::StrSplit(env.flags.only, ',', absl::SkipEmpty());
   nlohmann::json out = {{"quick", env.flags.quick}};
   for (const auto& [name, run] : scenarios) {
@@ -47,9 +49,12 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     const auto started = std::chrono::steady_clock::now();
     const snakepit::bench::ForeignCpu foreign;
+    double load[3] = {0, 0, 0};
+    std::ifstream("/proc/loadavg") >> load[0] >> load[1] >> load[2];
     out[name] = run(env);
     out[name]["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     out[name]["machine_cpu"] = foreign.Report();
+    out[name]["load_average"] = load;  // 1, 5 and 15 minutes, at the start
     std::printf("  (other processes used %.2f cores meanwhile)\n",
                 out[name]["machine_cpu"].value("foreign_cores", 0.0));
     std::fflush(stdout);

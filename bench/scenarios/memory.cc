@@ -6,44 +6,13 @@
 // (the library's background threads).
 #include <chrono>
 #include <cstdio>
-#include <future>
 #include <thread>
-#include <vector>
 
 #include "scenarios/pools.h"
 #include "support/cpu_clock.h"
 
 namespace snakepit::bench {
 namespace {
-
-// Fills every slot at once with `command`, so that each worker (and each
-// handler thread of a thread worker) runs one call.
-absl::Status FillSlots(PoolManager& pools, int capacity, const std::string& command, const nlohmann::json& args) {
-  std::vector<std::future<absl::StatusOr<nlohmann::json>>> calls;
-  for (int i = 0; i < capacity; ++i) calls.push_back(pools.execute_async(kPool, command, args));
-  for (auto& call : calls) {
-    absl::StatusOr<nlohmann::json> r = call.get();
-    if (!r.ok()) return r.status();
-  }
-  return absl::OkStatus();
-}
-
-nlohmann::json Measure(PoolManager& pools) {
-  // A moment for freed memory to be returned and for the kernel's counters.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  Inspector inspector(pools);
-  const InspectionReport report = inspector.Inspect();
-  nlohmann::json out = {{"rss_bytes", 0}, {"pss_bytes", 0}};
-  for (const PoolReport& pool : report.pools) {
-    out["rss_bytes"] = pool.rss_bytes;
-    out["pss_bytes"] = pool.pss_bytes;
-    for (const WorkerReport& w : pool.workers) {
-      out["per_worker"].push_back(
-          {{"pid", w.stats.pid}, {"rss_bytes", w.stats.rss_bytes}, {"pss_bytes", w.stats.pss_bytes}});
-    }
-  }
-  return out;
-}
 
 nlohmann::json RunOne(BenchEnv& env, const PoolSpec& spec) {
   nlohmann::json out = spec.ToJson();
@@ -52,7 +21,7 @@ nlohmann::json RunOne(BenchEnv& env, const PoolSpec& spec) {
   const int capacity = spec.workers * spec.threads;
   absl::Status filled = FillSlots(**pools, capacity, "sleep", {{"ms", 100}});
   if (!filled.ok()) return WithError(out, filled);
-  out["idle"] = Measure(**pools);
+  out["idle"] = MeasureMemory(**pools);
 
   // Idle: no calls, only the library's own threads run.
   const absl::Duration idle_window = env.Time(1.5);
@@ -62,7 +31,7 @@ nlohmann::json RunOne(BenchEnv& env, const PoolSpec& spec) {
 
   filled = FillSlots(**pools, capacity, "matmul", {{"n", 64}});
   if (!filled.ok()) return WithError(out, filled);
-  out["numpy"] = Measure(**pools);
+  out["numpy"] = MeasureMemory(**pools);
   std::printf("  %-12s PSS %5.0f MiB  RSS %5.0f MiB  (numpy loaded: PSS %5.0f MiB  RSS %5.0f MiB)  host idle %.2f%%\n",
               spec.label.c_str(), out["idle"]["pss_bytes"].get<double>() / (1 << 20),
               out["idle"]["rss_bytes"].get<double>() / (1 << 20), out["numpy"]["pss_bytes"].get<double>() / (1 << 20),

@@ -75,13 +75,6 @@ absl::Status CheckSize(std::size_t got, std::size_t want) {
   return absl::DataLossError(absl::StrCat("echoed ", got, " bytes, sent ", want));
 }
 
-absl::Status CheckStub(const grpc::Status& status, const snakepit::v1::ExecuteResponse& response, std::size_t want) {
-  if (!status.ok()) return absl::UnavailableError(status.error_message());
-  if (response.has_error()) return absl::InternalError(response.error().message());
-  if (response.result().attachments_size() != 1) return absl::DataLossError("no attachment echoed");
-  return CheckSize(response.result().attachments(0).size(), want);
-}
-
 }  // namespace
 
 nlohmann::json RunPayload(BenchEnv& env) {
@@ -131,27 +124,16 @@ nlohmann::json RunPayload(BenchEnv& env) {
          if (!result.ok()) return result.status();
          return CheckSize(result->at("data").get_ref<const std::string&>().size(), payload.size());
        }},
-      {"stub_python",
-       [&](const std::string& payload) {
-         snakepit::v1::ExecuteRequest request = python_stub.Request("echo_attachments", "{}");
-         request.add_attachments(payload);
-         snakepit::v1::ExecuteResponse response;
-         return CheckStub(python_stub.Execute(request, &response), response, payload.size());
-       }},
+      {"stub_python", [&](const std::string& payload) { return python_stub.Call("echo_attachments", payload); }},
       {"stub_python_callback",
        [&](const std::string& payload) {
          snakepit::v1::ExecuteRequest request = python_stub.Request("echo_attachments", "{}");
          request.add_attachments(payload);
          snakepit::v1::ExecuteResponse response;
-         return CheckStub(python_stub.ExecuteCallback(request, &response), response, payload.size());
+         return CheckReply(python_stub.ExecuteCallback(request, &response), response,
+                           static_cast<std::int64_t>(payload.size()));
        }},
-      {"cpp_echo",
-       [&](const std::string& payload) {
-         snakepit::v1::ExecuteRequest request = echo_stub.Request("echo_attachments", "{}");
-         request.add_attachments(payload);
-         snakepit::v1::ExecuteResponse response;
-         return CheckStub(echo_stub.Execute(request, &response), response, payload.size());
-       }},
+      {"cpp_echo", [&](const std::string& payload) { return echo_stub.Call("echo_attachments", payload); }},
       {"raw_socket",
        [&](const std::string& payload) {
          std::string reply;

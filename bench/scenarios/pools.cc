@@ -1,7 +1,10 @@
 #include "scenarios/pools.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <future>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +19,8 @@ nlohmann::json PoolSpec::ToJson() const {
                       {"capacity", workers * threads},
                       {"startup_batch_size", startup_batch_size}};
   if (!env.empty()) j["env"] = env;
+  if (!python.empty()) j["python"] = python;
+  j["worker_transport"] = WorkerTransportName(transport);
   return j;
 }
 
@@ -37,7 +42,8 @@ absl::StatusOr<std::unique_ptr<PoolManager>> StartPool(const BenchEnv& env, cons
   pool.profile = spec.profile;
   pool.pool_size = spec.workers;
   pool.threads_per_worker = spec.profile == Profile::kThread ? spec.threads : 1;
-  pool.python = env.flags.python;
+  pool.python = spec.python.empty() ? env.flags.python : spec.python;
+  pool.worker_transport = spec.transport;
   pool.env = spec.env;
   pool.startup_batch_size = spec.startup_batch_size;
   // Workers stop at once at shutdown: nothing is left in flight.
@@ -52,6 +58,55 @@ std::vector<pid_t> WorkerPids(const PoolManager& pools) {
   if (!stats.ok()) return pids;
   for (const WorkerStats& w : stats->per_worker) pids.push_back(w.pid);
   return pids;
+}
+
+absl::StatusOr<int> CalibrateCpuLoop(PoolManager& pools, absl::Duration target) {
+  constexpr int kProbe = 20'000;
+  std::vector<double> seconds;
+  for (int i = 0; i < 15; ++i) {
+    absl::StatusOr<nlohmann::json> r = pools.execute(kPool, "cpu_loop", {{"n", kProbe}});
+    if (!r.ok()) return r.status();
+    seconds.push_back(r->at("elapsed_s").get<double>());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return std::max(1, static_cast<int>(kProbe * absl::ToDoubleSeconds(target) / seconds[seconds.size() / 2]));
+}
+
+nlohmann::json InterpreterJson(const std::string& python) {
+  absl::StatusOr<PythonEnvironment> probe = PythonEnvironment::Probe({.python = python, .packages = false});
+  if (!probe.ok()) return {{"error", probe.status().ToString()}};
+  return {{"executable", probe->executable},
+          {"version", probe->version},
+          {"free_threaded_build", probe->free_threaded_build},
+          {"gil_enabled", probe->gil_enabled_after_imports},
+          {"runs_threads_in_parallel", probe->runs_threads_in_parallel()}};
+}
+
+absl::Status FillSlots(PoolManager& pools, int capacity, const std::string& command, const nlohmann::json& args) {
+  std::vector<std::future<absl::StatusOr<nlohmann::json>>> calls;
+  for (int i = 0; i < capacity; ++i) calls.push_back(pools.execute_async(kPool, command, args));
+  for (auto& call : calls) {
+    absl::StatusOr<nlohmann::json> r = call.get();
+    if (!r.ok()) return r.status();
+  }
+  return absl::OkStatus();
+}
+
+nlohmann::json MeasureMemory(PoolManager& pools) {
+  // A moment for freed memory to be returned and for the kernel's counters.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Inspector inspector(pools);
+  const InspectionReport report = inspector.Inspect();
+  nlohmann::json out = {{"rss_bytes", 0}, {"pss_bytes", 0}};
+  for (const PoolReport& pool : report.pools) {
+    out["rss_bytes"] = pool.rss_bytes;
+    out["pss_bytes"] = pool.pss_bytes;
+    for (const WorkerReport& w : pool.workers) {
+      out["per_worker"].push_back(
+          {{"pid", w.stats.pid}, {"rss_bytes", w.stats.rss_bytes}, {"pss_bytes", w.stats.pss_bytes}});
+    }
+  }
+  return out;
 }
 
 nlohmann::json WithError(nlohmann::json j, const absl::Status& error) {

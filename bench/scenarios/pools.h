@@ -28,6 +28,8 @@ struct PoolSpec {
   int threads = 1;  // threads_per_worker (thread profile)
   std::map<std::string, std::string> env = {};
   int startup_batch_size = 8;  // the library's default
+  std::string python = {};     // the workers' interpreter; empty: --python
+  WorkerTransport transport = WorkerTransport::kAuto;
 
   nlohmann::json ToJson() const;
 };
@@ -40,6 +42,25 @@ PoolSpec ThreadPool(int workers, int threads);
 
 // The pids of the pool's live workers.
 std::vector<pid_t> WorkerPids(const PoolManager& pools);
+
+// Iterations of the showcase's cpu_loop that take about `target` on the
+// pool's interpreter: the median of a few runs of a known size, scaled.
+[[nodiscard]] absl::StatusOr<int> CalibrateCpuLoop(PoolManager& pools, absl::Duration target);
+
+// The interpreter as the environment probe sees it: {"executable",
+// "version", "free_threaded_build", "gil_enabled" (after the probe's
+// imports), "runs_threads_in_parallel"}, or {"error"}.
+nlohmann::json InterpreterJson(const std::string& python);
+
+// Runs `command` on every slot at once, so that each worker (and each
+// handler thread of a thread worker) runs one call.
+[[nodiscard]] absl::Status FillSlots(PoolManager& pools, int capacity, const std::string& command,
+                                     const nlohmann::json& args);
+
+// {"pss_bytes", "rss_bytes", "per_worker": [{"pid", "pss_bytes",
+// "rss_bytes"}]}: the pool's Python processes, as the Inspector measures
+// them from /proc, after a pause for freed memory to be returned.
+nlohmann::json MeasureMemory(PoolManager& pools);
 
 // `j` with an "error" field saying what went wrong: a scenario that cannot
 // run a configuration records why and goes on with the next.

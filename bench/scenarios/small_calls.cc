@@ -17,14 +17,6 @@ namespace {
 constexpr int kCallers[] = {1, 2, 4, 8, 16};
 constexpr int kBareSlots = 8;
 
-absl::Status BareCall(BareStub& stub) {
-  snakepit::v1::ExecuteResponse response;
-  const grpc::Status status = stub.Execute(stub.Request("echo", "{}"), &response);
-  if (!status.ok()) return absl::UnavailableError(status.error_message());
-  if (response.has_error()) return absl::InternalError(response.error().message());
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 nlohmann::json RunSmallCalls(BenchEnv& env) {
@@ -76,7 +68,7 @@ nlohmann::json RunSmallCalls(BenchEnv& env) {
       points.push_back([&s = *stub, pid, callers, window] {
         return RunLoad(
             {.callers = callers, .warmup = absl::Milliseconds(100), .duration = window, .worker_pids = {pid}},
-            [&s](int) { return BareCall(s); });
+            [&s](int) { return s.Call("echo"); });
       });
       owners.emplace_back(baseline_index, callers);
     }

@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace snakepit::bench {
@@ -48,6 +49,25 @@ grpc::Status BareStub::ExecuteCallback(const snakepit::v1::ExecuteRequest& reque
   std::future<grpc::Status> result = done->get_future();
   stub_->async()->Execute(&context, &request, response, [done](grpc::Status status) { done->set_value(status); });
   return result.get();
+}
+
+absl::Status BareStub::Call(const std::string& command, const std::string& attachment) {
+  snakepit::v1::ExecuteRequest request = Request(command, "{}");
+  if (!attachment.empty()) request.add_attachments(attachment);
+  snakepit::v1::ExecuteResponse response;
+  const grpc::Status status = Execute(request, &response);
+  return CheckReply(status, response, attachment.empty() ? -1 : static_cast<std::int64_t>(attachment.size()));
+}
+
+absl::Status CheckReply(const grpc::Status& status, const snakepit::v1::ExecuteResponse& response,
+                        std::int64_t echoed_bytes) {
+  if (!status.ok()) return absl::UnavailableError(status.error_message());
+  if (response.has_error()) return absl::InternalError(response.error().message());
+  if (echoed_bytes < 0) return absl::OkStatus();
+  if (response.result().attachments_size() != 1) return absl::DataLossError("no attachment echoed");
+  const auto got = static_cast<std::int64_t>(response.result().attachments(0).size());
+  if (got == echoed_bytes) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("echoed ", got, " bytes, sent ", echoed_bytes));
 }
 
 }  // namespace snakepit::bench

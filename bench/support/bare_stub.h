@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "snakepit/v1/worker.grpc.pb.h"
@@ -39,11 +40,22 @@ class BareStub {
   // of that API and of one thread hop, without the router.
   grpc::Status ExecuteCallback(const snakepit::v1::ExecuteRequest& request, snakepit::v1::ExecuteResponse* response);
 
+  // Execute of `command` with args "{}" and, unless it is empty, one
+  // attachment, which the command must echo (echo_attachments): OK only
+  // for a result that carries as many bytes back.
+  absl::Status Call(const std::string& command, const std::string& attachment = {});
+
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<snakepit::v1::Worker::Stub> stub_;
   std::atomic<std::uint64_t> next_call_id_{1};
 };
+
+// An absl::Status for a reply: the RPC failed, the worker returned an
+// error, or (when `echoed_bytes` is not negative) the result does not carry
+// one attachment of that size.
+absl::Status CheckReply(const grpc::Status& status, const snakepit::v1::ExecuteResponse& response,
+                        std::int64_t echoed_bytes = -1);
 
 }  // namespace snakepit::bench
 

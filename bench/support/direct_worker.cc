@@ -54,7 +54,9 @@ absl::StatusOr<std::unique_ptr<DirectWorker>> DirectWorker::Start(const DirectWo
                 "--ready-fd",
                 "4",
                 "--worker-id",
-                "bench-direct"};
+                "bench-direct",
+                "--transport",
+                options.transport};
   spawn.env = WorkerEnvironment(options.python_path, options.thread_mode, options.slots);
   spawn.fds = {{3, lifeline->first}, {4, ready->second}};
   spawn.quiet = true;

@@ -27,7 +27,8 @@ struct DirectWorkerOptions {
   std::string python_path = {};  // holds the snakepit_worker package (build tree)
   std::string socket = {};       // absolute path of the Unix socket to listen on
   bool thread_mode = false;
-  int slots = 1;  // execution slots in thread mode
+  int slots = 1;                   // execution slots in thread mode
+  std::string transport = "auto";  // --transport: "auto", "native" or "grpcio"
   absl::Duration startup_timeout = absl::Seconds(30);
 };
 

@@ -9,10 +9,15 @@ namespace snakepit::bench {
 
 BenchFlags ParseFlags(int argc, char** argv, std::vector<char*>* rest) {
   BenchFlags flags;
-  const std::map<std::string, std::string*> values = {
-      {"--python", &flags.python}, {"--python-path", &flags.python_path}, {"--echo-server", &flags.echo_server},
-      {"--embed", &flags.embed},   {"--script", &flags.script},           {"--out", &flags.out},
-      {"--only", &flags.only}};
+  flags.ft_python = SNAKEPIT_BENCH_FT_PYTHON;
+  const std::map<std::string, std::string*> values = {{"--python", &flags.python},
+                                                      {"--python-path", &flags.python_path},
+                                                      {"--ft-python", &flags.ft_python},
+                                                      {"--echo-server", &flags.echo_server},
+                                                      {"--embed", &flags.embed},
+                                                      {"--script", &flags.script},
+                                                      {"--out", &flags.out},
+                                                      {"--only", &flags.only}};
   rest->push_back(argv[0]);
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

@@ -12,12 +12,15 @@ namespace snakepit::bench {
 struct BenchFlags {
   std::string python = "/usr/bin/python3";  // --python: the workers' interpreter
   std::string python_path;                  // --python-path: build-tree worker package
-  std::string echo_server;                  // --echo-server: snakepit_bench_echo
-  std::string embed;                        // --embed: snakepit_bench_embed
-  std::string script;                       // --script: cpu_loop_script.py
-  std::string out;                          // --out: where the JSON goes
-  std::string only;                         // --only: comma-separated scenario names
-  bool quick = false;                       // --quick: short runs, to check the plumbing
+  // --ft-python: a free-threaded interpreter (scenario 11). Default: the one
+  // CMake found (SNAKEPIT_FT_PYTHON); empty when there was none.
+  std::string ft_python;
+  std::string echo_server;  // --echo-server: snakepit_bench_echo
+  std::string embed;        // --embed: snakepit_bench_embed
+  std::string script;       // --script: cpu_loop_script.py
+  std::string out;          // --out: where the JSON goes
+  std::string only;         // --only: comma-separated scenario names
+  bool quick = false;       // --quick: short runs, to check the plumbing
 };
 
 // Parses argv; exits with a message on a missing value. `rest` gets

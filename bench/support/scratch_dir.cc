@@ -9,7 +9,11 @@
 namespace snakepit::bench {
 
 ScratchDir::ScratchDir() {
-  char name[] = "/tmp/snakepit-bench-XXXXXX";
+  // Not "snakepit-...": a worker whose lifeline closes removes its socket's
+  // directory when that is named like the library's private socket
+  // directories ("snakepit-" prefix, python/snakepit_worker/lifeline.py) and
+  // empty, which took this folder away between scenarios.
+  char name[] = "/tmp/snakepit_bench-XXXXXX";
   if (::mkdtemp(name) == nullptr) {
     std::perror("mkdtemp");
     std::abort();

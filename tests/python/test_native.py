@@ -142,11 +142,24 @@ def test_cpu_bound_calls_run_in_parallel_on_a_free_threaded_interpreter(spawn, w
     args = {"n": 200_000}
     while _span_s([worker.execute("cpu_loop", args).timing]) < 0.25:
         args["n"] *= 2
-    one = min(_span_s([worker.execute("cpu_loop", args).timing]) for _ in range(3))
-    two = min(_span_s([f.result().timing for f in
-                       [worker.execute_async("cpu_loop", args) for _ in range(2)]])
-              for _ in range(3))
-    assert two < 1.6 * one, f"2 parallel calls took {two:.3f} s, one alone {one:.3f} s"
+    # Other work on the machine (ctest runs tests side by side) can take a
+    # CPU away between the check above and the measurement: a few attempts,
+    # and a failure only if 2 CPUs are still there afterwards.
+    attempts = []
+    for _ in range(4):
+        one = min(_span_s([worker.execute("cpu_loop", args).timing]) for _ in range(3))
+        two = min(_span_s([f.result().timing for f in
+                           [worker.execute_async("cpu_loop", args) for _ in range(2)]])
+                  for _ in range(3))
+        attempts.append(f"2 parallel calls took {two:.3f} s, one alone {one:.3f} s")
+        if two < 1.6 * one:
+            break
+    else:
+        slowdown = _two_processes_slowdown()
+        if slowdown > 1.4:
+            pytest.skip(f"2 CPUs were not available during the measurement ({'; '.join(attempts)}): "
+                        f"two CPU-bound processes now take {slowdown:.1f}x as long as one")
+        pytest.fail("the 2 threads did not run in parallel: " + "; ".join(attempts))
     assert worker.record["gil_enabled"] is False
 
 

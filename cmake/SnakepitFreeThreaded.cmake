@@ -44,3 +44,20 @@ else()
   message(STATUS "Free-threaded Python: none at ${_ft_candidate}; those tests skip "
                  "(tools/build_free_threaded_python.sh builds it)")
 endif()
+
+# The build-tree worker package, byte-compiled for the free-threaded
+# interpreter. CPython 3.13t leaves the constants of code compiled from
+# source mortal, so threads running the same function all update one shared
+# reference count per constant: two CPU-bound calls of the showcase's
+# cpu_loop took 3x the CPU each. Code loaded from .pyc files has immortal
+# constants and runs in parallel at full speed (docs/free-threading.md).
+if(SNAKEPIT_FT_PYTHON)
+  add_custom_command(
+    OUTPUT "${_py_pkg}/.compiled-ft"
+    COMMAND "${SNAKEPIT_FT_PYTHON}" -m compileall -q "${_py_pkg}"
+    COMMAND ${CMAKE_COMMAND} -E touch "${_py_pkg}/.compiled-ft"
+    DEPENDS "${_py_pkg}/.copied"
+    COMMENT "Byte-compiling the worker package for ${SNAKEPIT_FT_PYTHON}")
+  add_custom_target(snakepit_python_ft_bytecode ALL DEPENDS "${_py_pkg}/.compiled-ft")
+  add_dependencies(snakepit_python_ft_bytecode snakepit_python)
+endif()

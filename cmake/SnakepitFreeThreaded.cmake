@@ -37,6 +37,16 @@ endif()
 
 if(SNAKEPIT_FT_PYTHON)
   message(STATUS "Free-threaded Python: ${SNAKEPIT_FT_PYTHON}")
+  # tools/build_free_threaded_python.sh records the patches it applied
+  # beside bin/. Without them, a 3.13t worker starts slowly on a busy
+  # machine (tools/patches/cpython-3.13-critical-section-reentry.patch).
+  get_filename_component(_ft_prefix "${SNAKEPIT_FT_PYTHON}" REALPATH)
+  get_filename_component(_ft_prefix "${_ft_prefix}" DIRECTORY)
+  get_filename_component(_ft_prefix "${_ft_prefix}" DIRECTORY)
+  if(NOT EXISTS "${_ft_prefix}/snakepit-patches")
+    message(STATUS "  not built with tools/patches: its workers start slowly while the cores are busy "
+                   "(tools/build_free_threaded_python.sh rebuilds it; docs/free-threading.md)")
+  endif()
 elseif(SNAKEPIT_FREE_THREADED_PYTHON)
   message(FATAL_ERROR "SNAKEPIT_FREE_THREADED_PYTHON=${SNAKEPIT_FREE_THREADED_PYTHON} is not a free-threaded "
                       "Python that runs (tools/build_free_threaded_python.sh builds one)")

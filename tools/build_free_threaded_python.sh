@@ -9,13 +9,15 @@
 #   tools/build_free_threaded_python.sh --version 3.13.15-1   # that source only
 #
 # The prefix is ${SNAKEPIT_CACHE_DIR:-$HOME/.cache/snakepit-cpp}/cpython-3.13t
-# and the interpreter <prefix>/bin/python3.13t. When it is there and runs,
-# the script prints its path and exits at once. Otherwise it
+# and the interpreter <prefix>/bin/python3.13t. When it is there, runs, and
+# was built with the patches in tools/patches (<prefix>/snakepit-patches
+# lists them), the script prints its path and exits at once. Otherwise it
 #   1. installs the build dependencies that are missing (apt-get),
 #   2. indexes sid's deb-src with a private apt configuration under the cache
 #      folder (the system's sources, lists and hooks are left alone) and
 #      fetches the newest python3.13 source the mirror serves,
-#   3. builds the upstream (.orig) tarball in a scratch folder of the cache,
+#   3. builds the upstream (.orig) tarball, with tools/patches/cpython-3.13-*
+#      applied, in a scratch folder of the cache,
 #   4. stages the install in the cache folder, adds Debian's pure-Python
 #      protobuf to it (its .py files only: Debian's compiled parts are built
 #      for the GIL interpreter), checks the result, and renames it into
@@ -35,7 +37,7 @@ me=build_free_threaded_python
 
 # What configure needs for ssl, zlib, ctypes, sqlite3, bz2, lzma, dbm.gnu,
 # dbm.ndbm, readline, curses and uuid, and the protobuf this script copies.
-BUILD_PACKAGES=(gcc make pkg-config xz-utils libssl-dev zlib1g-dev libffi-dev libsqlite3-dev libbz2-dev
+BUILD_PACKAGES=(gcc make patch pkg-config xz-utils libssl-dev zlib1g-dev libffi-dev libsqlite3-dev libbz2-dev
   liblzma-dev libgdbm-dev libgdbm-compat-dev libreadline-dev libncurses-dev uuid-dev python3-protobuf)
 # Imported by the check before the install: a build without one of them is
 # refused rather than installed.
@@ -62,6 +64,17 @@ while (($# > 0)); do
   shift
 done
 
+# Our fixes to CPython 3.13 (each file says what and why), and the record of
+# them that a build leaves in the prefix: one "<name> <sha256>" line each.
+patches=("$root"/tools/patches/cpython-3.13-*.patch)
+stamp=$prefix/snakepit-patches
+expected_stamp() {
+  local p
+  for p in "${patches[@]}"; do
+    echo "${p##*/} $(sha256sum <"$p" | cut -d' ' -f1)"
+  done
+}
+
 say() { echo "$me: $*" >&2; }
 fail() {
   say "error: $*"
@@ -74,6 +87,11 @@ works() {
     >/dev/null 2>&1
 }
 
+# The interpreter in the prefix works and has today's patches.
+current() {
+  works "$python" && [[ -f $stamp && "$(cat "$stamp")" == "$(expected_stamp)" ]]
+}
+
 # Scratch folders: the build, the staged install (on the prefix's file
 # system, so that moving it into place is a rename) and a replaced prefix.
 # Removed on exit, and by the next run where a killed one left them.
@@ -82,7 +100,7 @@ stage=$cache/.cpython-3.13t.stage
 old=$cache/.cpython-3.13t.old
 lock=$cache/cpython-3.13t.lock
 
-if ((!rebuild)) && works "$python"; then
+if ((!rebuild)) && current; then
   # Leftovers of a killed rebuild, unless a build is running (it holds the lock).
   if [[ -e $work || -e $stage || -e $old ]]; then
     (flock -n 9 && rm -rf "$work" "$stage" "$old") 9>"$lock" || true
@@ -97,12 +115,15 @@ exec 9>"$lock"
 if ! flock -n 9; then
   say "another build holds $lock; waiting"
   flock 9
-  if ((!rebuild)) && works "$python"; then
+  if ((!rebuild)) && current; then
     echo "$python"
     exit 0
   fi
 fi
 
+if ((!rebuild)) && works "$python"; then
+  say "$python lacks the patches in $root/tools/patches (or older versions of them): rebuilding"
+fi
 started=$(date +%s)
 rm -rf "$work" "$stage" "$old"  # the lock says no other run uses them
 trap 'rm -rf "$work" "$stage" "$old"' EXIT
@@ -174,6 +195,9 @@ sources=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'Python-*' | head -
 [[ -n $sources ]] || fail "${tarballs[0]##*/} holds no Python-* folder"
 
 cd "$sources"
+for p in "${patches[@]}"; do
+  step "applying ${p##*/}" patch -p1 --forward -i "$p"
+done
 # Without CPython's own test suite (--disable-test-modules): nothing here
 # runs it, and it would add 150 MB to the prefix and minutes to the install.
 step "configure --disable-gil" ./configure --disable-gil --prefix="$prefix" --without-ensurepip --disable-test-modules
@@ -212,6 +236,8 @@ assert not sys._is_gil_enabled(), 'an import turned the GIL on'
 print(sys.version)"
 step "checking the staged interpreter (${REQUIRED_MODULES[*]})" \
   "$staged/bin/python3.13t" -I -c "$check" "${REQUIRED_MODULES[@]}"
+
+expected_stamp >"$staged/snakepit-patches"
 
 # Into place: renames within the cache folder.
 if [[ -e $prefix ]]; then mv "$prefix" "$old"; fi

@@ -8,8 +8,9 @@
 #   lib/cmake/snakepit/                 snakepitConfig.cmake, ...ConfigVersion.cmake,
 #                                       snakepitTargets*.cmake
 #   share/snakepit/python/snakepit_worker/   the Python worker package with its
-#                                       generated stubs (_gen/), no __pycache__,
-#                                       and the native transport's modules
+#                                       generated stubs (_gen/), .pyc files only
+#                                       for the free-threaded interpreter if one
+#                                       was found, and the native transport's modules
 #                                       (_native<EXT_SUFFIX>, one per interpreter)
 #
 # The prefix is not fixed at build time: snakepitConfig.cmake computes where
@@ -41,6 +42,20 @@ get_property(_snakepit_native_targets GLOBAL PROPERTY SNAKEPIT_NATIVE_TARGETS)
 foreach(_target IN LISTS _snakepit_native_targets)
   install(TARGETS ${_target} LIBRARY DESTINATION "${SNAKEPIT_INSTALL_PYTHONDIR}/snakepit_worker")
 endforeach()
+# Byte-compiled for the free-threaded interpreter, in place: 3.13t runs
+# code compiled from source with mortal constants that its threads contend
+# on, and workers started from a read-only tree (or with
+# PYTHONDONTWRITEBYTECODE=1) never write the .pyc files that fix it
+# (docs/free-threading.md). Compiled after copying, so each .pyc records
+# its installed source's time stamp; DESTDIR is honoured. The .pyc files
+# are not in install_manifest.txt.
+if(SNAKEPIT_FT_PYTHON)
+  install(CODE "
+    cmake_path(APPEND CMAKE_INSTALL_PREFIX \"${SNAKEPIT_INSTALL_PYTHONDIR}/snakepit_worker\" OUTPUT_VARIABLE _snakepit_pkg)
+    message(STATUS \"Byte-compiling: \$ENV{DESTDIR}\${_snakepit_pkg} for ${SNAKEPIT_FT_PYTHON}\")
+    execute_process(COMMAND \"${SNAKEPIT_FT_PYTHON}\" -m compileall -q \"\$ENV{DESTDIR}\${_snakepit_pkg}\"
+      COMMAND_ERROR_IS_FATAL ANY)")
+endif()
 install(EXPORT snakepitTargets NAMESPACE snakepit:: DESTINATION "${SNAKEPIT_INSTALL_CMAKEDIR}")
 
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/snakepitConfig.cmake.in"

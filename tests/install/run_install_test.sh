@@ -3,10 +3,14 @@
 # moves that prefix elsewhere (relocation), builds the outside project in
 # consumer/ against the moved tree with find_package(snakepit), runs it with
 # SNAKEPIT_PYTHONPATH unset, and checks that the worker it started imported
-# the worker package from the moved tree.
-#   usage: run_install_test.sh BUILD_DIR
+# the worker package from the moved tree. With FT_PYTHON (the free-threaded
+# interpreter the build found), it also checks that the installed package
+# loads from .pyc files there: code compiled from source keeps mortal
+# constants that 3.13t threads contend on (docs/free-threading.md).
+#   usage: run_install_test.sh BUILD_DIR [FT_PYTHON]
 set -euo pipefail
 build=$1
+ft_python=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/snakepit-install.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
@@ -24,6 +28,24 @@ done
 if grep -rlE '#include *[<"](grpc|google/protobuf)' "$prefix/include"; then
   echo "FAIL: an installed public header includes gRPC or protobuf" >&2
   exit 1
+fi
+
+if [[ -n $ft_python ]]; then
+  # -B: a fallback compile from source must not write the .pyc it lacked.
+  # A constant of code loaded from a .pyc is immortal: its reference count
+  # reads as 2**32 - 1 on 3.13t, and as a handful when compiled from source.
+  refcount=$(cd / && "$ft_python" -I -B -c "
+import sys
+sys.path.insert(0, '$prefix/share/snakepit/python')
+from snakepit_worker.showcase import ShowcaseAdapter
+consts = ShowcaseAdapter.cpu_loop.__code__.co_consts
+print(sys.getrefcount(next(c for c in consts if c == 1_000_000_007)))")
+  if ((refcount < 1 << 30)); then
+    echo "FAIL: $ft_python compiled the installed worker package from source" \
+      "(a constant's reference count is $refcount, not immortal): no .pyc for it was installed" >&2
+    exit 1
+  fi
+  echo "install_consumer: the installed package loads from .pyc files on $ft_python"
 fi
 
 cmake -S "$here/consumer" -B "$scratch/consumer-build" -G Ninja \

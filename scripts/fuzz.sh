@@ -9,7 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SNAKEPIT_FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${SNAKEPIT_FUZZ_SECONDS:-60}
 "$root/scripts/setup.sh"
-command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing (apt-get install clang)" >&2; exit 1; }
+# clang, and libFuzzer's runtime (libclang_rt.fuzzer) with the sanitizers'.
+"$root/scripts/ensure_packages.sh" fuzz clang libclang-rt-14-dev
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSNAKEPIT_SANITIZER=fuzzer -DSNAKEPIT_FUZZ=ON -DSNAKEPIT_BUILD_TESTS=OFF -DSNAKEPIT_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" --target config_fuzzer reply_fuzzer

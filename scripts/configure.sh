@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configures a build folder with CMake and Ninja unless it is configured
-# already; build.sh and bench.sh call it.
+# already (CMake ran to the end there); build.sh and bench.sh call it.
 #
 #   scripts/configure.sh BUILD_DIR [CMAKE_ARG...]
 #
@@ -19,6 +19,8 @@ if [[ ${SNAKEPIT_FREE_THREADED:-0} == 1 ]]; then
   args+=("-DSNAKEPIT_FREE_THREADED_PYTHON:FILEPATH=$python")
   grep -qxF "SNAKEPIT_FREE_THREADED_PYTHON:FILEPATH=$python" "$build/CMakeCache.txt" 2>/dev/null || again=1
 fi
-if [[ ! -f $build/CMakeCache.txt ]] || ((again)); then
+# A configure that failed leaves CMakeCache.txt but no build.ninja: that
+# folder is configured again, not built as it is.
+if [[ ! -f $build/CMakeCache.txt || ! -f $build/build.ninja ]] || ((again)); then
   cmake -S "$root" -B "$build" -G Ninja "${args[@]}"
 fi

@@ -13,6 +13,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$1
 shift
 args=("$@")
+# ccache (scripts/setup.sh installs it), keyed on paths relative to the
+# repository and not on the build folder, so that fresh clones (CI) and
+# second build folders reuse objects.
+if command -v ccache >/dev/null; then
+  args=("-DCMAKE_CXX_COMPILER_LAUNCHER=env;CCACHE_BASEDIR=$root;CCACHE_NOHASHDIR=1;ccache" "${args[@]}")
+fi
 again=0
 if [[ ${SNAKEPIT_FREE_THREADED:-0} == 1 ]]; then
   python=$("$root/tools/build_free_threaded_python.sh" | tail -n 1)

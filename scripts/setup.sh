@@ -6,6 +6,8 @@ set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build g++ pkg-config clang-format
+  # Compiler cache: CI's clean clones and the extra builds reuse objects.
+  ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

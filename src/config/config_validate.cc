@@ -10,8 +10,8 @@
 #include "common/status_macros.h"
 #include "config/config_errors.h"
 #include "config/config_rules.h"
+#include "config/reserved_env.h"
 #include "config/tcp_config.h"
-#include "worker/worker_token.h"
 
 namespace snakepit::internal {
 namespace {

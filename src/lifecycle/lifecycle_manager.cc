@@ -7,30 +7,35 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "lifecycle/proc_memory.h"
 #include "snakepit/logging.h"
 
 namespace snakepit::internal {
-namespace {
-
-absl::Duration TickFor(const PoolConfig& config) {
+absl::Duration LifecycleManager::TickFor(const PoolConfig& config) {
   absl::Duration tick = absl::Milliseconds(100);
   tick = std::min(tick, absl::FromChrono(config.memory_check_interval));
   if (config.health_check_interval.count() > 0) tick = std::min(tick, absl::FromChrono(config.health_check_interval));
   return std::max(tick, absl::Milliseconds(10));
 }
 
-}  // namespace
+LifecycleManager::MemoryReader LifecycleManager::DefaultMemoryReader() {
+  return [](int pid) { return ReadProcessTreeMemory(pid); };
+}
 
-LifecycleManager::LifecycleManager(Pool& pool)
-    : pool_(pool), config_(pool.config()), tick_(TickFor(config_)), thread_([this] { Run(); }) {}
+LifecycleManager::LifecycleManager(ManagedPool& pool, Clock& clock, MemoryReader read_memory, Mode mode)
+    : pool_(pool),
+      clock_(clock),
+      read_memory_(std::move(read_memory)),
+      config_(pool.config()),
+      tick_(TickFor(config_)) {
+  if (mode == Mode::kThread) thread_ = std::thread([this] { Run(); });
+}
 
 LifecycleManager::~LifecycleManager() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   // Probes hold `this`; each ends by its health_check_timeout deadline.
   MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return probes_in_flight_ == 0; };
@@ -42,13 +47,14 @@ void LifecycleManager::Run() {
     {
       MutexLock lock(&mu_);
       auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      if (mu_.AwaitWithTimeout(Condition(&stopping), tick_)) return;
+      if (clock_.AwaitUntil(&mu_, Condition(&stopping), clock_.Now() + tick_)) return;
     }
-    Tick(absl::Now());
+    Tick();
   }
 }
 
-void LifecycleManager::Tick(absl::Time now) {
+void LifecycleManager::Tick() {
+  const absl::Time now = clock_.Now();
   const std::vector<WorkerView> workers = pool_.Workers();
   std::vector<int> to_probe;
   std::vector<WorkerView> to_measure;
@@ -99,7 +105,7 @@ bool LifecycleManager::CheckLimits(const WorkerView& worker, absl::Time now) {
 }
 
 void LifecycleManager::CheckMemory(const WorkerView& worker) {
-  absl::StatusOr<ProcessMemory> memory = ReadProcessTreeMemory(worker.pid);
+  absl::StatusOr<ProcessMemory> memory = read_memory_(worker.pid);
   if (!memory.ok()) {
     // NOT_FOUND: it exited meanwhile, and its exit is handled elsewhere.
     // Anything else would silently disable the memory limit: say so.

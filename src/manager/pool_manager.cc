@@ -32,7 +32,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
     internal::EventBus* events = &impl->events;      // outlives the pools
     impl->pools.push_back(std::make_unique<Pool>(
         pool_config,
-        [pool_config, site](Profile profile, int id, internal::WorkerProfile::ExitCallback on_exit) {
+        [pool_config, site](Profile profile, int id, internal::Worker::ExitCallback on_exit) {
           return internal::MakeWorker(profile, pool_config, *site, id, std::move(on_exit));
         },
         [events](Event event) { events->Publish(std::move(event)); }, [events] { return events->has_subscribers(); }));
@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
   {
     internal::MutexLock lock(&impl->lifecycle_mu);
     for (const auto& pool : impl->pools) {
-      impl->lifecycle.push_back(std::make_unique<internal::LifecycleManager>(*pool));
+      impl->lifecycle.push_back(std::make_unique<internal::LifecycleManager>(*pool, pool->clock()));
     }
   }
   for (const auto& pool : impl->pools) {

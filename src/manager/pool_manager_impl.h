@@ -14,8 +14,8 @@
 #include "lifecycle/event_bus.h"
 #include "lifecycle/lifecycle_manager.h"
 #include "manager/socket_dir.h"
+#include "pool/pool.h"
 #include "profile/worker_site.h"
-#include "router/pool.h"
 #include "snakepit/pool_manager.h"
 
 namespace snakepit {

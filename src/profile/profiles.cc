@@ -2,41 +2,30 @@
 
 #include <utility>
 
+#include "worker/python_worker.h"
+
 namespace snakepit::internal {
-namespace {
 
-std::map<std::string, std::string> ThreadVariables(const std::string& n) {
-  return {{"OPENBLAS_NUM_THREADS", n},
-          {"MKL_NUM_THREADS", n},
-          {"OMP_NUM_THREADS", n},
-          {"NUMEXPR_NUM_THREADS", n},
-          {"VECLIB_MAXIMUM_THREADS", n}};
-}
-
-}  // namespace
-
-std::map<std::string, std::string> ProcessProfile::Environment() {
-  std::map<std::string, std::string> env = ThreadVariables("1");
-  env["GRPC_POLL_STRATEGY"] = "poll";
+std::map<std::string, std::string> ProfileEnvironment(Profile profile, int threads_per_worker) {
+  const std::string n = profile == Profile::kThread ? std::to_string(threads_per_worker) : "1";
+  std::map<std::string, std::string> env = {{"OPENBLAS_NUM_THREADS", n},
+                                            {"MKL_NUM_THREADS", n},
+                                            {"OMP_NUM_THREADS", n},
+                                            {"NUMEXPR_NUM_THREADS", n},
+                                            {"VECLIB_MAXIMUM_THREADS", n}};
+  if (profile == Profile::kProcess) env["GRPC_POLL_STRATEGY"] = "poll";
   return env;
 }
 
-ProcessProfile::ProcessProfile(const PoolConfig& config, const WorkerSite& site, int id, ExitCallback on_exit)
-    : PythonWorker(MakeWorkerSpec(config, site, id, Profile::kProcess, 1, Environment()), std::move(on_exit)) {}
-
-std::map<std::string, std::string> ThreadProfile::Environment(int threads_per_worker) {
-  return ThreadVariables(std::to_string(threads_per_worker));
+WorkerSpec ProfileSpec(Profile profile, const PoolConfig& config, const WorkerSite& site, int id) {
+  const int threads = config.effective_threads_per_worker();
+  const int capacity = profile == Profile::kThread ? threads : 1;
+  return MakeWorkerSpec(config, site, id, profile, capacity, ProfileEnvironment(profile, threads));
 }
 
-ThreadProfile::ThreadProfile(const PoolConfig& config, const WorkerSite& site, int id, ExitCallback on_exit)
-    : PythonWorker(MakeWorkerSpec(config, site, id, Profile::kThread, config.effective_threads_per_worker(),
-                                  Environment(config.effective_threads_per_worker())),
-                   std::move(on_exit)) {}
-
-std::unique_ptr<WorkerProfile> MakeWorker(Profile profile, const PoolConfig& config, const WorkerSite& site, int id,
-                                          WorkerProfile::ExitCallback on_exit) {
-  if (profile == Profile::kThread) return std::make_unique<ThreadProfile>(config, site, id, std::move(on_exit));
-  return std::make_unique<ProcessProfile>(config, site, id, std::move(on_exit));
+std::unique_ptr<Worker> MakeWorker(Profile profile, const PoolConfig& config, const WorkerSite& site, int id,
+                                   Worker::ExitCallback on_exit) {
+  return std::make_unique<PythonWorker>(ProfileSpec(profile, config, site, id), std::move(on_exit));
 }
 
 }  // namespace snakepit::internal

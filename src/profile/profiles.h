@@ -1,12 +1,13 @@
-// The two WorkerProfile implementations.
+// The worker profiles: the policy that turns a pool's configuration into
+// the spec of one worker. A profile decides two things, and the pool sees
+// neither directly (only Worker::capacity() and metadata()):
 //
-// ProcessProfile: a single-threaded Python worker, capacity 1. BLAS/OpenMP
-//   thread pools are pinned to 1 (OPENBLAS, MKL, OMP, NUMEXPR, VECLIB) and
-//   GRPC_POLL_STRATEGY=poll, so N processes use N cores, not N x cores.
-// ThreadProfile: a multi-threaded Python worker running threads_per_worker
-//   calls at once, multiplexed over one gRPC channel. The same thread
-//   variables are set to threads_per_worker unless the pool's env says
-//   otherwise.
+// process: capacity 1. BLAS/OpenMP thread pools are pinned to 1 (OPENBLAS,
+//   MKL, OMP, NUMEXPR, VECLIB) and GRPC_POLL_STRATEGY=poll, so N processes
+//   use N cores, not N x cores.
+// thread: capacity threads_per_worker, calls multiplexed over one channel;
+//   the same thread variables are set to threads_per_worker.
+// In both, the pool's `env` wins over the profile's variables.
 #ifndef SNAKEPIT_SRC_PROFILE_PROFILES_H_
 #define SNAKEPIT_SRC_PROFILE_PROFILES_H_
 
@@ -15,27 +16,21 @@
 #include <string>
 
 #include "profile/worker_site.h"
-#include "worker/python_worker.h"
+#include "worker/worker.h"
+#include "worker/worker_spec.h"
 
 namespace snakepit::internal {
 
-class ProcessProfile final : public PythonWorker {
- public:
-  ProcessProfile(const PoolConfig& config, const WorkerSite& site, int id, ExitCallback on_exit);
-  // The variables this profile sets (before the pool's env is applied).
-  static std::map<std::string, std::string> Environment();
-};
+// The variables `profile` sets (before the pool's env is applied).
+std::map<std::string, std::string> ProfileEnvironment(Profile profile, int threads_per_worker);
 
-class ThreadProfile final : public PythonWorker {
- public:
-  ThreadProfile(const PoolConfig& config, const WorkerSite& site, int id, ExitCallback on_exit);
-  static std::map<std::string, std::string> Environment(int threads_per_worker);
-};
+// The spec of worker `id` under `profile` (which may differ from
+// config.profile when a thread pool falls back to processes).
+WorkerSpec ProfileSpec(Profile profile, const PoolConfig& config, const WorkerSite& site, int id);
 
-// The worker for `profile` (which may differ from config.profile when a
-// thread pool falls back to processes).
-std::unique_ptr<WorkerProfile> MakeWorker(Profile profile, const PoolConfig& config, const WorkerSite& site, int id,
-                                          WorkerProfile::ExitCallback on_exit);
+// A PythonWorker made from ProfileSpec(). Nothing is started yet.
+std::unique_ptr<Worker> MakeWorker(Profile profile, const PoolConfig& config, const WorkerSite& site, int id,
+                                   Worker::ExitCallback on_exit);
 
 }  // namespace snakepit::internal
 

@@ -42,7 +42,6 @@ PythonWorker::~PythonWorker() { Stop(absl::ZeroDuration()); }
 absl::Status PythonWorker::Start(absl::Time deadline) {
   absl::Status status = Launch(deadline);
   if (!status.ok()) return StartFailure(std::move(status));
-  health_.store(Health::kHealthy);
   return absl::OkStatus();
 }
 
@@ -114,7 +113,7 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
 
 absl::Status PythonWorker::StartFailure(absl::Status why) {
   Stop(absl::ZeroDuration());
-  health_.store(Health::kDead);
+  dead_.store(true);
   return absl::Status(why.code(),
                       absl::StrCat("pool '", spec_.pool, "': worker ", spec_.label(), " (interpreter ", spec_.python,
                                    ", adapter ", spec_.adapter, ") failed to start: ", why.message()));
@@ -140,11 +139,11 @@ void PythonWorker::Stop(absl::Duration grace) {
   child_.reset();
   lifeline_.reset();
   if (!spec_.socket_path.empty()) ::unlink(spec_.socket_path.c_str());  // a killed worker leaves its socket file
-  health_.store(Health::kDead);
+  dead_.store(true);
 }
 
 void PythonWorker::OnExit(const ExitInfo& info) {
-  health_.store(Health::kDead);
+  dead_.store(true);
   std::shared_ptr<RpcClient> rpc = Rpc();
   if (rpc) rpc->Abort(absl::StrCat("worker ", spec_.label(), " ", info.ToString()));
   if (on_exit_) on_exit_(info);
@@ -165,7 +164,7 @@ void PythonWorker::Kill() {
 
 void PythonWorker::CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) {
   std::shared_ptr<RpcClient> rpc = Rpc();
-  if (rpc == nullptr || health_.load() == Health::kDead) {
+  if (rpc == nullptr || dead_.load()) {
     done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
     return;
   }
@@ -174,7 +173,7 @@ void PythonWorker::CheckHealth(absl::Time deadline, std::function<void(absl::Sta
 
 void PythonWorker::Diagnostics(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done) {
   std::shared_ptr<RpcClient> rpc = Rpc();
-  if (rpc == nullptr || health_.load() == Health::kDead) {
+  if (rpc == nullptr || dead_.load()) {
     done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
     return;
   }
@@ -184,11 +183,6 @@ void PythonWorker::Diagnostics(absl::Time deadline, std::function<void(absl::Sta
 std::shared_ptr<RpcClient> PythonWorker::Rpc() const {
   MutexLock lock(&mu_);
   return rpc_;
-}
-
-int PythonWorker::load() const {
-  MutexLock lock(&mu_);
-  return rpc_ ? rpc_->in_flight() : 0;
 }
 
 WorkerMetadata PythonWorker::metadata() const {

@@ -1,5 +1,6 @@
 // PythonWorker: one Python worker process reached over gRPC on a Unix
-// socket. The shared implementation behind ProcessProfile and ThreadProfile.
+// socket (or TCP). Its spec (environment, capacity) comes from the pool's
+// profile (src/profile/profiles.h).
 //
 // Lifetime: Start() spawns the process with a lifeline pipe (its EOF makes
 // the worker exit, so a crashed host leaves no orphan), waits for the
@@ -18,14 +19,14 @@
 #include "common/mutex.h"
 #include "common/unique_fd.h"
 #include "process/child_process.h"
-#include "profile/worker_profile.h"
 #include "worker/output_watcher.h"
 #include "worker/rpc_client.h"
+#include "worker/worker.h"
 #include "worker/worker_spec.h"
 
 namespace snakepit::internal {
 
-class PythonWorker : public WorkerProfile {
+class PythonWorker final : public Worker {
  public:
   PythonWorker(WorkerSpec spec, ExitCallback on_exit);
   ~PythonWorker() override;
@@ -39,8 +40,6 @@ class PythonWorker : public WorkerProfile {
   void CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) override;
   void Diagnostics(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done) override;
   int capacity() const override { return spec_.capacity; }
-  int load() const override;
-  Health health() const override { return health_.load(); }
   WorkerMetadata metadata() const override;
 
  private:
@@ -54,7 +53,7 @@ class PythonWorker : public WorkerProfile {
 
   const WorkerSpec spec_;
   const ExitCallback on_exit_;
-  std::atomic<Health> health_{Health::kStarting};
+  std::atomic<bool> dead_{false};  // exited, stopped or failed to start
 
   mutable Mutex mu_;
   WorkerMetadata metadata_ ABSL_GUARDED_BY(mu_);

@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/notification.h"
 #include "grpcpp/grpcpp.h"
 #include "worker/reply_codec.h"
 #include "worker/worker_token.h"
@@ -16,7 +15,7 @@ struct RpcClient::PendingCall {
   snakepit::v1::ExecuteRequest request;
   snakepit::v1::ExecuteResponse response;
   std::string command;
-  WorkerProfile::Done done;
+  Worker::Done done;
 };
 
 struct RpcClient::PendingHealth {
@@ -87,7 +86,7 @@ absl::Status RpcClient::WaitConnected(absl::Time deadline) {
                         : ""));
 }
 
-void RpcClient::Execute(WorkerCall call, WorkerProfile::Done done) {
+void RpcClient::Execute(WorkerCall call, Worker::Done done) {
   auto* pending = new PendingCall;
   pending->command = std::move(call.command);
   pending->done = std::move(done);
@@ -102,9 +101,7 @@ void RpcClient::Execute(WorkerCall call, WorkerProfile::Done done) {
     pending->context.set_deadline(absl::ToChronoTime(call.rpc_deadline));
   }
   std::string refused;  // the abort reason, if the worker is known dead
-  if (Track(pending, &pending->context, &refused)) {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-  } else {
+  if (!Track(pending, &pending->context, &refused)) {
     std::unique_ptr<PendingCall> owned(pending);
     owned->done(FromRpcStatus(grpc::Status::CANCELLED, label_, owned->command, refused, max_message_bytes_));
     return;
@@ -123,10 +120,9 @@ void RpcClient::Finish(PendingCall* pending, const grpc::Status& rpc_status) {
                                      : absl::StatusOr<Reply>(FromRpcStatus(rpc_status, label_, pending->command,
                                                                            abort_reason, max_message_bytes_));
   {
-    WorkerProfile::Done done = std::move(pending->done);
+    Worker::Done done = std::move(pending->done);
     done(std::move(result));
   }  // `done` and what it captured are gone before the record is deleted
-  in_flight_.fetch_sub(1, std::memory_order_relaxed);
   delete pending;
   Finished();
 }
@@ -183,20 +179,6 @@ void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_statu
   }
   delete probe;
   Finished();
-}
-
-absl::Status RpcClient::Health(absl::Time deadline) {
-  // The RPC's own deadline bounds the wait; the extra second only covers
-  // gRPC's callback scheduling.
-  auto answer = std::make_shared<std::pair<Notification, absl::Status>>();
-  HealthAsync(deadline, [answer](absl::Status status) {
-    answer->second = std::move(status);
-    answer->first.Notify();
-  });
-  if (!answer->first.WaitForNotificationWithDeadline(deadline + absl::Seconds(1))) {
-    return absl::DeadlineExceededError(absl::StrCat(label_, ": health check got no answer"));
-  }
-  return answer->second;
 }
 
 void RpcClient::Abort(const std::string& reason) {

@@ -21,8 +21,8 @@
 #include "absl/time/time.h"
 #include "common/mutex.h"
 #include "nlohmann/json.hpp"
-#include "profile/worker_profile.h"
 #include "snakepit/v1/worker.grpc.pb.h"
+#include "worker/worker.h"
 
 namespace snakepit::internal {
 
@@ -49,24 +49,20 @@ class RpcClient {
   // Blocks until the channel is connected or `deadline`.
   [[nodiscard]] absl::Status WaitConnected(absl::Time deadline);
 
-  // Asynchronous Execute; see WorkerProfile::Execute.
-  void Execute(WorkerCall call, WorkerProfile::Done done);
+  // Asynchronous Execute; see Worker::Execute.
+  void Execute(WorkerCall call, Worker::Done done);
 
   // Health probe: OK only if the worker answers SERVING by `deadline`;
   // UNAVAILABLE otherwise. `done` runs exactly once, on a gRPC thread (or
   // inline if the client is already aborted), and must not block.
   void HealthAsync(absl::Time deadline, std::function<void(absl::Status)> done);
-  // The same, blocking until the answer (at the latest at `deadline`).
-  [[nodiscard]] absl::Status Health(absl::Time deadline);
 
   // The worker's Stats RPC as JSON (rpc_stats.cc); see
-  // WorkerProfile::Diagnostics. `done` as for HealthAsync.
+  // Worker::Diagnostics. `done` as for HealthAsync.
   void StatsAsync(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done);
 
   // Fails every call in flight and every later call with UNAVAILABLE.
   void Abort(const std::string& reason);
-
-  int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
  private:
   struct PendingCall;
@@ -94,7 +90,6 @@ class RpcClient {
   const std::int64_t max_message_bytes_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<snakepit::v1::Worker::Stub> stub_;
-  std::atomic<int> in_flight_{0};
 
   Mutex mu_;
   std::string abort_reason_ ABSL_GUARDED_BY(mu_);  // non-empty once aborted

@@ -10,12 +10,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "config/reserved_env.h"  // kWorkerTokenEnv
 
 namespace snakepit::internal {
-
-// The environment variable that carries the token to the worker. Reserved:
-// a pool's `env` may not set it.
-inline constexpr char kWorkerTokenEnv[] = "SNAKEPIT_WORKER_TOKEN";
 
 // The gRPC metadata key every RPC carries the token in.
 inline constexpr char kWorkerTokenMetadataKey[] = "snakepit-token";

@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "profile/worker_profile.h"
 #include "snakepit/config.h"
+#include "worker/worker.h"
 
 namespace snakepit::testing {
 
@@ -43,7 +43,7 @@ class TokenWorker {
   TokenWorker() = default;
   std::string socket_dir_;
   std::shared_ptr<std::string> token_ = std::make_shared<std::string>();
-  std::unique_ptr<internal::WorkerProfile> worker_;
+  std::unique_ptr<internal::Worker> worker_;
 };
 
 // Runs tests/cpp/data/grpc_probe.py with /usr/bin/python3, in a process of

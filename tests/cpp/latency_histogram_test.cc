@@ -1,5 +1,5 @@
 // The bounded latency histogram: percentiles within one bucket of the truth.
-#include "diagnostics/latency_histogram.h"
+#include "common/latency_histogram.h"
 
 #include <thread>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "diagnostics/latency_histogram.h"
+#include "common/latency_histogram.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "router/deadline_timer.h"
+#include "common/deadline_timer.h"
 
 #include "absl/time/clock.h"
 

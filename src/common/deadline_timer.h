@@ -6,8 +6,8 @@
 // must be short. A callback may still run after Cancel() if it had already
 // been taken for running: callbacks must tolerate that.
 // Lifetime: the destructor drops pending callbacks and joins the thread.
-#ifndef SNAKEPIT_SRC_ROUTER_DEADLINE_TIMER_H_
-#define SNAKEPIT_SRC_ROUTER_DEADLINE_TIMER_H_
+#ifndef SNAKEPIT_SRC_COMMON_DEADLINE_TIMER_H_
+#define SNAKEPIT_SRC_COMMON_DEADLINE_TIMER_H_
 
 #include <cstdint>
 #include <functional>
@@ -50,4 +50,4 @@ class DeadlineTimer {
 
 }  // namespace snakepit::internal
 
-#endif  // SNAKEPIT_SRC_ROUTER_DEADLINE_TIMER_H_
+#endif  // SNAKEPIT_SRC_COMMON_DEADLINE_TIMER_H_

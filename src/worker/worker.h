@@ -1,11 +1,12 @@
-// WorkerProfile: one worker process as the router sees it.
+// Worker: one worker process as the pool sees it.
 //
-// The router holds WorkerProfile pointers and never asks which profile it
-// holds: the profile shows only through capacity() and metadata().
-// ProcessProfile (capacity 1) and ThreadProfile (capacity threads_per_worker)
-// are the implementations; both run a Python worker over gRPC.
-#ifndef SNAKEPIT_SRC_PROFILE_WORKER_PROFILE_H_
-#define SNAKEPIT_SRC_PROFILE_WORKER_PROFILE_H_
+// The pool holds Worker pointers and never asks how the worker was made or
+// which profile made it: the profile shows only through capacity() and
+// metadata(). PythonWorker (python_worker.h) is the implementation, a
+// Python process reached over gRPC; the profiles (src/profile/) decide its
+// environment and capacity. Tests substitute in-memory workers.
+#ifndef SNAKEPIT_SRC_WORKER_WORKER_H_
+#define SNAKEPIT_SRC_WORKER_WORKER_H_
 
 #include <cstdint>
 #include <functional>
@@ -52,9 +53,7 @@ struct WorkerMetadata {
   absl::Time started_at = absl::InfinitePast();
 };
 
-enum class Health { kStarting, kHealthy, kDead };
-
-class WorkerProfile {
+class Worker {
  public:
   // Called once, from the worker's watcher thread, when the process exits
   // for any reason (after Stop() too). Must not block.
@@ -62,7 +61,7 @@ class WorkerProfile {
   // Called exactly once per Execute, on an arbitrary thread. Must not block.
   using Done = std::function<void(absl::StatusOr<Reply>)>;
 
-  virtual ~WorkerProfile() = default;
+  virtual ~Worker() = default;
 
   // Spawns the process and blocks until it is ready to take calls or
   // `deadline` passes. On error the process is gone and the status carries
@@ -97,12 +96,9 @@ class WorkerProfile {
 
   // Concurrent calls this worker accepts.
   virtual int capacity() const = 0;
-  // Calls currently outstanding on this worker's channel.
-  virtual int load() const = 0;
-  virtual Health health() const = 0;
   virtual WorkerMetadata metadata() const = 0;
 };
 
 }  // namespace snakepit::internal
 
-#endif  // SNAKEPIT_SRC_PROFILE_WORKER_PROFILE_H_
+#endif  // SNAKEPIT_SRC_WORKER_WORKER_H_

@@ -9,8 +9,8 @@
 // thread; Snapshot() may run concurrently with it and then sees each counter
 // at some moment during the call (figures may be off by the calls recorded
 // meanwhile, never torn).
-#ifndef SNAKEPIT_SRC_DIAGNOSTICS_LATENCY_HISTOGRAM_H_
-#define SNAKEPIT_SRC_DIAGNOSTICS_LATENCY_HISTOGRAM_H_
+#ifndef SNAKEPIT_SRC_COMMON_LATENCY_HISTOGRAM_H_
+#define SNAKEPIT_SRC_COMMON_LATENCY_HISTOGRAM_H_
 
 #include <array>
 #include <atomic>
@@ -51,4 +51,4 @@ class LatencyHistogram {
 
 }  // namespace snakepit::internal
 
-#endif  // SNAKEPIT_SRC_DIAGNOSTICS_LATENCY_HISTOGRAM_H_
+#endif  // SNAKEPIT_SRC_COMMON_LATENCY_HISTOGRAM_H_

@@ -1,0 +1,58 @@
+// Call: one submitted call, from Submit() to the one delivery of its
+// result.
+//
+// Exactly-once: the reply, the deadline timer and shutdown race to finish
+// a call; whoever wins Claim() delivers, the others drop their result (a
+// late reply is counted and dropped, and can never reach another caller:
+// each call owns its own RPC and completion). Everything else is guarded by
+// the pool's mutex (PoolCore::mu).
+#ifndef SNAKEPIT_SRC_POOL_CALL_H_
+#define SNAKEPIT_SRC_POOL_CALL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "snakepit/call.h"
+
+namespace snakepit::internal {
+
+struct Call {
+  using Callback = std::function<void(absl::StatusOr<Reply>)>;
+
+  std::uint64_t id = 0;
+  std::string command;
+  std::string args_json;
+  std::vector<std::string> attachments;
+  absl::Time submitted;
+  absl::Time deadline;
+  absl::Time queue_deadline;  // when queued: min(deadline, submitted + queue_timeout)
+  absl::Time sent;            // when dispatched to a worker
+  bool admitted = false;      // queued or dispatched (not refused at once)
+  Callback done;
+  int attempts_left = 1;  // runs still allowed, this one included (retries)
+  bool queued = false;
+  std::string worker_label;  // the worker it was last dispatched to
+  Clock::TimerHandle timer;  // its deadline (queued: its queue deadline)
+  // Fires at deadline + call_kill_timeout while the worker has not
+  // answered; `answered` is set by the reply.
+  Clock::TimerHandle kill_timer;
+  bool answered = false;
+
+  // Makes the calling thread the one to finish the call; false if another
+  // already did.
+  bool Claim() { return !finished_.exchange(true, std::memory_order_acq_rel); }
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace snakepit::internal
+
+#endif  // SNAKEPIT_SRC_POOL_CALL_H_

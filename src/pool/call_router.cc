@@ -1,0 +1,347 @@
+#include "pool/call_router.h"
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "snakepit/logging.h"
+
+namespace snakepit::internal {
+namespace {
+
+std::atomic<std::uint64_t> g_next_call_id{1};
+
+// How long a worker whose channel failed may take to be seen exiting
+// before it is killed as unreachable.
+constexpr absl::Duration kUnreachableGrace = absl::Seconds(1);
+
+std::string Ms(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d), " ms"); }
+
+}  // namespace
+
+CallRouter::CallRouter(PoolCore& core, PoolTelemetry& telemetry, WorkerControl& workers)
+    : core_(core), telemetry_(telemetry), workers_(workers) {}
+
+void CallRouter::Submit(std::string command, std::string args_json, CallOptions options, Call::Callback done) {
+  const PoolConfig& config = core_.config;
+  auto call = std::make_shared<Call>();
+  call->id = g_next_call_id.fetch_add(1, std::memory_order_relaxed);
+  call->command = std::move(command);
+  call->args_json = std::move(args_json);
+  call->attachments = std::move(options.attachments);
+  call->submitted = core_.clock.Now();
+  call->done = std::move(done);
+  call->attempts_left = options.idempotent ? std::max(1, options.max_attempts) : 1;
+  if (options.timeout.count() < 0) {
+    Complete(*call, absl::DeadlineExceededError(absl::StrCat("pool '", core_.name(), "': command '", call->command,
+                                                             "' was submitted with a negative timeout (",
+                                                             options.timeout.count(), " ms)")));
+    return;
+  }
+  const auto timeout = options.timeout.count() > 0 ? options.timeout : config.call_timeout;
+  call->deadline = call->submitted + absl::FromChrono(timeout);
+  call->queue_deadline = std::min(call->deadline, call->submitted + absl::FromChrono(config.queue_timeout));
+
+  std::size_t bytes = call->args_json.size();
+  for (const std::string& a : call->attachments) bytes += a.size();
+  if (static_cast<std::int64_t>(bytes) > config.max_message_bytes) {
+    Complete(*call, absl::ResourceExhaustedError(absl::StrCat(
+                        "pool '", core_.name(), "': command '", call->command, "': args and attachments are ", bytes,
+                        " bytes, over the pool's max_message_mb limit of ", config.max_message_bytes, " bytes")));
+    return;
+  }
+
+  absl::Status refused;
+  Slot* chosen = nullptr;
+  PoolTelemetry::LoadEdges edges;
+  {
+    MutexLock lock(&core_.mu);
+    if (core_.closed) {
+      refused = absl::UnavailableError(absl::StrCat("pool '", core_.name(), "' is shut down"));
+    } else if ((chosen = PickSlot()) != nullptr) {
+      Assign(*chosen, call, call->submitted);
+      edges = NoteLoad(call->submitted);
+    } else if (core_.Hopeless()) {
+      refused = core_.DegradedError();
+    } else if (core_.LiveWorkers() == 0) {
+      refused = absl::UnavailableError(absl::StrCat("pool '", core_.name(), "' has no live workers"));
+    } else if (static_cast<int>(core_.queue.size()) >= config.max_queue) {
+      telemetry_.CountRejected();
+      refused = absl::ResourceExhaustedError(absl::StrCat("pool '", core_.name(), "' is full: all ", core_.in_flight,
+                                                          " slots busy and ", core_.queue.size(),
+                                                          " calls queued (max_queue=", config.max_queue, ")"));
+    } else {
+      call->queued = true;
+      call->admitted = true;
+      core_.queue.push_back(call);
+      ArmDeadline(call, call->queue_deadline);
+      edges = NoteLoad(call->submitted);
+    }
+  }
+  telemetry_.EmitLoadEdges(edges);
+  if (!refused.ok()) {
+    Complete(*call, std::move(refused));
+  } else if (chosen != nullptr) {
+    Send({chosen, std::move(call)});
+  }
+}
+
+Slot* CallRouter::PickSlot() {
+  Slot* best = nullptr;
+  for (const auto& s : core_.slots) {
+    if (!s->TakesCalls()) continue;
+    // Most free capacity first; among equals, the one that served least,
+    // so work (and request-count wear) spreads over the pool.
+    if (best == nullptr || s->free_capacity() > best->free_capacity() ||
+        (s->free_capacity() == best->free_capacity() && s->requests < best->requests)) {
+      best = s.get();
+    }
+  }
+  return best;
+}
+
+void CallRouter::Assign(Slot& slot, const std::shared_ptr<Call>& call, absl::Time now) {
+  ++slot.in_flight;
+  ++core_.in_flight;
+  call->admitted = true;
+  call->queued = false;
+  call->sent = now;
+  call->worker_label = slot.label;
+  ArmDeadline(call, call->deadline);
+  ArmKillTimer(slot, call);
+}
+
+std::vector<CallRouter::Dispatch> CallRouter::TakeQueuedWork(absl::Time now) {
+  std::vector<Dispatch> work;
+  while (!core_.queue.empty()) {
+    Slot* slot = PickSlot();
+    if (slot == nullptr) break;
+    std::shared_ptr<Call> call = std::move(core_.queue.front());
+    core_.queue.pop_front();
+    Assign(*slot, call, now);
+    work.emplace_back(slot, std::move(call));
+  }
+  // Draining the queue only ends conditions; nothing to announce.
+  (void)NoteLoad(now);
+  return work;
+}
+
+std::vector<std::shared_ptr<Call>> CallRouter::TakeQueue(absl::Time now) {
+  std::vector<std::shared_ptr<Call>> taken(core_.queue.begin(), core_.queue.end());
+  core_.queue.clear();
+  (void)NoteLoad(now);
+  for (auto& c : taken) {
+    c->queued = false;
+    core_.clock.Cancel(c->timer);
+  }
+  return taken;
+}
+
+PoolTelemetry::LoadEdges CallRouter::NoteLoad(absl::Time now) {
+  return telemetry_.NoteLoad(static_cast<int>(core_.queue.size()), core_.in_flight, core_.RoutableCapacity(), now);
+}
+
+void CallRouter::DispatchQueued() {
+  std::vector<Dispatch> work;
+  {
+    MutexLock lock(&core_.mu);
+    work = TakeQueuedWork(core_.clock.Now());
+  }
+  for (const Dispatch& w : work) Send(w);
+}
+
+void CallRouter::FailQueueIfHopeless() {
+  std::vector<std::shared_ptr<Call>> hopeless;
+  absl::Status why;
+  {
+    MutexLock lock(&core_.mu);
+    if (!core_.Hopeless()) return;
+    hopeless = TakeQueue(core_.clock.Now());
+    why = core_.DegradedError();
+  }
+  for (auto& c : hopeless) Complete(*c, why);
+}
+
+void CallRouter::FailQueue(const absl::Status& why) {
+  std::vector<std::shared_ptr<Call>> queued;
+  {
+    MutexLock lock(&core_.mu);
+    queued = TakeQueue(core_.clock.Now());
+  }
+  for (auto& c : queued) Complete(*c, why);
+}
+
+bool CallRouter::AwaitIdle(absl::Time deadline) {
+  MutexLock lock(&core_.mu);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu) { return core_.in_flight == 0; };
+  return core_.clock.AwaitUntil(&core_.mu, Condition(&idle), deadline);
+}
+
+void CallRouter::ArmDeadline(const std::shared_ptr<Call>& call, absl::Time when) {
+  core_.clock.Cancel(call->timer);
+  std::weak_ptr<Call> weak = call;
+  call->timer = core_.clock.Schedule(when, [this, weak] {
+    if (auto c = weak.lock()) OnDeadline(c);
+  });
+}
+
+void CallRouter::ArmKillTimer(const Slot& slot, const std::shared_ptr<Call>& call) {
+  if (core_.config.call_kill_timeout.count() <= 0) return;
+  std::weak_ptr<Call> weak = call;
+  const int id = slot.id;
+  call->kill_timer =
+      core_.clock.Schedule(call->deadline + absl::FromChrono(core_.config.call_kill_timeout), [this, weak, id] {
+        if (auto c = weak.lock()) OnKillTimer(c, id);
+      });
+}
+
+void CallRouter::Send(const Dispatch& work) {
+  // (Named, not a structured binding: lambdas may not capture those before
+  // C++20 as clang 14 implements it.)
+  Slot* const slot = work.first;
+  const std::shared_ptr<Call>& call = work.second;
+  WorkerCall wire;
+  wire.call_id = call->id;
+  wire.command = call->command;
+  // A call that may run again keeps its payload for the next attempt.
+  if (call->attempts_left > 1) {
+    wire.args_json = call->args_json;
+    wire.attachments = call->attachments;
+  } else {
+    wire.args_json = std::move(call->args_json);
+    wire.attachments = std::move(call->attachments);
+  }
+  wire.deadline = call->deadline;
+  // `slot` is a raw pointer on purpose: a slot's worker is destroyed only
+  // once no call is in flight or being handed to it (the supervisor waits
+  // for both), and destroying a worker waits for its RPC callbacks; a
+  // callback must never own the worker whose callback it is.
+  HandoffScope handoff(*slot);
+  slot->worker->Execute(std::move(wire),
+                        [this, slot, call](absl::StatusOr<Reply> result) { OnReply(slot, call, std::move(result)); });
+}
+
+void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr<Reply> result) {
+  const bool ok = result.ok();
+  // The router maps no Python error to UNAVAILABLE: it means the channel
+  // broke, which on a Unix socket means the process is dying.
+  const bool transport_failed = absl::IsUnavailable(result.status());
+  const absl::Time now = core_.clock.Now();
+  // An idempotent call whose worker died runs again, unless its caller
+  // already has an answer (deadline) or it is out of attempts or time.
+  bool retry = false;
+  // Claimed first, delivered last: the books are updated in between, so a
+  // caller who has its reply sees it counted in stats(), and a caller told
+  // of a broken worker can no longer see it ready or be routed to it.
+  bool claimed = false;
+  bool limit_reached = false;
+  bool unreachable = false;
+  int slot_id = 0;
+  std::string worker_label;  // copied: a retry may dispatch the call again at once
+  std::vector<Dispatch> work;
+  {
+    MutexLock lock(&core_.mu);
+    worker_label = call->worker_label;
+    retry = transport_failed && call->attempts_left > 1 && now < call->deadline && !core_.closed && !call->finished();
+    claimed = !retry && call->Claim();
+    core_.clock.Cancel(call->timer);
+    core_.clock.Cancel(call->kill_timer);
+    call->answered = true;
+    --slot->in_flight;
+    --core_.in_flight;
+    const absl::Duration cpu = ok ? absl::FromChrono(result->python_cpu_time) : absl::ZeroDuration();
+    slot->busy += now - call->sent;
+    slot->cpu += cpu;
+    ++slot->requests;
+    telemetry_.CountReply(ok, retry, !retry && !claimed, now - call->sent, cpu);
+    slot_id = slot->id;
+    if (transport_failed && slot->state == WorkerState::kReady && slot->fault == Fault::kNone) {
+      // gRPC may see the socket close before the exit watcher sees the
+      // exit. If the process somehow lives on, it is unreachable: killed
+      // after a grace period and replaced all the same.
+      slot->fault = Fault::kUnreachable;
+      unreachable = true;
+    }
+    limit_reached = slot->request_limit > 0 && slot->requests >= slot->request_limit &&
+                    slot->state == WorkerState::kReady && slot->replacement == Replacement::kNone;
+    if (retry) {
+      // First in line: it has waited longest. Its deadline timer is re-armed
+      // and ends it as a queued call if no worker frees up.
+      --call->attempts_left;
+      call->answered = false;
+      call->queued = true;
+      core_.queue.push_front(call);
+      ArmDeadline(call, call->deadline);
+      telemetry_.CountRetry();
+    }
+    work = TakeQueuedWork(now);
+  }
+  if (unreachable) {
+    core_.clock.Schedule(now + kUnreachableGrace, [this, slot_id] { workers_.Kill(slot_id, "unreachable"); });
+  }
+  if (retry) {
+    logger()->debug("pool '{}': retrying idempotent call {} ('{}'): its worker {} died", core_.name(), call->id,
+                    call->command, worker_label);
+  } else if (claimed) {
+    Deliver(*call, std::move(result));
+  } else {
+    logger()->debug("pool '{}': dropped the late reply of call {} ('{}') from {}", core_.name(), call->id,
+                    call->command, worker_label);
+  }
+  // Recycled at once rather than at the lifecycle manager's next tick: the
+  // worker takes no more calls, so every moment until then is lost capacity.
+  if (limit_reached) (void)workers_.Recycle(slot_id, "max_requests", 0);
+  for (const Dispatch& w : work) Send(w);
+}
+
+void CallRouter::OnDeadline(const std::shared_ptr<Call>& call) {
+  const absl::Time now = core_.clock.Now();
+  absl::Status status;
+  {
+    MutexLock lock(&core_.mu);
+    if (call->finished()) return;
+    if (call->queued) {
+      core_.queue.erase(std::find(core_.queue.begin(), core_.queue.end(), call));
+      call->queued = false;
+      (void)NoteLoad(now);
+      status = absl::DeadlineExceededError(
+          now >= call->deadline
+              ? absl::StrCat("pool '", core_.name(), "': command '", call->command, "' reached its deadline (",
+                             Ms(call->deadline - call->submitted), ") while queued for a free slot")
+              : absl::StrCat("pool '", core_.name(), "': command '", call->command, "' waited ",
+                             Ms(now - call->submitted),
+                             " in the queue (queue_timeout=", Ms(absl::FromChrono(core_.config.queue_timeout)),
+                             ") with all ", core_.in_flight, " slots busy"));
+    } else {
+      status = absl::DeadlineExceededError(absl::StrCat(
+          "pool '", core_.name(), "': command '", call->command, "' did not finish within its deadline (",
+          Ms(call->deadline - call->submitted), ") on worker ", call->worker_label, "; its reply will be discarded"));
+    }
+  }
+  Complete(*call, std::move(status));
+}
+
+void CallRouter::OnKillTimer(const std::shared_ptr<Call>& call, int worker_id) {
+  std::string worker_label;
+  {
+    MutexLock lock(&core_.mu);
+    if (call->answered) return;
+    worker_label = call->worker_label;
+  }
+  logger()->warn("pool '{}': command '{}' overran its deadline by call_kill_timeout ({} ms) on worker {}", core_.name(),
+                 call->command, core_.config.call_kill_timeout.count(), worker_label);
+  workers_.Kill(worker_id, "call_kill_timeout");
+}
+
+void CallRouter::Complete(Call& call, absl::StatusOr<Reply> result) {
+  if (call.Claim()) Deliver(call, std::move(result));
+}
+
+void CallRouter::Deliver(Call& call, absl::StatusOr<Reply> result) {
+  telemetry_.RecordCompletion(call, result.status(), core_.clock.Now());
+  Call::Callback done = std::move(call.done);
+  done(std::move(result));
+}
+
+}  // namespace snakepit::internal

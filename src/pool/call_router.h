@@ -1,0 +1,95 @@
+// CallRouter: a pool's calls, from Submit() to the delivery of their
+// result. It picks the worker with the most free capacity, keeps a bounded
+// FIFO of calls waiting for a slot, enforces deadlines (queue_timeout,
+// call_timeout, call_kill_timeout), retries idempotent calls whose worker
+// died, and makes every call finish exactly once.
+//
+// Capacity is the router's own count: a slot is taken when a call is sent
+// and given back only when the worker's reply (or its death) arrives. A
+// caller whose deadline passes gets DEADLINE_EXCEEDED at once, but its slot
+// stays taken until the worker is really done, so a worker never gets more
+// calls than it has slots; the late reply is counted and dropped.
+//
+// Time comes from PoolCore::clock, so the routing policy runs under a fake
+// clock in tests. The router asks its WorkerControl (the supervisor) to
+// kill a worker whose call overran its deadline by call_kill_timeout or
+// whose channel broke, and to recycle one that reached its request limit.
+//
+// Threading: every method is thread-safe and takes PoolCore::mu itself.
+// Callers' callbacks, worker hand-offs and events run with no lock held.
+#ifndef SNAKEPIT_SRC_POOL_CALL_ROUTER_H_
+#define SNAKEPIT_SRC_POOL_CALL_ROUTER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "pool/call.h"
+#include "pool/pool_core.h"
+#include "pool/pool_telemetry.h"
+#include "snakepit/call.h"
+
+namespace snakepit::internal {
+
+// What the router may ask of whoever manages the workers.
+class WorkerControl {
+ public:
+  virtual ~WorkerControl() = default;
+  virtual absl::Status Recycle(int id, std::string reason, std::int64_t memory_bytes) = 0;
+  virtual void Kill(int id, std::string reason) = 0;
+};
+
+class CallRouter {
+ public:
+  // Everything passed in must outlive the router.
+  CallRouter(PoolCore& core, PoolTelemetry& telemetry, WorkerControl& workers);
+  CallRouter(const CallRouter&) = delete;
+  CallRouter& operator=(const CallRouter&) = delete;
+
+  // Routes one call; `done` runs exactly once: with the reply, or with
+  // RESOURCE_EXHAUSTED (queue full, message too large), DEADLINE_EXCEEDED,
+  // UNAVAILABLE (closed, degraded, no workers, worker died) or the
+  // worker's error. A negative options.timeout is DEADLINE_EXCEEDED at
+  // once; zero means the pool's call_timeout.
+  void Submit(std::string command, std::string args_json, CallOptions options, Call::Callback done);
+
+  // Capacity may have appeared (a worker became ready): sends queued calls.
+  void DispatchQueued();
+  // If the pool is degraded with no worker to route to, fails the queue.
+  void FailQueueIfHopeless();
+  // Fails every queued call with `why` (shutdown).
+  void FailQueue(const absl::Status& why);
+  // Waits until no call is in flight or `deadline`; false if calls remain.
+  bool AwaitIdle(absl::Time deadline);
+
+ private:
+  using Dispatch = std::pair<Slot*, std::shared_ptr<Call>>;
+
+  Slot* PickSlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  // Takes a slot for `call` on `slot`: counts, deadline, kill timer.
+  void Assign(Slot& slot, const std::shared_ptr<Call>& call, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  std::vector<Dispatch> TakeQueuedWork(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  // Empties the queue, cancelling each call's queue timer.
+  std::vector<std::shared_ptr<Call>> TakeQueue(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  PoolTelemetry::LoadEdges NoteLoad(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  void ArmDeadline(const std::shared_ptr<Call>& call, absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  void ArmKillTimer(const Slot& slot, const std::shared_ptr<Call>& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  void Send(const Dispatch& work);
+  void OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr<Reply> result);
+  void OnDeadline(const std::shared_ptr<Call>& call);
+  void OnKillTimer(const std::shared_ptr<Call>& call, int worker_id);
+  // Delivers `result` unless the call already finished.
+  void Complete(Call& call, absl::StatusOr<Reply> result);
+  void Deliver(Call& call, absl::StatusOr<Reply> result);
+
+  PoolCore& core_;
+  PoolTelemetry& telemetry_;
+  WorkerControl& workers_;
+};
+
+}  // namespace snakepit::internal
+
+#endif  // SNAKEPIT_SRC_POOL_CALL_ROUTER_H_

@@ -1,0 +1,74 @@
+#include "pool/pool.h"
+
+#include <utility>
+
+namespace snakepit::internal {
+namespace {
+
+Clock& ClockOr(Clock* given, std::unique_ptr<RealClock>& own) {
+  if (given != nullptr) return *given;
+  own = std::make_unique<RealClock>();
+  return *own;
+}
+
+}  // namespace
+
+Pool::Pool(PoolConfig config, WorkerFactory factory, EventSink events, EventsWanted events_wanted, Clock* clock)
+    : core_(std::move(config), ClockOr(clock, own_clock_), std::move(events)),
+      telemetry_(core_, std::move(events_wanted)),
+      router_(core_, telemetry_, supervisor_),
+      supervisor_(core_, telemetry_, router_, std::move(factory)) {}
+
+Pool::~Pool() { Shutdown(); }
+
+PoolStats Pool::Stats() const {
+  PoolStats stats;
+  stats.name = core_.config.name;
+  const absl::Time now = core_.clock.Now();
+  telemetry_.Fill(stats, now);
+  MutexLock lock(&core_.mu);
+  stats.profile = core_.running_profile;
+  stats.fallback_reason = core_.fallback_reason;
+  stats.in_flight = core_.in_flight;
+  stats.queued = static_cast<int>(core_.queue.size());
+  stats.max_queue = core_.config.max_queue;
+  stats.degraded = core_.degraded;
+  stats.last_start_error = core_.last_start_error;
+  stats.consecutive_start_failures = core_.consecutive_start_failures;
+  stats.threads_per_worker =
+      core_.running_profile == Profile::kThread ? core_.config.effective_threads_per_worker() : 1;
+  for (const auto& s : core_.slots) {
+    WorkerStats w;
+    w.id = s->id;
+    // A worker whose channel broke is as good as dead (it gets no calls and
+    // is killed if its exit is not seen soon): never report it ready.
+    w.state = s->fault != Fault::kNone && s->state == WorkerState::kReady ? WorkerState::kDead : s->state;
+    w.capacity = s->capacity;
+    w.in_flight = s->in_flight;
+    w.requests = s->requests;
+    w.age = absl::ToChronoMilliseconds(now - s->started_at);
+    w.request_limit = s->request_limit;
+    w.recycling = s->replacement != Replacement::kNone;
+    w.rss_bytes = s->rss_bytes;
+    w.pss_bytes = s->pss_bytes;
+    w.busy_time = absl::ToChronoNanoseconds(s->busy);
+    w.cpu_time = absl::ToChronoNanoseconds(s->cpu);
+    if (s->worker) {
+      const WorkerMetadata md = s->worker->metadata();
+      w.address = md.address;
+      w.python_version = md.python_version;
+      w.free_threaded = md.free_threaded;
+      w.gil_enabled = md.gil_enabled;
+      w.loaded_libraries = md.loaded_libraries;
+      w.pid = md.pid;
+    }
+    if (w.state == WorkerState::kReady || w.state == WorkerState::kDraining) {
+      ++stats.workers;
+      stats.capacity += w.capacity;
+    }
+    stats.per_worker.push_back(w);
+  }
+  return stats;
+}
+
+}  // namespace snakepit::internal

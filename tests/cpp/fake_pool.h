@@ -1,0 +1,287 @@
+// In-memory stand-ins for the pool's policy tests: a clock the test moves
+// by hand, and workers whose calls, starts, crashes and health the test
+// decides. With them the router, the supervisor and the lifecycle manager
+// run their real code in milliseconds, without Python. (The end-to-end
+// tests run the same code with real Python workers.)
+#ifndef SNAKEPIT_TESTS_CPP_FAKE_POOL_H_
+#define SNAKEPIT_TESTS_CPP_FAKE_POOL_H_
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "pool/pool.h"
+#include "process/child_process.h"
+#include "worker/worker.h"
+
+namespace snakepit::internal::testing {
+
+// Time moves only in Advance(), which runs the timers that fall due, in
+// time order, on the calling thread.
+class FakeClock final : public Clock {
+ public:
+  absl::Time Now() const override {
+    MutexLock lock(&mu_);
+    return now_;
+  }
+  TimerHandle Schedule(absl::Time when, std::function<void()> fn) override {
+    if (when == absl::InfiniteFuture()) return {};
+    MutexLock lock(&mu_);
+    const TimerHandle handle{when, next_id_++};
+    timers_.emplace(std::make_pair(when, handle.id), std::move(fn));
+    return handle;
+  }
+  void Cancel(const TimerHandle& handle) override {
+    MutexLock lock(&mu_);
+    timers_.erase({handle.when, handle.id});
+  }
+  // Polls `cond` every real millisecond until it holds or fake time reaches
+  // `deadline` (moved by another thread's Advance).
+  bool AwaitUntil(Mutex* mu, const Condition& cond, absl::Time deadline) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    while (true) {
+      if (cond.Eval()) return true;
+      if (Now() >= deadline) return false;
+      mu->AwaitWithTimeout(cond, absl::Milliseconds(1));
+    }
+  }
+  void Advance(absl::Duration d) {
+    absl::Time target;
+    {
+      MutexLock lock(&mu_);
+      target = now_ + d;
+    }
+    while (true) {
+      std::function<void()> fn;
+      {
+        MutexLock lock(&mu_);
+        auto first = timers_.begin();
+        if (first == timers_.end() || first->first.first > target) {
+          now_ = target;
+          return;
+        }
+        now_ = std::max(now_, first->first.first);
+        fn = std::move(first->second);
+        timers_.erase(first);
+      }
+      fn();
+    }
+  }
+  int pending_timers() const {
+    MutexLock lock(&mu_);
+    return static_cast<int>(timers_.size());
+  }
+
+ private:
+  mutable Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1'000'000);
+  std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<std::pair<absl::Time, std::uint64_t>, std::function<void()>> timers_ ABSL_GUARDED_BY(mu_);
+};
+
+// One worker whose calls wait until the test answers them. Kill() and
+// Crash() report the exit from a thread of their own, as a real worker's
+// watcher does.
+class FakeWorker final : public Worker {
+ public:
+  FakeWorker(int id, int capacity, absl::Status start_result, ExitCallback on_exit)
+      : id_(id), capacity_(capacity), start_result_(std::move(start_result)), on_exit_(std::move(on_exit)) {}
+  ~FakeWorker() override {
+    if (exiter_.joinable()) exiter_.join();
+  }
+
+  absl::Status Start(absl::Time) override { return start_result_; }
+  void Stop(absl::Duration) override {
+    if (!Exit(ExitInfo{.exit_code = 0})) return;
+    FailAll("stopped");
+    on_exit_(ExitInfo{.exit_code = 0});
+  }
+  void Execute(WorkerCall call, Done done) override {
+    {
+      MutexLock lock(&mu_);
+      if (!exited_) {
+        pending_.push_back({std::move(call), std::move(done)});
+        return;
+      }
+    }
+    done(absl::UnavailableError("worker is gone"));
+  }
+  void Kill() override { Crash(ExitInfo{.signal = 9}); }
+  void CheckHealth(absl::Time, std::function<void(absl::Status)> done) override {
+    MutexLock lock(&mu_);
+    health_probes_.push_back(std::move(done));
+  }
+  void Diagnostics(absl::Time, std::function<void(absl::StatusOr<nlohmann::json>)> done) override {
+    done(nlohmann::json::object());
+  }
+  int capacity() const override { return capacity_; }
+  WorkerMetadata metadata() const override {
+    WorkerMetadata m;
+    m.id = id_;
+    m.pid = 10'000 + id_;
+    m.label = "fake-" + std::to_string(id_);
+    return m;
+  }
+
+  // The process "exits": calls in flight fail with UNAVAILABLE, then the
+  // pool hears of the exit, from another thread.
+  void Crash(ExitInfo info) {
+    if (!Exit(info)) return;
+    exiter_ = std::thread([this, info] {
+      FailAll("worker died");
+      on_exit_(info);
+    });
+  }
+  // Answers the oldest pending call with its command name; false if none.
+  bool Reply() {
+    std::pair<WorkerCall, Done> p;
+    {
+      MutexLock lock(&mu_);
+      if (pending_.empty()) return false;
+      p = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    p.second(snakepit::Reply{nlohmann::json(p.first.command), {}});
+    return true;
+  }
+  // Answers the oldest pending call with `error`, as a broken channel
+  // would, without exiting; false if none.
+  bool Fail(absl::Status error) {
+    std::pair<WorkerCall, Done> p;
+    {
+      MutexLock lock(&mu_);
+      if (pending_.empty()) return false;
+      p = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    p.second(std::move(error));
+    return true;
+  }
+  int pending() const {
+    MutexLock lock(&mu_);
+    return static_cast<int>(pending_.size());
+  }
+  std::vector<std::string> pending_commands() const {
+    MutexLock lock(&mu_);
+    std::vector<std::string> out;
+    for (const auto& p : pending_) out.push_back(p.first.command);
+    return out;
+  }
+  // Answers the oldest health probe; false if none.
+  bool AnswerHealth(absl::Status status) {
+    std::function<void(absl::Status)> done;
+    {
+      MutexLock lock(&mu_);
+      if (health_probes_.empty()) return false;
+      done = std::move(health_probes_.front());
+      health_probes_.pop_front();
+    }
+    done(std::move(status));
+    return true;
+  }
+  bool exited() const {
+    MutexLock lock(&mu_);
+    return exited_;
+  }
+  int id() const { return id_; }
+
+ private:
+  bool Exit(const ExitInfo&) {
+    MutexLock lock(&mu_);
+    return !std::exchange(exited_, true);
+  }
+  void FailAll(const std::string& why) {
+    while (true) {
+      std::pair<WorkerCall, Done> p;
+      {
+        MutexLock lock(&mu_);
+        if (pending_.empty()) break;
+        p = std::move(pending_.front());
+        pending_.pop_front();
+      }
+      p.second(absl::UnavailableError(why));
+    }
+    std::deque<std::function<void(absl::Status)>> probes;
+    {
+      MutexLock lock(&mu_);
+      probes.swap(health_probes_);
+    }
+    for (auto& done : probes) done(absl::UnavailableError(why));
+  }
+
+  const int id_;
+  const int capacity_;
+  const absl::Status start_result_;
+  const ExitCallback on_exit_;
+  mutable Mutex mu_;
+  bool exited_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<std::pair<WorkerCall, Done>> pending_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::function<void(absl::Status)>> health_probes_ ABSL_GUARDED_BY(mu_);
+  std::thread exiter_;
+};
+
+// The workers a pool made, by id, and the outcome of the starts to come.
+class FakeFleet {
+ public:
+  explicit FakeFleet(int capacity = 1) : capacity_(capacity) {}
+
+  Pool::WorkerFactory Factory() {
+    return [this](Profile, int id, Worker::ExitCallback on_exit) {
+      absl::Status start;
+      {
+        MutexLock lock(&mu_);
+        if (!start_failures_.empty()) {
+          start = start_failures_.front();
+          start_failures_.pop_front();
+        }
+      }
+      auto worker = std::make_unique<FakeWorker>(id, capacity_, start, std::move(on_exit));
+      MutexLock lock(&mu_);
+      workers_[id] = worker.get();
+      return worker;
+    };
+  }
+  // The next starts fail with `status`, `times` times.
+  void FailNextStarts(int times, const absl::Status& status) {
+    MutexLock lock(&mu_);
+    for (int i = 0; i < times; ++i) start_failures_.push_back(status);
+  }
+  // Worker `id` (made by this fleet; it may have been destroyed since).
+  FakeWorker* operator[](int id) {
+    MutexLock lock(&mu_);
+    return workers_.at(id);
+  }
+  int made() const {
+    MutexLock lock(&mu_);
+    return static_cast<int>(workers_.size());
+  }
+
+ private:
+  const int capacity_;
+  mutable Mutex mu_;
+  std::map<int, FakeWorker*> workers_ ABSL_GUARDED_BY(mu_);
+  std::deque<absl::Status> start_failures_ ABSL_GUARDED_BY(mu_);
+};
+
+// Waits (real time, bounded) for `cond`; for the supervisor's background
+// scripts, which run on threads of their own.
+inline bool Eventually(const std::function<bool()>& cond, absl::Duration limit = absl::Seconds(5)) {
+  const absl::Time end = absl::Now() + limit;
+  while (absl::Now() < end) {
+    if (cond()) return true;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return cond();
+}
+
+}  // namespace snakepit::internal::testing
+
+#endif  // SNAKEPIT_TESTS_CPP_FAKE_POOL_H_

@@ -5,7 +5,8 @@ how --transport selects it, that it loads neither grpc nor Python protobuf,
 handler threads that overlap (and, on a free-threaded interpreter, run in
 parallel), the token and TLS options of its C++ API (test_auth.py has the
 worker's, on both transports), and failures of the glue between C++ and
-Python becoming EXCEPTION replies, never crashes.
+Python becoming EXCEPTION replies, never crashes, and Health, BUSY and
+Stats answered at once while a handler holds the GIL.
 """
 
 from __future__ import annotations

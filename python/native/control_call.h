@@ -1,4 +1,4 @@
-// ControlCall: one Health or Stats RPC of the native server, answered on
+// ControlCall: one RPC of the native server answered at once (Health), on
 // the polling thread that received it.
 #ifndef SNAKEPIT_PYTHON_NATIVE_CONTROL_CALL_H_
 #define SNAKEPIT_PYTHON_NATIVE_CONTROL_CALL_H_

@@ -6,7 +6,8 @@
 
 namespace snakepit::native {
 
-HandlerPool::HandlerPool(int threads, CallRunner& runner) : size_(threads), runner_(runner), idle_(threads) {}
+HandlerPool::HandlerPool(int threads, CallRunner& runner, CallCounters& counters)
+    : size_(threads), runner_(runner), counters_(counters), idle_(threads) {}
 
 HandlerPool::~HandlerPool() = default;
 
@@ -25,7 +26,7 @@ bool HandlerPool::TryRun(std::shared_ptr<ExecuteCall> call) {
 
 void HandlerPool::Loop() {
   pthread_setname_np(pthread_self(), "snakepit-handle");
-  std::unique_ptr<CallRunner::ThreadScope> scope = runner_.EnterHandlerThread();
+  std::unique_ptr<CallRunner::ThreadScope> scope = runner_.AttachThread();
   while (true) {
     std::shared_ptr<ExecuteCall> call;
     {
@@ -42,7 +43,9 @@ void HandlerPool::Loop() {
       ++busy_;
     }
     v1::ExecuteResponse reply;
+    counters_.Started();
     const bool answer = runner_.Execute(*call, reply);
+    counters_.Finished(answer, answer && reply.has_error());
     {
       absl::MutexLock lock(&mu_);
       --busy_;

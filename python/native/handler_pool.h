@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "native/call_counters.h"
 #include "native/call_runner.h"
 #include "native/execute_call.h"
 
@@ -25,14 +26,18 @@ namespace snakepit::native {
 // Thread-safe.
 class HandlerPool {
  public:
-  // `runner` must outlive the pool and every thread it started.
-  HandlerPool(int threads, CallRunner& runner);
+  // `runner` and `counters` must outlive the pool and every thread it
+  // started. The threads count the calls they run in `counters`.
+  HandlerPool(int threads, CallRunner& runner, CallCounters& counters);
   // REQUIRES: Stopped() (every thread joined), or Start() never called.
   ~HandlerPool();
   HandlerPool(const HandlerPool&) = delete;
   HandlerPool& operator=(const HandlerPool&) = delete;
 
   void Start();
+
+  // The number of threads.
+  int size() const { return size_; }
 
   // Hands `call` to an idle thread; false when every thread is busy or the
   // pool is stopping.
@@ -53,6 +58,7 @@ class HandlerPool {
 
   const int size_;
   CallRunner& runner_;
+  CallCounters& counters_;
   mutable absl::Mutex mu_;
   // Threads free to take a call: all of them at the start (a call handed
   // to one that is still starting waits for it in queue_).

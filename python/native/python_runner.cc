@@ -10,7 +10,7 @@
 namespace snakepit::native {
 namespace {
 
-// A handler thread's attachment to the interpreter: a thread state of its
+// A thread's attachment to the interpreter: a thread state of its
 // own for its whole life (so threading.local and thread ids stay put),
 // detached - the GIL released - whenever it is not running a call.
 class Attachment final : public CallRunner::ThreadScope {
@@ -52,8 +52,8 @@ bool ExecuteArgs(const v1::ExecuteRequest& request, std::array<PyRef, kExecuteAr
 
 }  // namespace
 
-std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* busy, PyObject* stats) {
-  for (PyObject* callable : {execute, busy, stats}) {
+std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* stats) {
+  for (PyObject* callable : {execute, stats}) {
     if (!PyCallable_Check(callable)) {
       PyErr_Format(PyExc_TypeError, "expected a callable, got %.200s", Py_TYPE(callable)->tp_name);
       return nullptr;
@@ -61,13 +61,12 @@ std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* 
   }
   std::unique_ptr<PythonRunner> runner(new PythonRunner());
   runner->execute_ = PyRef::Borrow(execute);
-  runner->busy_ = PyRef::Borrow(busy);
   runner->stats_ = PyRef::Borrow(stats);
   if (!runner->outcome_.Init()) return nullptr;
   return runner;
 }
 
-std::unique_ptr<CallRunner::ThreadScope> PythonRunner::EnterHandlerThread() { return std::make_unique<Attachment>(); }
+std::unique_ptr<CallRunner::ThreadScope> PythonRunner::AttachThread() { return std::make_unique<Attachment>(); }
 
 bool PythonRunner::Execute(ExecuteCall& call, v1::ExecuteResponse& reply) {
   ScopedGil gil;
@@ -90,13 +89,6 @@ bool PythonRunner::Execute(ExecuteCall& call, v1::ExecuteResponse& reply) {
   if (!outcome || !outcome_.Read(outcome.get(), reply)) ExceptionReply(reply);
   reply.set_call_id(call_id);
   return true;
-}
-
-void PythonRunner::Busy(const v1::ExecuteRequest& request, v1::ExecuteResponse& reply) {
-  ScopedGil gil;
-  PyRef outcome = PyRef::Steal(PyObject_CallNoArgs(busy_.get()));
-  if (!outcome || !outcome_.Read(outcome.get(), reply)) ExceptionReply(reply);
-  reply.set_call_id(request.call_id());
 }
 
 grpc::Status PythonRunner::Stats(v1::StatsResponse& response) {

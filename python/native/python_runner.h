@@ -1,11 +1,11 @@
-// PythonRunner: the native server's CallRunner. It calls the three
-// callables of WorkerCalls (python/snakepit_worker/calls.py) - execute,
-// reject_busy, stats - and turns their results into protobuf messages.
+// PythonRunner: the native server's CallRunner. It calls two callables of
+// WorkerCalls (python/snakepit_worker/calls.py) - execute, stats - and
+// turns their results into protobuf messages. (BUSY replies are built in
+// C++: WorkerService.)
 //
 // GIL: taken for exactly the time Python objects are touched. A handler
-// thread attaches to the interpreter once (EnterHandlerThread) and keeps
-// its thread state, detached, between calls; gRPC threads (BUSY, Stats)
-// attach for the one call.
+// thread, and the Stats thread, attach to the interpreter once
+// (AttachThread) and keep their thread state, detached, between calls.
 #ifndef SNAKEPIT_PYTHON_NATIVE_PYTHON_RUNNER_H_
 #define SNAKEPIT_PYTHON_NATIVE_PYTHON_RUNNER_H_
 
@@ -20,22 +20,21 @@ namespace snakepit::native {
 class PythonRunner final : public CallRunner {
  public:
   // `execute(call_id, command, args_json, attachments, deadline_unix_ms)`
-  // and `busy()` return a dispatch.Outcome, `stats()` a dict. REQUIRES:
-  // the GIL. Null with a Python error set on failure.
-  static std::unique_ptr<PythonRunner> Create(PyObject* execute, PyObject* busy, PyObject* stats);
+  // returns a dispatch.Outcome, `stats()` a dict. REQUIRES: the GIL. Null
+  // with a Python error set on failure.
+  static std::unique_ptr<PythonRunner> Create(PyObject* execute, PyObject* stats);
 
   // REQUIRES: the GIL, and no thread still using the runner.
   ~PythonRunner() override = default;
 
-  std::unique_ptr<ThreadScope> EnterHandlerThread() override;
+  std::unique_ptr<ThreadScope> AttachThread() override;
   bool Execute(ExecuteCall& call, v1::ExecuteResponse& reply) override;
-  void Busy(const v1::ExecuteRequest& request, v1::ExecuteResponse& reply) override;
   grpc::Status Stats(v1::StatsResponse& response) override;
 
  private:
   PythonRunner() = default;
 
-  PyRef execute_, busy_, stats_;
+  PyRef execute_, stats_;
   OutcomeReader outcome_;
 };
 

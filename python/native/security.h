@@ -21,6 +21,11 @@ inline constexpr char kTokenMetadataKey[] = "snakepit-token";
 // `token`. The comparison takes the same time wherever the values differ.
 bool Authorized(const grpc::ServerContextBase& context, std::string_view token);
 
+// The status an RPC that is not Authorized ends with.
+inline grpc::Status Unauthenticated() {
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong snakepit-token metadata");
+}
+
 // Plaintext credentials when both paths are empty; TLS with the PEM
 // certificate chain and private key read from them when both are set.
 // INVALID_ARGUMENT when only one is set, NOT_FOUND / PERMISSION_DENIED /

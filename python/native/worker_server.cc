@@ -54,7 +54,9 @@ absl::Status CheckOptions(const ServerOptions& options) {
 }  // namespace
 
 WorkerServer::WorkerServer(const ServerOptions& options, CallRunner& runner)
-    : handlers_(options.handler_threads, runner), service_(runner, handlers_, open_, options.auth_token) {}
+    : handlers_(options.handler_threads, runner, counters_),
+      stats_(runner, counters_),
+      service_(handlers_, open_, counters_, stats_, options.auth_token) {}
 
 WorkerServer::~WorkerServer() = default;
 
@@ -100,6 +102,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const ServerOp
   }
   // A call that arrives before its thread is up waits for it (HandlerPool).
   server->handlers_.Start();
+  server->stats_.Start();
   server->service_.Start(*server->queue_);
   server->poller_ = std::thread([s = server.get()] {
     pthread_setname_np(pthread_self(), "snakepit-grpc");
@@ -118,6 +121,7 @@ bool WorkerServer::Close(absl::Time deadline) {
   StopAccepting();
   if (!ShutDownGrpc(deadline) || !StopPolling(deadline)) return false;
   handlers_.Stop(deadline);
+  stats_.Stop(deadline);
   return true;
 }
 
@@ -147,7 +151,7 @@ bool WorkerServer::StopPolling(absl::Time deadline) {
 
 bool WorkerServer::Stopped() {
   absl::MutexLock lock(&close_mu_);
-  return poller_joined_ && handlers_.Stopped();
+  return poller_joined_ && handlers_.Stopped() && stats_.Stopped();
 }
 
 }  // namespace snakepit::native

@@ -1,12 +1,15 @@
 // WorkerServer: the native server of one worker process. gRPC C++ (the
 // asynchronous API) serves snakepit.v1.Worker on the worker's --listen
-// address: one polling thread runs every gRPC event, Execute calls run on
-// `handler_threads` threads through a CallRunner (the Python side).
+// address: one polling thread runs every gRPC event (never Python), Execute
+// calls run on `handler_threads` threads through a CallRunner (the Python
+// side), and the Stats thread refreshes what Stats reports of Python
+// (StatsCache).
 //
 // Life: Start, then a stop in three steps as worker.py's _Serving.stop
 // does them: StopAccepting, Drain (in-flight calls finish, up to the grace
 // period), Close (the calls still running are cancelled, gRPC shuts down,
-// the polling thread and the idle handler threads exit). Nothing here
+// the polling thread, the idle handler threads and the Stats thread
+// exit). Nothing here
 // touches Python or its GIL: the CallRunner does, on the threads that call
 // it.
 #ifndef SNAKEPIT_PYTHON_NATIVE_WORKER_SERVER_H_
@@ -23,10 +26,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "native/call_counters.h"
 #include "native/call_queue.h"
 #include "native/call_runner.h"
 #include "native/handler_pool.h"
 #include "native/open_calls.h"
+#include "native/stats_cache.h"
 #include "native/worker_service.h"
 
 namespace snakepit::native {
@@ -49,7 +54,9 @@ struct ServerOptions {
 // Thread-safe.
 class WorkerServer {
  public:
-  // Binds, starts the threads and serves. A Unix socket file is created
+  // Binds, takes the first Stats snapshot (the GIL must be free for it:
+  // see StatsCache::Start), starts the threads and serves. A Unix socket
+  // file is created
   // mode 0600. `runner` must outlive the server (and, if Stopped() never
   // holds, its threads: see ~WorkerServer). Errors: INVALID_ARGUMENT
   // (options), UNAVAILABLE (the address cannot be bound, naming it), and
@@ -74,7 +81,8 @@ class WorkerServer {
   bool Drain(absl::Time deadline);
 
   // Cancels the calls still running (their callers get CANCELLED), shuts
-  // gRPC down and stops the polling thread and the idle handler threads.
+  // gRPC down and stops the polling thread, the idle handler threads and
+  // the Stats thread.
   // True if gRPC and the polling thread finished by `deadline`. Idempotent.
   bool Close(absl::Time deadline);
 
@@ -87,8 +95,10 @@ class WorkerServer {
   bool ShutDownGrpc(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(close_mu_);
   bool StopPolling(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(close_mu_);
 
+  CallCounters counters_;
   OpenCalls open_;
   HandlerPool handlers_;
+  StatsCache stats_;
   WorkerService service_;
   std::unique_ptr<grpc::Server> server_;  // set once by Start
   std::unique_ptr<CallQueue> queue_;      // set once by Start

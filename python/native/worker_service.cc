@@ -1,30 +1,47 @@
 #include "native/worker_service.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "native/security.h"
+#include "native/stats_call.h"
 
 namespace snakepit::native {
 namespace {
 
-grpc::Status Unauthenticated() {
-  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong snakepit-token metadata");
+// The reply to call `call_id`, which found all `slots` handler threads
+// taken: what calls.WorkerCalls answers BUSY with, built without Python.
+// Timing: now, on this thread (pthread_self, as threading.get_ident), no CPU.
+v1::ExecuteResponse BusyReply(std::uint64_t call_id, int slots) {
+  v1::ExecuteResponse reply;
+  reply.set_call_id(call_id);
+  v1::Error& error = *reply.mutable_error();
+  error.set_kind(v1::Error::BUSY);
+  error.set_message(absl::StrCat("all ", slots, " execution slots of worker pid ", ::getpid(), " are busy"));
+  const std::int64_t now = absl::GetCurrentTimeNanos();
+  v1::Timing& timing = *reply.mutable_timing();
+  timing.set_started_unix_ns(now);
+  timing.set_finished_unix_ns(now);
+  timing.set_thread_id(static_cast<std::uint64_t>(pthread_self()));
+  return reply;
 }
 
 }  // namespace
 
-WorkerService::WorkerService(CallRunner& runner, HandlerPool& handlers, OpenCalls& open, std::string token)
-    : runner_(runner),
-      handlers_(handlers),
+WorkerService::WorkerService(HandlerPool& handlers, OpenCalls& open, CallCounters& counters, StatsCache& stats,
+                             std::string token)
+    : handlers_(handlers),
       open_(open),
+      counters_(counters),
+      stats_(stats),
       token_(std::move(token)),
       health_([this](const grpc::ServerContext& context, v1::HealthResponse& response) {
         return Health(context, response);
-      }),
-      stats_([this](const grpc::ServerContext& context, v1::StatsResponse& response) {
-        return Stats(context, response);
       }) {}
 
 void WorkerService::Start(CallQueue& queue) {
@@ -32,8 +49,7 @@ void WorkerService::Start(CallQueue& queue) {
   ExecuteCall::Request(service_, queue, open_, *this);
   ControlCall<v1::HealthRequest, v1::HealthResponse>::Request(service_, &v1::Worker::AsyncService::RequestHealth, queue,
                                                               health_);
-  ControlCall<v1::StatsRequest, v1::StatsResponse>::Request(service_, &v1::Worker::AsyncService::RequestStats, queue,
-                                                            stats_);
+  StatsCall::Request(service_, queue, stats_, token_);
 }
 
 void WorkerService::StopAccepting() {
@@ -48,9 +64,10 @@ void WorkerService::Arrived(std::shared_ptr<ExecuteCall> call) {
   } else if (!open_.Add(call)) {
     call->Fail(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the worker is stopping"));
   } else if (!handlers_.TryRun(call)) {
-    v1::ExecuteResponse busy;
-    runner_.Busy(call->request(), busy);
-    call->Reply(std::move(busy));
+    std::uint64_t call_id = 0;
+    if (!call->Read([&](const v1::ExecuteRequest& request) { call_id = request.call_id(); })) return;  // cancelled
+    counters_.Rejected();
+    call->Reply(BusyReply(call_id, handlers_.size()));
   }
 }
 
@@ -59,11 +76,6 @@ grpc::Status WorkerService::Health(const grpc::ServerContext& context, v1::Healt
   response.set_state(stopping_.load() ? v1::HealthResponse::STOPPING : v1::HealthResponse::SERVING);
   response.set_pid(::getpid());
   return grpc::Status::OK;
-}
-
-grpc::Status WorkerService::Stats(const grpc::ServerContext& context, v1::StatsResponse& response) const {
-  if (!Authorized(context, token_)) return Unauthenticated();
-  return runner_.Stats(response);
 }
 
 }  // namespace snakepit::native

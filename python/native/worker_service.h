@@ -1,8 +1,10 @@
 // WorkerService: snakepit.v1.Worker on gRPC's asynchronous API, for the
 // native server. It keeps one RPC of each method requested from gRPC at all
-// times; on arrival (on a polling thread) an Execute goes to an idle
-// HandlerPool thread or is answered BUSY at once, Health is answered
-// without Python, and Stats asks the CallRunner.
+// times. On arrival, on the polling thread, an Execute goes to an idle
+// HandlerPool thread or is answered BUSY at once (built in C++), Health is
+// answered at once, and Stats waits, without blocking the thread, for the
+// StatsCache (stats_call.h). The polling thread never runs Python nor takes
+// the GIL, so a handler that holds the GIL delays none of these.
 #ifndef SNAKEPIT_PYTHON_NATIVE_WORKER_SERVICE_H_
 #define SNAKEPIT_PYTHON_NATIVE_WORKER_SERVICE_H_
 
@@ -12,22 +14,23 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "native/call_counters.h"
 #include "native/call_queue.h"
-#include "native/call_runner.h"
 #include "native/control_call.h"
 #include "native/execute_call.h"
 #include "native/handler_pool.h"
 #include "native/open_calls.h"
+#include "native/stats_cache.h"
 #include "snakepit/v1/worker.grpc.pb.h"
 
 namespace snakepit::native {
 
-// Thread-safe. `runner`, `handlers` and `open` must outlive the service,
-// and the service the polling of its queue.
+// Thread-safe. `handlers`, `open`, `counters` and `stats` must outlive the
+// service, and the service the polling of its queue.
 class WorkerService final : public ExecuteArrivals {
  public:
   // `token`: see security.h (empty: none required).
-  WorkerService(CallRunner& runner, HandlerPool& handlers, OpenCalls& open, std::string token);
+  WorkerService(HandlerPool& handlers, OpenCalls& open, CallCounters& counters, StatsCache& stats, std::string token);
 
   // What ServerBuilder::RegisterService takes.
   grpc::Service* service() { return &service_; }
@@ -43,17 +46,16 @@ class WorkerService final : public ExecuteArrivals {
 
  private:
   grpc::Status Health(const grpc::ServerContext& context, v1::HealthResponse& response) const;
-  grpc::Status Stats(const grpc::ServerContext& context, v1::StatsResponse& response) const;
 
   v1::Worker::AsyncService service_;
-  CallRunner& runner_;
   HandlerPool& handlers_;
   OpenCalls& open_;
+  CallCounters& counters_;
+  StatsCache& stats_;
   const std::string token_;
   CallQueue* queue_ = nullptr;  // set once by Start
   std::atomic<bool> stopping_{false};
   const ControlCall<v1::HealthRequest, v1::HealthResponse>::Answer health_;
-  const ControlCall<v1::StatsRequest, v1::StatsResponse>::Answer stats_;
 };
 
 }  // namespace snakepit::native

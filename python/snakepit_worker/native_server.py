@@ -48,8 +48,10 @@ class NativeTransport:
 def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,
           auth_token: Optional[str] = None, tls_cert_file: Optional[str] = None,
           tls_key_file: Optional[str] = None) -> NativeTransport:
-    """Binds ``listen`` and serves with ``slots`` handler threads (Health and
-    Stats are answered on gRPC's own threads). A Unix socket file is mode
+    """Binds ``listen`` and serves with ``slots`` handler threads (Health,
+    Stats and BUSY replies are answered on gRPC's thread without the GIL;
+    Stats reports ``calls.stats()`` as last refreshed, see
+    docs/worker-protocol.md). A Unix socket file is mode
     0600 from its creation. With ``auth_token`` every RPC must carry it in
     the ``snakepit-token`` metadata (else UNAUTHENTICATED); with a TLS cert
     and key (PEM files) the server speaks TLS. Raises RuntimeError when the
@@ -57,7 +59,7 @@ def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,
     file cannot be read."""
     server = _native.Server(listen=listen, handler_threads=slots,
                             max_message_bytes=max_message_bytes,
-                            execute=calls.execute, busy=calls.reject_busy, stats=calls.stats,
+                            execute=calls.execute, stats=calls.stats,
                             auth_token=auth_token, tls_cert_file=tls_cert_file,
                             tls_key_file=tls_key_file)
     try:

@@ -5,15 +5,18 @@ how --transport selects it, that it loads neither grpc nor Python protobuf,
 handler threads that overlap (and, on a free-threaded interpreter, run in
 parallel), the token and TLS options of its C++ API (test_auth.py has the
 worker's, on both transports), and failures of the glue between C++ and
-Python becoming EXCEPTION replies, never crashes.
+Python becoming EXCEPTION replies, never crashes, and Health, BUSY and
+Stats answered at once while a handler holds the GIL.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -311,3 +314,93 @@ def test_health_while_every_handler_holds_the_gil(spawn) -> None:
     assert worker.health(timeout=2.0).state == pb.HealthResponse.SERVING
     assert worker.stats().in_flight == 2
     assert all(c.result().WhichOneof("outcome") == "result" for c in calls)
+
+
+# --- The control path while a handler holds the GIL ----------------------
+
+# An adapter whose command holds the GIL for seconds in one C call: the sum
+# of a range of small ints runs in C (builtin sum's int fast path), and the
+# interpreter never gets to drop the GIL inside it, unlike a Python loop,
+# which yields it every switch interval (5 ms).
+GIL_HOLDER = '''
+import time
+from snakepit_worker import Adapter, command
+
+
+class GilHolder(Adapter):
+    @command
+    def hold_gil(self, seconds: float) -> dict:
+        """Holds the GIL about ``seconds`` -> {"start", "end"} (time.time())."""
+        n = 1_000_000
+        per_item = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            sum(range(n))
+            per_item = min(per_item, (time.perf_counter() - started) / n)
+        start = time.time()
+        sum(range(int(seconds / per_item)))
+        return {"start": start, "end": time.time()}
+'''
+CONTROL_BOUND_S = 0.05  # the bound of issue 13: answered within 50 ms
+PROBES = 5
+# Every probe fits in the hold even if each one times out (the old code
+# waited for the GIL): 0.5 + 3 * PROBES * PROBE_TIMEOUT_S < HOLD_S.
+PROBE_TIMEOUT_S = 0.2
+HOLD_S = 5.0
+
+
+def _timed(rpc: Callable[[], Any]) -> tuple[float, Any]:
+    """(seconds the RPC took, its reply); inf and the error past its timeout."""
+    started = time.monotonic()
+    try:
+        reply = rpc()
+    except grpc.RpcError as e:
+        if e.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+            raise
+        return float("inf"), e
+    return time.monotonic() - started, reply
+
+
+def test_health_busy_and_stats_answer_while_a_handler_holds_the_gil(
+        spawn, pytestconfig: pytest.Config, tmp_path: Path) -> None:
+    (tmp_path / "gil_holder.py").write_text(GIL_HOLDER)
+    path = os.pathsep.join([pytestconfig.snakepit_pythonpath, str(harness.ADAPTERS_DIR), str(tmp_path)])
+    worker: Worker = spawn("--adapter", "gil_holder:GilHolder", env={"PYTHONPATH": path})
+    assert worker.record["ok"], worker.record
+    assert worker.health().state == pb.HealthResponse.SERVING  # the channel is connected
+    before = worker.stats()
+    hold = worker.execute_async("hold_gil", {"seconds": HOLD_S}, timeout=60)
+    time.sleep(0.5)  # calibrated, and inside the long sum
+    probes_started = time.time()
+    health, busy, stats = [], [], []
+    for i in range(PROBES):
+        health.append(_timed(lambda: worker.health(timeout=PROBE_TIMEOUT_S)))
+        busy.append(_timed(lambda i=i: worker.execute("ping", call_id=100 + i, timeout=PROBE_TIMEOUT_S)))
+        stats.append(_timed(lambda: worker.stub.Stats(pb.StatsRequest(), timeout=PROBE_TIMEOUT_S)))
+        time.sleep(0.02)
+    probes_ended = time.time()
+    held = json.loads(hold.result().result.json)
+    latencies = {name: [round(t * 1000, 1) for t, _ in timed]
+                 for name, timed in (("health", health), ("busy", busy), ("stats", stats))}
+    for timed in (health, busy, stats):  # the median: a busy machine may delay one probe
+        assert statistics.median(t for t, _ in timed) < CONTROL_BOUND_S, f"latencies in ms: {latencies}"
+    # Meaningful only if every probe ran while the GIL was held.
+    assert held["start"] < probes_started and probes_ended < held["end"], (held, probes_started,
+                                                                          probes_ended)
+    for i, (_, reply) in enumerate(busy):
+        assert reply.WhichOneof("outcome") == "error" and reply.error.kind == Kind.BUSY, reply
+        assert reply.call_id == 100 + i
+        assert reply.error.message == f"all 1 execution slots of worker pid {worker.proc.pid} are busy"
+        assert 0 < reply.timing.started_unix_ns == reply.timing.finished_unix_ns
+        assert reply.timing.thread_id != 0 and reply.timing.cpu_ns == 0
+    replies = [reply for _, reply in stats]
+    assert all(s.in_flight == 1 for s in replies)
+    uptimes = [s.uptime_s for s in replies]  # live, though the GIL is held
+    assert uptimes == sorted(uptimes) and uptimes[-1] - uptimes[0] >= 0.08, uptimes
+    for s in replies:  # the Python-derived fields, from a snapshot
+        assert (s.pid, s.mode, s.max_concurrency, s.python_version, s.adapter) == \
+               (before.pid, before.mode, before.max_concurrency, before.python_version, before.adapter)
+        assert json.loads(s.diagnostics_json)["thread_safety_checks"] is False
+    after = worker.stats()
+    assert (after.in_flight, after.requests_served, after.requests_failed) == \
+           (0, before.requests_served + PROBES + 1, before.requests_failed + PROBES)

@@ -16,12 +16,13 @@ using ::testing::HasSubstr;
 class ExecuteTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() {
-    pools_ =
-        testing::StartOrDie(testing::MakeConfig({
-                                {{"name", "proc"}, {"profile", "process"}, {"pool_size", 2}},
-                                {{"name", "thr"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 4}},
-                            }))
-            .release();
+    pools_ = testing::StartOrDie(
+                 testing::MakeConfig({
+                     testing::WithFixtureAdapter({{"name", "proc"}, {"profile", "process"}, {"pool_size", 2}}),
+                     testing::WithFixtureAdapter(
+                         {{"name", "thr"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 4}}),
+                 }))
+                 .release();
   }
   static void TearDownTestSuite() {
     delete pools_;

@@ -99,7 +99,10 @@ INSTANTIATE_TEST_SUITE_P(
              {{"profile", "thread"}, {"threads_per_worker", 2}, {"worker_max_requests", 20}},
              "sleep",
              {{"ms", 20}}},
-        Kind{"memory", {{"worker_max_memory_mb", 120}, {"memory_check_interval", 0.05}}, "allocate", {{"mb", 8}}},
+        Kind{"memory",
+             testing::WithFixtureAdapter({{"worker_max_memory_mb", 120}, {"memory_check_interval", 0.05}}),
+             "allocate",
+             {{"mb", 8}}},
         Kind{"manual", nlohmann::json::object(), "sleep", {{"ms", 10}}}),
     [](const ::testing::TestParamInfo<Kind>& param) {
       return std::string(param.param.name) + (param.param.pool.contains("profile") ? "_thread" : "_process");

@@ -176,6 +176,20 @@ TEST(ExecuteUnknownPool, IsNotFoundAndListsThePools) {
   EXPECT_EQ(pools->list_pools(), std::vector<std::string>{"alpha"});
 }
 
+// A pool without an "adapter" key loads the default adapter, which users
+// get without asking: it must not let a caller crash the worker, read its
+// environment or hold its memory. Those commands are the test adapter's
+// (testing::WithFixtureAdapter).
+TEST(DefaultAdapter, HasNoTestOnlyCommands) {
+  std::unique_ptr<PoolManager> pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
+  ASSERT_NE(pools, nullptr);
+  for (const char* command : {"exit", "segfault", "getenv", "pid", "allocate", "release", "rlimits", "big_reply",
+                              "not_serializable", "print_noise", "preloaded", "call_info"}) {
+    EXPECT_EQ(pools->execute("p", command).status().code(), absl::StatusCode::kNotFound) << command;
+  }
+  EXPECT_TRUE(pools->execute("p", "ping").ok());
+}
+
 TEST(ExecuteAfterShutdown, IsUnavailable) {
   std::unique_ptr<PoolManager> pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
   ASSERT_NE(pools, nullptr);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import time
@@ -9,7 +10,7 @@ import time
 import grpc
 import pytest
 
-from harness import FIXTURE_ADAPTER, Worker, pb
+from harness import ADAPTERS_DIR, FIXTURE_ADAPTER, Worker, pb
 
 Kind = pb.Error.Kind
 
@@ -81,6 +82,26 @@ def test_unknown_command_names_it_and_lists_commands(showcase: Worker) -> None:
     assert error.kind == Kind.UNKNOWN_COMMAND
     assert "'no_such_command'" in error.message
     assert "ping" in error.message and "echo_attachments" in error.message
+
+
+def _test_only_commands() -> set[str]:
+    """The commands the test adapter adds to the default one."""
+    from snakepit_worker.showcase import ShowcaseAdapter
+    spec = importlib.util.spec_from_file_location("fixtures", ADAPTERS_DIR / "fixtures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return set(module.FixtureAdapter().commands()) - set(ShowcaseAdapter().commands())
+
+
+def test_default_adapter_lacks_the_test_only_commands(showcase: Worker) -> None:
+    # What every pool without an "adapter" key loads must not let a caller
+    # crash the worker, read its environment or hold its memory.
+    test_only = _test_only_commands()
+    assert {"exit", "segfault", "getenv", "allocate"} <= test_only
+    for name in sorted(test_only):
+        assert error_of(showcase.execute(name)).kind == Kind.UNKNOWN_COMMAND, name
+    assert showcase.call("ping")["pong"] is True
 
 
 def test_exception_carries_type_message_and_traceback(showcase: Worker) -> None:

@@ -37,7 +37,9 @@ TEST_P(ZeroFailure, EveryCallSucceedsWhileWorkersAreRecycled) {
       {"name", "p"}, {"pool_size", 2}, {"max_surge", 2}, {"queue_timeout", 60}, {"call_timeout", 60}};
   pool.update(kind.pool);
   EventLog log;
-  auto pools = testing::StartOrDie(testing::MakeConfig({pool}), log.Handler());
+  // The fixture adapter for "allocate"; set here rather than in the Kind,
+  // whose pool JSON is printed into the test's name.
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter(pool)}), log.Handler());
   ASSERT_NE(pools, nullptr);
   const std::string dir = testing::SocketDir(*pools, "p");
 
@@ -99,10 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
              {{"profile", "thread"}, {"threads_per_worker", 2}, {"worker_max_requests", 20}},
              "sleep",
              {{"ms", 20}}},
-        Kind{"memory",
-             testing::WithFixtureAdapter({{"worker_max_memory_mb", 120}, {"memory_check_interval", 0.05}}),
-             "allocate",
-             {{"mb", 8}}},
+        Kind{"memory", {{"worker_max_memory_mb", 120}, {"memory_check_interval", 0.05}}, "allocate", {{"mb", 8}}},
         Kind{"manual", nlohmann::json::object(), "sleep", {{"ms", 10}}}),
     [](const ::testing::TestParamInfo<Kind>& param) {
       return std::string(param.param.name) + (param.param.pool.contains("profile") ? "_thread" : "_process");

@@ -15,6 +15,8 @@ PACKAGES=(
   # modules (PyPI is not used).
   python3 python3-grpcio python3-protobuf python3-numpy python3-psutil
   python3-threadpoolctl python3-pytest python3-prometheus-client
+  # The linter and type checker the python_lint and python_typecheck tests run.
+  flake8 mypy
   # Headers for the native worker transport, a CPython extension module.
   python3-dev
   # A library the thread-safety matrix marks unsafe, for the diagnostics tests.

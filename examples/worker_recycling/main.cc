@@ -1,9 +1,9 @@
 // worker_recycling: a pool that replaces its workers before a leak hurts.
 //
-// Pool "leaky" runs 2 process workers with the showcase adapter, whose
-// "allocate" command keeps every block it allocates: here it stands for a
-// leak in a real adapter (a cache that never evicts, an extension that
-// never frees). The pool recycles a worker once
+// Pool "leaky" runs 2 process workers with leaky.py's adapter (the default
+// adapter's commands plus "allocate", which keeps every block it
+// allocates): it stands for a leak in a real adapter (a cache that never
+// evicts, an extension that never frees). The pool recycles a worker once
 //   - it has served worker_max_requests calls (20, plus 0-5 drawn per
 //     worker so that workers started together do not all retire together),
 //   - or its PSS exceeds worker_max_memory_mb (checked every 0.2 s).
@@ -31,7 +31,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// A fresh showcase worker (Python, grpc and the worker package; numpy is
+// A fresh worker (Python, grpc and the worker package; numpy is
 // imported only by the commands that use it) measures 17-23 MiB of PSS
 // and 33 MiB of RSS; the difference is pages it shares with the other
 // workers. The limit leaves it about 60 MiB: 8 calls of allocate(8). The
@@ -39,7 +39,7 @@ using std::chrono::milliseconds;
 // against every worker: see docs/lifecycle.md.
 constexpr const char* kConfig = R"({
   "pools": [{
-    "name": "leaky", "profile": "process", "pool_size": 2,
+    "name": "leaky", "profile": "process", "pool_size": 2, "adapter": "leaky:LeakyAdapter",
     "worker_max_requests": 20, "worker_max_requests_jitter": 5,
     "worker_max_memory_mb": 80, "memory_check_interval": 0.2
   }]
@@ -92,6 +92,8 @@ int main() {
     std::fprintf(stderr, "config: %s\n", config.status().ToString().c_str());
     return 2;
   }
+  // leaky.py sits beside this file (the build passes its directory).
+  config->pools[0].python_path = {SNAKEPIT_EXAMPLE_DIR};
   const snakepit::PoolConfig& leaky = config->pools[0];
 
   // Counted by the event handler, read here; declared before the manager so

@@ -27,12 +27,12 @@ _COMMAND_ATTR = "_snakepit_command"
 
 
 @overload
-def command(func: F) -> F: ...
+def command(func: F, /) -> F: ...
 @overload
-def command(name: str) -> Callable[[F], F]: ...
+def command(name: str, /) -> Callable[[F], F]: ...
 
 
-def command(func_or_name: Any = None) -> Any:
+def command(func_or_name: Any = None, /) -> Any:
     """Marks an adapter method as a command.
 
     Bare ``@command`` uses the method's name; ``@command("name")`` sets the
@@ -77,7 +77,7 @@ class Adapter:
     thread_safe: bool = False
     extra_args: list[str] = []
 
-    def setup(self, preload: list) -> None:
+    def setup(self, preload: list[Any]) -> None:
         """Runs once, before the worker reports ready (load models, warm
         caches). ``preload`` is the pool's ``preload`` JSON list. An
         exception here fails the start: the host gets it in the readiness

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import logging
 import os
 import sys
@@ -102,7 +103,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     token = take_token()
     opts = dataclasses.replace(parse_args(argv), auth_token=token)
     configure_logging(opts.worker_id)
-    if sys.stdout is not None:
+    if isinstance(sys.stdout, io.TextIOWrapper):
         # An adapter's prints reach the host's log as they happen, not in
         # 8 KiB blocks (stderr is line-buffered already).
         sys.stdout.reconfigure(line_buffering=True)

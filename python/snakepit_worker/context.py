@@ -35,7 +35,7 @@ def current_call() -> CallContext:
 
     Raises RuntimeError outside a command (e.g. in ``setup``).
     """
-    call = getattr(_local, "call", None)
+    call: Optional[CallContext] = getattr(_local, "call", None)
     if call is None:
         raise RuntimeError("current_call() used outside a command")
     return call

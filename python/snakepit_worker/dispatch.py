@@ -137,7 +137,7 @@ class Dispatcher:
                 f"available: {', '.join(sorted(self._commands)) or '(none)'}"))
         return method
 
-    def _bind(self, name: str, args: list, kwargs: dict) -> None:
+    def _bind(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
         signature = self._signatures[name]
         try:
             signature.bind(*args, **kwargs)
@@ -164,7 +164,7 @@ def _plain(signature: inspect.Signature) -> inspect.Signature:
         return_annotation=inspect.Signature.empty)
 
 
-def _decode_args(command: str, args_json: str) -> tuple[list, dict]:
+def _decode_args(command: str, args_json: str) -> tuple[list[Any], dict[str, Any]]:
     """Object -> kwargs, list -> positional args, null/empty -> none."""
     if not args_json.strip():
         return [], {}

@@ -88,7 +88,7 @@ class FindingLog:
         with self._lock:
             finding = self._findings.get((kind, key))
             new = finding is None
-            if new:
+            if finding is None:
                 if len(self._findings) >= self._limit:
                     self.dropped += 1
                     return

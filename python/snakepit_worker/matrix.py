@@ -47,7 +47,7 @@ def load_matrix(path: Optional[Path] = None) -> dict[str, Any]:
     the offending library and field).
     """
     with open(path or MATRIX_PATH, encoding="utf-8") as f:
-        data = json.load(f)
+        data: dict[str, Any] = json.load(f)
     _validate(data)
     return data
 
@@ -81,7 +81,8 @@ def _validate(data: Any) -> None:
 @functools.lru_cache(maxsize=1)
 def _libraries() -> dict[str, dict[str, Any]]:
     """The packaged matrix's libraries, loaded once (treat as read-only)."""
-    return load_matrix()["libraries"]
+    libraries: dict[str, dict[str, Any]] = load_matrix()["libraries"]  # _validate checked it
+    return libraries
 
 
 def libraries() -> Mapping[str, dict[str, Any]]:
@@ -102,7 +103,7 @@ def lookup(name: str) -> Optional[dict[str, Any]]:
     with ``name`` (the matrix key) added; None when the matrix lacks it."""
     key = normalise_name(name)
     if key not in _libraries():
-        key = _by_import_name().get(name) or _by_import_name().get(name.split(".")[0], "")
+        key = _by_import_name().get(name) or _by_import_name().get(name.split(".")[0]) or ""
     entry = _libraries().get(key)
     return None if entry is None else {"name": key, **entry}
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import atexit
 from typing import TYPE_CHECKING, Optional
 
-from . import _native
+# Built by CMake beside the package (python/native); there is no stub.
+from . import _native  # type: ignore[attr-defined]
 from .calls import WorkerCalls
 from .tls_files import BIND_FAILURE_HINT
 
@@ -39,10 +40,10 @@ class NativeTransport:
         self._server.stop_accepting()
 
     def drain(self, timeout: float) -> bool:
-        return self._server.drain(timeout)
+        return bool(self._server.drain(timeout))
 
     def close(self, timeout: float) -> bool:
-        return self._server.close(timeout)
+        return bool(self._server.close(timeout))
 
 
 def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,

@@ -116,7 +116,7 @@ class GrpcioTransport:
         return self._service.open_calls.wait_closed(timeout)
 
     def close(self, timeout: float) -> bool:
-        return self._server.stop(0).wait(timeout)
+        return bool(self._server.stop(0).wait(timeout))
 
 
 def start(calls: WorkerCalls, opts: Options) -> GrpcioTransport:

@@ -58,7 +58,7 @@ class TrackedLock:
         self._checker = checker
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        acquired = self._inner.acquire(blocking, timeout)
+        acquired: bool = self._inner.acquire(blocking, timeout)
         if acquired:
             self._checker._on_acquire()
         return acquired
@@ -103,7 +103,9 @@ class ThreadSafetyChecker:
         if callable(getattr(lock, "acquire", None)) and not isinstance(lock, TrackedLock):
             adapter.lock = TrackedLock(lock, self)
         cls = type(adapter)
-        base_setattr = cls.__setattr__
+        # The class's own, unbound (obj, name, value); mypy would take it for
+        # type.__setattr__ bound to the class.
+        base_setattr: Callable[..., None] = cls.__setattr__
         note_write = self._note_write
 
         def __setattr__(obj: Any, name: str, value: Any) -> None:

@@ -168,4 +168,3 @@ def _teardown(adapter: Adapter) -> None:
         adapter.teardown()
     except Exception:  # noqa: BLE001 - the stop goes on regardless
         log.exception("adapter teardown() raised")
-

@@ -71,7 +71,8 @@ TEST(BadInput, HeavyPrintingNeitherBlocksTheWorkerNorCorruptsItsReplies) {
 
 TEST(BadInput, AdapterThatSegfaultsFailsItsCallOnlyAndIsReplaced) {
   testing::EventLog events;
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "s"}, {"pool_size", 1}}}), events.Handler());
+  auto pools = testing::StartOrDie(
+      testing::MakeConfig({testing::WithFixtureAdapter({{"name", "s"}, {"pool_size", 1}})}), events.Handler());
   ASSERT_NE(pools, nullptr);
   absl::StatusOr<nlohmann::json> r = pools->execute("s", "segfault");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
@@ -84,7 +85,8 @@ TEST(BadInput, AdapterThatSegfaultsFailsItsCallOnlyAndIsReplaced) {
 }
 
 TEST(BadInput, ReplyOverTheMessageLimitIsResourceExhaustedAndTheWorkerLives) {
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "m"}, {"pool_size", 1}, {"max_message_mb", 1}}}));
+  auto pools = testing::StartOrDie(
+      testing::MakeConfig({testing::WithFixtureAdapter({{"name", "m"}, {"pool_size", 1}, {"max_message_mb", 1}})}));
   ASSERT_NE(pools, nullptr);
   const int pid = testing::WorkerPids(*pools, "m").at(0);
   absl::StatusOr<nlohmann::json> r = pools->execute("m", "big_reply", {{"bytes", 2 << 20}});

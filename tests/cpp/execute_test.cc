@@ -16,12 +16,13 @@ using ::testing::HasSubstr;
 class ExecuteTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() {
-    pools_ =
-        testing::StartOrDie(testing::MakeConfig({
-                                {{"name", "proc"}, {"profile", "process"}, {"pool_size", 2}},
-                                {{"name", "thr"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 4}},
-                            }))
-            .release();
+    pools_ = testing::StartOrDie(
+                 testing::MakeConfig({
+                     testing::WithFixtureAdapter({{"name", "proc"}, {"profile", "process"}, {"pool_size", 2}}),
+                     testing::WithFixtureAdapter(
+                         {{"name", "thr"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 4}}),
+                 }))
+                 .release();
   }
   static void TearDownTestSuite() {
     delete pools_;
@@ -173,6 +174,20 @@ TEST(ExecuteUnknownPool, IsNotFoundAndListsThePools) {
   EXPECT_THAT(r.status().message(), HasSubstr("alpha"));
   EXPECT_EQ(pools->stats("beta").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(pools->list_pools(), std::vector<std::string>{"alpha"});
+}
+
+// A pool without an "adapter" key loads the default adapter, which users
+// get without asking: it must not let a caller crash the worker, read its
+// environment or hold its memory. Those commands are the test adapter's
+// (testing::WithFixtureAdapter).
+TEST(DefaultAdapter, HasNoTestOnlyCommands) {
+  std::unique_ptr<PoolManager> pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
+  ASSERT_NE(pools, nullptr);
+  for (const char* command : {"exit", "segfault", "getenv", "pid", "allocate", "release", "rlimits", "big_reply",
+                              "not_serializable", "print_noise", "preloaded", "call_info"}) {
+    EXPECT_EQ(pools->execute("p", command).status().code(), absl::StatusCode::kNotFound) << command;
+  }
+  EXPECT_TRUE(pools->execute("p", "ping").ok());
 }
 
 TEST(ExecuteAfterShutdown, IsUnavailable) {

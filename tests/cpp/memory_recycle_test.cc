@@ -18,8 +18,9 @@ constexpr std::int64_t kMiB = std::int64_t{1} << 20;
 
 TEST(MemoryRecycle, MeasuresThePythonWorkerProcessItself) {
   EventLog log;
-  auto pools = testing::StartOrDie(
-      testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}, {"memory_check_interval", 0.1}}}), log.Handler());
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter(
+                                       {{"name", "p"}, {"pool_size", 1}, {"memory_check_interval", 0.1}})}),
+                                   log.Handler());
   ASSERT_NE(pools, nullptr);
   const std::string dir = testing::SocketDir(*pools, "p");
   absl::StatusOr<nlohmann::json> pid = pools->execute("p", "pid");
@@ -46,8 +47,8 @@ TEST(MemoryRecycle, MeasuresThePythonWorkerProcessItself) {
 TEST(MemoryRecycle, WorkerOverTheLimitIsRecycled) {
   EventLog log;
   auto pools = testing::StartOrDie(
-      testing::MakeConfig(
-          {{{"name", "p"}, {"pool_size", 1}, {"worker_max_memory_mb", 150}, {"memory_check_interval", 0.1}}}),
+      testing::MakeConfig({testing::WithFixtureAdapter(
+          {{"name", "p"}, {"pool_size", 1}, {"worker_max_memory_mb", 150}, {"memory_check_interval", 0.1}})}),
       log.Handler());
   ASSERT_NE(pools, nullptr);
   const std::string dir = testing::SocketDir(*pools, "p");

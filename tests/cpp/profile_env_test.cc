@@ -45,10 +45,11 @@ TEST(ProfileEnvironment, ThreadProfileGivesBlasItsThreadCount) {
 }
 
 TEST(ProfileEnvironment, PoolEnvOverridesTheProfile) {
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"},
-                                                         {"profile", "process"},
-                                                         {"pool_size", 1},
-                                                         {"env", {{"OMP_NUM_THREADS", "2"}, {"MY_FLAG", "on"}}}}}));
+  auto pools = testing::StartOrDie(
+      testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"},
+                                                        {"profile", "process"},
+                                                        {"pool_size", 1},
+                                                        {"env", {{"OMP_NUM_THREADS", "2"}, {"MY_FLAG", "on"}}}})}));
   ASSERT_NE(pools, nullptr);
   absl::StatusOr<nlohmann::json> info = pools->execute("p", "threads_info");
   ASSERT_TRUE(info.ok()) << info.status();
@@ -61,7 +62,8 @@ TEST(ProfileEnvironment, PoolEnvOverridesTheProfile) {
 
 TEST(ProfileEnvironment, HostVariablesDoNotLeakIntoWorkers) {
   ::setenv("SNAKEPIT_TEST_SECRET", "do-not-pass", 1);
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
+  auto pools =
+      testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"}, {"pool_size", 1}})}));
   ::unsetenv("SNAKEPIT_TEST_SECRET");
   ASSERT_NE(pools, nullptr);
   absl::StatusOr<nlohmann::json> env = pools->execute("p", "getenv", {{"name", "SNAKEPIT_TEST_SECRET"}});

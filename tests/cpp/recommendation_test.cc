@@ -94,8 +94,8 @@ TEST(Recommendations, IdleProcessPoolCouldSaveMemoryWithThreads) {
 }
 
 TEST(Recommendations, WorkerNearItsMemoryLimitIsReported) {
-  auto pools = testing::StartOrDie(testing::MakeConfig(
-      {{{"name", "p"}, {"pool_size", 1}, {"worker_max_memory_mb", 200}, {"memory_check_interval", 60}}}));
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter(
+      {{"name", "p"}, {"pool_size", 1}, {"worker_max_memory_mb", 200}, {"memory_check_interval", 60}})}));
   ASSERT_TRUE(pools->execute("p", "allocate", {{"mb", 150}}).ok());
   const InspectionReport report = Inspector(*pools, kFast).Inspect();
   const std::vector<Recommendation> r = Of(report, "near_memory_limit");

@@ -26,8 +26,8 @@ void ExpectOneSocketPerWorker(PoolManager& pools, const std::string& pool, const
 TEST(Recycle, MaxRequestsRecyclesWithinTheJitterBounds) {
   EventLog log;
   auto pools = testing::StartOrDie(
-      testing::MakeConfig(
-          {{{"name", "p"}, {"pool_size", 2}, {"worker_max_requests", 5}, {"worker_max_requests_jitter", 3}}}),
+      testing::MakeConfig({testing::WithFixtureAdapter(
+          {{"name", "p"}, {"pool_size", 2}, {"worker_max_requests", 5}, {"worker_max_requests_jitter", 3}})}),
       log.Handler());
   ASSERT_NE(pools, nullptr);
   const std::string dir = testing::SocketDir(*pools, "p");
@@ -114,8 +114,9 @@ TEST(Recycle, RecycleDrainsTheCallInFlight) {
 
 TEST(Recycle, HungCallGetsItsWorkerKilledAndReplaced) {
   EventLog log;
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}, {"call_kill_timeout", 0.3}}}),
-                                   log.Handler());
+  auto pools = testing::StartOrDie(
+      testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"}, {"pool_size", 1}, {"call_kill_timeout", 0.3}})}),
+      log.Handler());
   ASSERT_NE(pools, nullptr);
   const std::string dir = testing::SocketDir(*pools, "p");
   const int victim = testing::WorkerPids(*pools, "p").at(0);
@@ -139,11 +140,11 @@ TEST(Recycle, HungCallGetsItsWorkerKilledAndReplaced) {
 
 TEST(Recycle, WorkerThatStopsAnsweringHealthChecksIsReplaced) {
   EventLog log;
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"},
-                                                         {"pool_size", 1},
-                                                         {"health_check_interval", 0.1},
-                                                         {"health_check_timeout", 0.2},
-                                                         {"health_check_failures", 2}}}),
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"},
+                                                                                     {"pool_size", 1},
+                                                                                     {"health_check_interval", 0.1},
+                                                                                     {"health_check_timeout", 0.2},
+                                                                                     {"health_check_failures", 2}})}),
                                    log.Handler());
   ASSERT_NE(pools, nullptr);
   const std::string dir = testing::SocketDir(*pools, "p");

@@ -7,8 +7,8 @@ namespace snakepit {
 namespace {
 
 TEST(ResourceLimits, WorkersRunUnderTheConfiguredLimits) {
-  auto pools = testing::StartOrDie(
-      testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}, {"rlimit_as_mb", 4096}, {"rlimit_nofile", 256}}}));
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter(
+      {{"name", "p"}, {"pool_size", 1}, {"rlimit_as_mb", 4096}, {"rlimit_nofile", 256}})}));
   absl::StatusOr<nlohmann::json> limits = pools->execute("p", "rlimits");
   ASSERT_TRUE(limits.ok()) << limits.status();
   EXPECT_EQ((*limits)["as"], nlohmann::json::array({std::int64_t{4096} << 20, std::int64_t{4096} << 20}));
@@ -16,7 +16,8 @@ TEST(ResourceLimits, WorkersRunUnderTheConfiguredLimits) {
 }
 
 TEST(ResourceLimits, AllocatingPastTheAddressSpaceLimitIsAMemoryErrorAndTheWorkerLivesOn) {
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}, {"rlimit_as_mb", 2048}}}));
+  auto pools = testing::StartOrDie(
+      testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"}, {"pool_size", 1}, {"rlimit_as_mb", 2048}})}));
   const int pid = testing::WorkerPids(*pools, "p").at(0);
   absl::StatusOr<nlohmann::json> r = pools->execute("p", "allocate", {{"mb", 3000}});
   ASSERT_FALSE(r.ok());

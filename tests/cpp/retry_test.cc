@@ -52,7 +52,8 @@ TEST(Retry, CallsThatAreNotIdempotentAreNeverRetried) {
 
 TEST(Retry, AttemptsAreBounded) {
   testing::EventLog log;
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 3}}}), log.Handler());
+  auto pools = testing::StartOrDie(
+      testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"}, {"pool_size", 3}})}), log.Handler());
   // `exit` kills whichever worker runs it: every attempt fails.
   absl::StatusOr<nlohmann::json> r = pools->execute(
       "p", "exit", {{"code", 3}}, {.timeout = milliseconds(10'000), .idempotent = true, .max_attempts = 3});

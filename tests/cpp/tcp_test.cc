@@ -129,7 +129,7 @@ class WorkerToken : public ::testing::TestWithParam<std::string> {
  protected:
   // A pool of the transport under test ("unix" or "tcp").
   static PoolConfig Pool() {
-    nlohmann::json pool = {{"name", "p"}, {"pool_size", 1}};
+    nlohmann::json pool = testing::WithFixtureAdapter({{"name", "p"}, {"pool_size", 1}});
     if (GetParam() == "tcp") pool["tcp"] = nlohmann::json::object();
     return testing::MakeConfig({pool}).pools.at(0);
   }

@@ -41,6 +41,16 @@ Config MakeConfig(std::vector<nlohmann::json> pools) {
   return *config;
 }
 
+nlohmann::json WithFixtureAdapter(nlohmann::json pool) {
+  pool["adapter"] = "fixtures:FixtureAdapter";
+  // A pool with a python_path of its own gets no default one from
+  // MakeConfig, so the adapter's directory is added here.
+  nlohmann::json& path = pool["python_path"];
+  if (path.is_null()) path = nlohmann::json::array();
+  path.push_back(SNAKEPIT_TEST_ADAPTERS);
+  return pool;
+}
+
 std::unique_ptr<PoolManager> StartOrDie(const Config& config, EventHandler on_event) {
   absl::StatusOr<std::unique_ptr<PoolManager>> pools = PoolManager::Start(config, std::move(on_event));
   if (!pools.ok()) {

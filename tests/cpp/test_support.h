@@ -26,6 +26,12 @@ namespace snakepit::testing {
 // error.
 Config MakeConfig(std::vector<nlohmann::json> pools);
 
+// `pool` (a pool's JSON, as MakeConfig takes) set to load the test adapter,
+// tests/python/adapters/fixtures.py: the default adapter's commands plus
+// those only tests call (exit, segfault, getenv, pid, allocate, rlimits,
+// big_reply, not_serializable...), which the default adapter lacks.
+nlohmann::json WithFixtureAdapter(nlohmann::json pool);
+
 // Starts the pools or fails the test (ASSERT-style via the returned null).
 // `on_event`, if given, sees every lifecycle event from the start.
 std::unique_ptr<PoolManager> StartOrDie(const Config& config, EventHandler on_event = nullptr);

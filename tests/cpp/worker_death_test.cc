@@ -23,7 +23,8 @@ int BusyWorkerPid(PoolManager& pools, const std::string& pool) {
 }
 
 TEST(WorkerDeath, CallInFlightFailsPromptlyWithUnavailable) {
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 2}}}));
+  auto pools =
+      testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"}, {"pool_size", 2}})}));
   ASSERT_NE(pools, nullptr);
   auto victim_call = pools->execute_async("p", "sleep", {{"ms", 20'000}});
   ASSERT_TRUE(testing::WaitFor([&] { return BusyWorkerPid(*pools, "p") != 0; }, milliseconds(2000)));
@@ -87,7 +88,8 @@ TEST(WorkerDeath, CallsRunningOnAThreadWorkerFailWhenItDiesAndQueuedOnesSurvive)
 }
 
 TEST(WorkerDeath, AdapterThatExitsTheProcessIsUnavailable) {
-  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
+  auto pools =
+      testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);
   absl::StatusOr<nlohmann::json> r = pools->execute("p", "exit", {{"code", 7}});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();

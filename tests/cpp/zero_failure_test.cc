@@ -37,7 +37,9 @@ TEST_P(ZeroFailure, EveryCallSucceedsWhileWorkersAreRecycled) {
       {"name", "p"}, {"pool_size", 2}, {"max_surge", 2}, {"queue_timeout", 60}, {"call_timeout", 60}};
   pool.update(kind.pool);
   EventLog log;
-  auto pools = testing::StartOrDie(testing::MakeConfig({pool}), log.Handler());
+  // The fixture adapter for "allocate"; set here rather than in the Kind,
+  // whose pool JSON is printed into the test's name.
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter(pool)}), log.Handler());
   ASSERT_NE(pools, nullptr);
   const std::string dir = testing::SocketDir(*pools, "p");
 

@@ -100,15 +100,30 @@ def spawn(pytestconfig: pytest.Config, transport: str) -> Iterator[Callable[...,
     spawner.cleanup()
 
 
-@pytest.fixture(scope="module")
-def showcase(pytestconfig: pytest.Config, transport: str) -> Iterator["harness.Worker"]:
-    """One process-mode ShowcaseAdapter worker shared by a test module."""
+def _module_worker(pytestconfig: pytest.Config, transport: str,
+                   *flags: str) -> Iterator["harness.Worker"]:
     import harness
     spawner = harness.Spawner(pytestconfig.snakepit_pythonpath, transport, WORKER_PYTHON)
-    worker = spawner.spawn()
+    worker = spawner.spawn(*flags)
     assert worker.record["ok"], worker.record
     yield worker
     spawner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def showcase(pytestconfig: pytest.Config, transport: str) -> Iterator["harness.Worker"]:
+    """One process-mode worker of the default adapter (ShowcaseAdapter)
+    shared by a test module."""
+    yield from _module_worker(pytestconfig, transport)
+
+
+@pytest.fixture(scope="module")
+def fixture_worker(pytestconfig: pytest.Config, transport: str) -> Iterator["harness.Worker"]:
+    """One process-mode worker of the test adapter (adapters/fixtures.py:
+    the default adapter plus the commands only tests call) shared by a test
+    module."""
+    import harness
+    yield from _module_worker(pytestconfig, transport, "--adapter", harness.FIXTURE_ADAPTER)
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ from snakepit_worker._proto import worker_pb2 as pb
 from snakepit_worker._proto import worker_pb2_grpc
 
 ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"
+# The default adapter plus the commands only tests call (adapters/fixtures.py).
+FIXTURE_ADAPTER = "fixtures:FixtureAdapter"
 START_TIMEOUT_S = 20.0
 CALL_TIMEOUT_S = 10.0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from harness import FIXTURE_ADAPTER
 from snakepit_worker._proto import worker_pb2 as pb
 from snakepit_worker._proto import worker_pb2_grpc
 
@@ -37,7 +38,7 @@ def test_every_rpc_needs_the_token_from_the_environment(spawn) -> None:
 
 
 def test_the_token_leaves_the_environment_at_start(spawn) -> None:
-    worker = spawn(env={"SNAKEPIT_WORKER_TOKEN": TOKEN})
+    worker = spawn("--adapter", FIXTURE_ADAPTER, env={"SNAKEPIT_WORKER_TOKEN": TOKEN})
     environ = Path(f"/proc/{worker.proc.pid}/environ").read_bytes()
     assert TOKEN.encode() not in environ
     assert b"SNAKEPIT_WORKER_TOKEN=\0" in environ

@@ -9,7 +9,7 @@ from typing import Any
 
 import grpc
 
-from harness import Worker
+from harness import FIXTURE_ADAPTER, Worker
 
 SLEEP_MS = 100
 SLEEP_ARGS = {"sleep_ms": SLEEP_MS}
@@ -72,7 +72,9 @@ def test_no_findings_when_checks_are_off(spawn, transport) -> None:
 
 
 def test_showcase_commands_are_quiet_under_checks(spawn) -> None:
-    worker = spawn(*THREADED, CHECKS)
+    # The test adapter adds allocate, a @synchronized command, to the
+    # default adapter's @concurrent_safe ones.
+    worker = spawn(*THREADED, CHECKS, "--adapter", FIXTURE_ADAPTER)
     futures = [worker.execute_async("sleep", {"ms": SLEEP_MS}) for _ in range(2)]
     futures += [worker.execute_async("allocate", {"mb": 1}) for _ in range(2)]
     assert all(f.result().WhichOneof("outcome") == "result" for f in futures)

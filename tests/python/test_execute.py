@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import time
@@ -9,7 +10,7 @@ import time
 import grpc
 import pytest
 
-from harness import Worker, pb
+from harness import ADAPTERS_DIR, FIXTURE_ADAPTER, Worker, pb
 
 Kind = pb.Error.Kind
 
@@ -64,15 +65,15 @@ def test_attachments_round_trip(showcase: Worker) -> None:
     assert list(response.result.attachments) == blobs
 
 
-def test_call_context_sees_id_deadline_and_attachments(showcase: Worker) -> None:
+def test_call_context_sees_id_deadline_and_attachments(fixture_worker: Worker) -> None:
     deadline_ms = int(time.time() * 1000) + 60_000
-    info = showcase.call("call_info", call_id=77, deadline_unix_ms=deadline_ms,
-                         attachments=[b"a", b"b"])
+    info = fixture_worker.call("call_info", call_id=77, deadline_unix_ms=deadline_ms,
+                               attachments=[b"a", b"b"])
     assert info["call_id"] == 77 and info["command"] == "call_info"
     assert info["attachments"] == 2
     assert info["deadline"] == pytest.approx(deadline_ms / 1000)
     assert 50 < info["remaining"] <= 60
-    no_deadline = showcase.call("call_info")
+    no_deadline = fixture_worker.call("call_info")
     assert no_deadline["deadline"] is None and no_deadline["remaining"] is None
 
 
@@ -81,6 +82,26 @@ def test_unknown_command_names_it_and_lists_commands(showcase: Worker) -> None:
     assert error.kind == Kind.UNKNOWN_COMMAND
     assert "'no_such_command'" in error.message
     assert "ping" in error.message and "echo_attachments" in error.message
+
+
+def _test_only_commands() -> set[str]:
+    """The commands the test adapter adds to the default one."""
+    from snakepit_worker.showcase import ShowcaseAdapter
+    spec = importlib.util.spec_from_file_location("fixtures", ADAPTERS_DIR / "fixtures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return set(module.FixtureAdapter().commands()) - set(ShowcaseAdapter().commands())
+
+
+def test_default_adapter_lacks_the_test_only_commands(showcase: Worker) -> None:
+    # What every pool without an "adapter" key loads must not let a caller
+    # crash the worker, read its environment or hold its memory.
+    test_only = _test_only_commands()
+    assert {"exit", "segfault", "getenv", "allocate"} <= test_only
+    for name in sorted(test_only):
+        assert error_of(showcase.execute(name)).kind == Kind.UNKNOWN_COMMAND, name
+    assert showcase.call("ping")["pong"] is True
 
 
 def test_exception_carries_type_message_and_traceback(showcase: Worker) -> None:
@@ -140,11 +161,11 @@ def test_args_that_do_not_fit_the_signature(showcase: Worker, args, reason: str)
     assert "expected add(a, b)" in error.message
 
 
-def test_not_serializable_result(showcase: Worker) -> None:
-    error = error_of(showcase.execute("not_serializable"))
+def test_not_serializable_result(fixture_worker: Worker) -> None:
+    error = error_of(fixture_worker.execute("not_serializable"))
     assert error.kind == Kind.NOT_SERIALIZABLE
     assert "'not_serializable'" in error.message and "set" in error.message
-    assert showcase.call("ping")["pong"] is True
+    assert fixture_worker.call("ping")["pong"] is True
 
 
 def test_numeric_commands(showcase: Worker, worker_python) -> None:
@@ -158,18 +179,18 @@ def test_numeric_commands(showcase: Worker, worker_python) -> None:
     assert first["n"] == 64 and first["trace"] == second["trace"] and first["elapsed_s"] >= 0
 
 
-def test_allocate_retains_until_release(showcase: Worker) -> None:
-    assert showcase.call("allocate", {"mb": 4}) == {"retained_mb": 4}
-    assert showcase.call("allocate", {"mb": 4}) == {"retained_mb": 8}
-    assert showcase.call("release") == {"released_mb": 8}
-    assert showcase.call("release") == {"released_mb": 0}
+def test_allocate_retains_until_release(fixture_worker: Worker) -> None:
+    assert fixture_worker.call("allocate", {"mb": 4}) == {"retained_mb": 4}
+    assert fixture_worker.call("allocate", {"mb": 4}) == {"retained_mb": 8}
+    assert fixture_worker.call("release") == {"released_mb": 8}
+    assert fixture_worker.call("release") == {"released_mb": 0}
 
 
-def test_print_noise_does_not_break_the_worker(showcase: Worker) -> None:
-    assert showcase.call("print_noise", {"lines": 5000}) == {"lines": 5000}
-    assert showcase.call("ping")["pong"] is True
-    assert "showcase stdout noise 4999" in (showcase.workdir / "stdout").read_text()
-    assert "showcase stderr noise 4999" in showcase.stderr()
+def test_print_noise_does_not_break_the_worker(fixture_worker: Worker) -> None:
+    assert fixture_worker.call("print_noise", {"lines": 5000}) == {"lines": 5000}
+    assert fixture_worker.call("ping")["pong"] is True
+    assert "fixture stdout noise 4999" in (fixture_worker.workdir / "stdout").read_text()
+    assert "fixture stderr noise 4999" in fixture_worker.stderr()
 
 
 def test_threads_info_reflects_the_environment(spawn, worker_python) -> None:
@@ -196,7 +217,7 @@ def test_message_limit_applies_and_worker_survives(spawn) -> None:
 
 
 def test_exit_command_ends_the_process(spawn) -> None:
-    worker = spawn()
+    worker = spawn("--adapter", FIXTURE_ADAPTER)
     with pytest.raises(grpc.RpcError) as caught:
         worker.execute("exit", {"code": 7})
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE

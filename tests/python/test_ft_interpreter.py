@@ -3,7 +3,6 @@ builds carries the project's fixes to CPython 3.13 (tools/patches)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -37,7 +36,7 @@ def yields_of(python: str, modules: Path, tmp_path: Path, deliberate: int) -> in
 
 
 def test_closing_a_file_does_not_spin_on_its_own_lock(free_threaded_python: str, free_threaded_modules: Path,
-                                                       tmp_path: Path) -> None:
+                                                      tmp_path: Path) -> None:
     stamp = Path(free_threaded_python).resolve().parent.parent / "snakepit-patches"
     if not stamp.exists():
         pytest.skip(f"{free_threaded_python} was not built by tools/build_free_threaded_python.sh with "

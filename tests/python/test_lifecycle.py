@@ -73,4 +73,3 @@ def test_sigint_stops_like_sigterm(spawn) -> None:
     assert worker.wait(timeout=5.0) == 0
     assert "SIGINT received" in worker.stderr()
     assert not worker.socket_path.exists()
-

@@ -14,6 +14,8 @@ from typing import Any, Optional
 
 import pytest
 
+from harness import FIXTURE_ADAPTER
+
 EXIT_STARTUP_FAILED = 3
 
 
@@ -70,7 +72,7 @@ def test_tcp_port_zero_reports_the_bound_port(spawn) -> None:
 
 def test_preload_reaches_setup(spawn) -> None:
     preload = ["model-a", {"weights": [1, 2, 3], "name": "ünïcode"}]
-    worker = spawn("--preload", json.dumps(preload))
+    worker = spawn("--adapter", FIXTURE_ADAPTER, "--preload", json.dumps(preload))
     assert worker.call("preloaded") == preload
 
 

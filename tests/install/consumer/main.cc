@@ -1,7 +1,9 @@
 // Starts one process worker from the installed package, with no path set by
-// hand, and prints the PYTHONPATH the worker sees, so the driver script can
-// check it points into the (relocated) installed tree.
+// hand, and prints the traceback of a Python exception raised by the default
+// adapter, so the driver script can check that the worker imported the
+// package from the (relocated) installed tree.
 #include <cstdio>
+#include <optional>
 
 #include "snakepit/snakepit.h"
 
@@ -17,15 +19,12 @@ int main() {
     std::fprintf(stderr, "start failed: %s\n", pools.status().ToString().c_str());
     return 1;
   }
-  absl::StatusOr<nlohmann::json> reply = (*pools)->execute("default", "getenv", {{"name", "PYTHONPATH"}});
-  if (!reply.ok()) {
-    std::fprintf(stderr, "execute failed: %s\n", reply.status().ToString().c_str());
+  absl::StatusOr<nlohmann::json> reply = (*pools)->execute("default", "raise_error");
+  std::optional<snakepit::PythonError> error = snakepit::GetPythonError(reply.status());
+  if (!error) {
+    std::fprintf(stderr, "expected a Python exception, got %s\n", reply.status().ToString().c_str());
     return 1;
   }
-  if (!reply->is_string()) {
-    std::fprintf(stderr, "worker has no PYTHONPATH: %s\n", reply->dump().c_str());
-    return 1;
-  }
-  std::printf("PYTHONPATH=%s\n", reply->get<std::string>().c_str());
+  std::printf("%s\n", error->traceback.c_str());
   return 0;
 }

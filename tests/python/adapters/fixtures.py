@@ -1,0 +1,129 @@
+"""FixtureAdapter: the default adapter plus the commands only tests call.
+
+These commands crash the worker, read its environment or hold memory on
+purpose, so they stay out of the default adapter that every pool without
+an ``adapter`` key loads. Subclassing ShowcaseAdapter keeps its commands
+(ping, echo, sleep...) available in the same worker. Adapter spec:
+``fixtures:FixtureAdapter`` (with tests/python/adapters on the python_path;
+the C++ tests get it from testing::WithFixtureAdapter).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+from typing import Any
+
+from snakepit_worker.adapter import command, concurrent_safe, synchronized
+from snakepit_worker.context import current_call
+from snakepit_worker.showcase import ShowcaseAdapter
+
+_MIB = 1 << 20
+_PAGE = 4096
+
+
+class FixtureAdapter(ShowcaseAdapter):
+    """Thread-safe: the only shared state (retained memory) is locked; every
+    other command shares nothing and is marked ``@concurrent_safe``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._preload: list = []
+        self._retained: list[bytearray] = []
+
+    def setup(self, preload: list) -> None:
+        self._preload = list(preload)
+
+    def teardown(self) -> None:
+        self.release()
+
+    @command
+    @concurrent_safe
+    def preloaded(self) -> list:
+        """The preload list ``setup`` received."""
+        return self._preload
+
+    @command
+    @concurrent_safe
+    def call_info(self) -> dict[str, Any]:
+        """What ``current_call()`` says about this call.
+        -> {"call_id", "command", "attachments" (count), "deadline", "remaining"}."""
+        call = current_call()
+        return {"call_id": call.call_id, "command": call.command,
+                "attachments": len(call.attachments), "deadline": call.deadline,
+                "remaining": call.remaining()}
+
+    @command
+    @synchronized
+    def allocate(self, mb: int) -> dict[str, int]:
+        """Allocates and keeps ``mb`` MiB, every page touched (resident).
+        -> {"retained_mb"} in total."""
+        block = bytearray(mb * _MIB)
+        block[::_PAGE] = b"\x01" * len(range(0, len(block), _PAGE))
+        self._retained.append(block)
+        return {"retained_mb": sum(len(b) for b in self._retained) // _MIB}
+
+    @command
+    @synchronized
+    def release(self) -> dict[str, int]:
+        """Frees what ``allocate`` kept. -> {"released_mb"}."""
+        released = sum(len(b) for b in self._retained) // _MIB
+        self._retained.clear()
+        return {"released_mb": released}
+
+    @command
+    @concurrent_safe
+    def pid(self) -> int:
+        return os.getpid()
+
+    @command
+    @concurrent_safe
+    def getenv(self, name: str) -> str | None:
+        """-> os.environ.get(name): what the worker's environment holds."""
+        return os.environ.get(name)
+
+    @command
+    @concurrent_safe
+    def rlimits(self) -> dict[str, Any]:
+        """-> {"as": [soft, hard], "nofile": [soft, hard]} (-1: unlimited)."""
+        return {"as": list(resource.getrlimit(resource.RLIMIT_AS)),
+                "nofile": list(resource.getrlimit(resource.RLIMIT_NOFILE))}
+
+    @command("exit")
+    @concurrent_safe
+    def exit_process(self, code: int = 1) -> None:
+        """Ends the process at once with ``code`` (a crash)."""
+        os._exit(code)
+
+    @command
+    @concurrent_safe
+    def segfault(self) -> None:
+        """Reads address 0 through ctypes: the process dies of SIGSEGV, as an
+        adapter with a bug in C code would."""
+        import ctypes
+        ctypes.string_at(0)
+
+    @command
+    @concurrent_safe
+    def big_reply(self, bytes: int) -> dict[str, Any]:
+        """Returns a string of ``bytes`` characters (a reply past the
+        message limit). -> {"s"}."""
+        return {"s": "x" * bytes}
+
+    @command
+    @concurrent_safe
+    def not_serializable(self) -> dict[str, Any]:
+        """Returns a set, which JSON cannot encode (-> NOT_SERIALIZABLE)."""
+        return {"value": {1, 2, 3}}
+
+    @command
+    @concurrent_safe
+    def print_noise(self, lines: int = 1000) -> dict[str, int]:
+        """Writes ``lines`` lines to stdout and to stderr. -> {"lines"}."""
+        for i in range(lines):
+            print(f"fixture stdout noise {i}")
+            print(f"fixture stderr noise {i}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return {"lines": lines}

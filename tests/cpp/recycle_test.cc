@@ -23,56 +23,10 @@ void ExpectOneSocketPerWorker(PoolManager& pools, const std::string& pool, const
   EXPECT_LE(testing::SocketFiles(dir).size(), stats.per_worker.size());
 }
 
-TEST(Recycle, MaxRequestsRecyclesWithinTheJitterBounds) {
-  EventLog log;
-  auto pools = testing::StartOrDie(
-      testing::MakeConfig({testing::WithFixtureAdapter(
-          {{"name", "p"}, {"pool_size", 2}, {"worker_max_requests", 5}, {"worker_max_requests_jitter", 3}})}),
-      log.Handler());
-  ASSERT_NE(pools, nullptr);
-  const std::string dir = testing::SocketDir(*pools, "p");
-  std::map<int, int> served_by_pid;
-  for (int i = 0; i < 60; ++i) {
-    absl::StatusOr<nlohmann::json> pid = pools->execute("p", "pid");
-    ASSERT_TRUE(pid.ok()) << pid.status();
-    ++served_by_pid[pid->get<int>()];
-  }
-  ExpectOneSocketPerWorker(*pools, "p", dir);
-  // 60 calls at 5..8 per worker: at least 60/8 - 2 workers retired.
-  ASSERT_TRUE(log.WaitFor(EventType::kWorkerRecycled, "max_requests", 5, milliseconds(10'000)));
-  for (const Event& e : log.Of(EventType::kWorkerRecycled, "max_requests")) {
-    EXPECT_GE(e.requests, 5u);
-    EXPECT_LE(e.requests, 8u);
-  }
-  // No process ever served more than its limit.
-  for (const auto& [pid, served] : served_by_pid) EXPECT_LE(served, 8) << "pid " << pid;
-  const PoolStats after = *pools->stats("p");
-  for (const WorkerStats& w : after.per_worker) {
-    if (w.state == WorkerState::kReady) {
-      EXPECT_GE(w.request_limit, 5u);
-      EXPECT_LE(w.request_limit, 8u);
-    }
-  }
-  testing::ExpectCleanShutdown(*pools, log, dir);
-}
-
-TEST(Recycle, TtlRecyclesAfterTheLifetime) {
-  EventLog log;
-  auto pools = testing::StartOrDie(
-      testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}, {"worker_ttl", 0.6}, {"worker_ttl_jitter", 0.2}}}),
-      log.Handler());
-  ASSERT_NE(pools, nullptr);
-  const std::string dir = testing::SocketDir(*pools, "p");
-  ASSERT_TRUE(log.WaitFor(EventType::kWorkerRecycled, "ttl", 2, milliseconds(15'000)));
-  for (const Event& e : log.Of(EventType::kWorkerRecycled, "ttl")) {
-    // Lifetime 600..800 ms, plus the successor's start-up (the old worker
-    // serves until then) and a lifecycle tick.
-    EXPECT_GE(e.uptime, milliseconds(600));
-    EXPECT_LE(e.uptime, milliseconds(5'000));
-  }
-  EXPECT_TRUE(pools->execute("p", "ping").ok());
-  testing::ExpectCleanShutdown(*pools, log, dir);
-}
+// TTL and request-limit recycling: their policy (limits, jitter, never a
+// call beyond the limit) runs on a fake clock in pool_policy_test and
+// lifecycle_policy_test; end to end, with real workers under load, in
+// zero_failure_test (kinds ttl and max_requests).
 
 TEST(Recycle, ManualRecycleReplacesTheWorker) {
   EventLog log;
@@ -89,6 +43,7 @@ TEST(Recycle, ManualRecycleReplacesTheWorker) {
   EXPECT_THAT(testing::WorkerPids(*pools, "p"), ::testing::Not(::testing::Contains(victim.pid)));
   EXPECT_EQ(pools->stats("p")->workers, 2);
   EXPECT_EQ(pools->stats("p")->recycles.at("manual"), 1u);
+  ExpectOneSocketPerWorker(*pools, "p", dir);  // the recycled worker's socket is gone
 
   EXPECT_EQ(pools->recycle_worker("p", 999).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(pools->recycle_worker("nope", 0).code(), absl::StatusCode::kNotFound);

@@ -33,7 +33,8 @@ namespace snakepit {
 class PoolManager {
  public:
   // Invoked exactly once per call, on an internal thread. It must not block:
-  // hand long work to your own thread.
+  // hand long work to your own thread. An exception it throws is caught and
+  // logged, and changes nothing else.
   using Callback = std::function<void(absl::StatusOr<Reply>)>;
 
   // Validates `config`, then starts every pool (each in parallel batches)
@@ -49,7 +50,9 @@ class PoolManager {
   PoolManager(const PoolManager&) = delete;
   PoolManager& operator=(const PoolManager&) = delete;
 
-  // Calls shutdown().
+  // Calls shutdown(). Inside a completion callback or an event handler of
+  // this manager, the shutdown and the destruction of the pools continue
+  // on a thread of their own once the callback returns (logged).
   ~PoolManager();
 
   // Runs `command` on a worker of `pool` with `args` and blocks until the
@@ -95,7 +98,10 @@ class PoolManager {
   // Stops taking calls, fails queued ones with UNAVAILABLE, waits for
   // in-flight calls up to each pool's drain_timeout, then stops the workers
   // (SIGTERM, SIGKILL after kill_grace) and removes the socket directory.
-  // Idempotent.
+  // Idempotent. Called inside a completion callback or an event handler,
+  // which run on library threads that the shutdown must wait for, it
+  // returns at once and the shutdown runs on a thread of its own (logged);
+  // the next shutdown() or the destructor waits for it.
   void shutdown();
 
  private:

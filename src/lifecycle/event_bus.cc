@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/callback_scope.h"
 #include "snakepit/logging.h"
 
 namespace snakepit::internal {
@@ -80,6 +81,7 @@ void EventBus::Run() {
       // The handler is the application's code; an exception from it must
       // not end the event thread (and with it, the process).
       try {
+        LibraryCallbackScope scope;
         handler(event);
       } catch (const std::exception& e) {
         logger()->error("snakepit: an event handler threw: {}", e.what());

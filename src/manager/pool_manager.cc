@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/callback_scope.h"
 #include "common/status_macros.h"
 #include "manager/pool_manager_impl.h"
 #include "manager/worker_package.h"
@@ -63,7 +64,24 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
 
 PoolManager::PoolManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-PoolManager::~PoolManager() { shutdown(); }
+PoolManager::~PoolManager() {
+  if (impl_ == nullptr) return;
+  if (internal::LibraryCallbackScope::Active()) {
+    // Destroying the pools waits for this very thread (a gRPC callback, a
+    // timer or the event thread) to leave the library: that waiting, and
+    // the destruction, happen on a thread of their own once it has.
+    logger()->warn(
+        "snakepit: PoolManager destroyed inside a completion callback or event handler; its pools shut down on a "
+        "thread of their own once the callback returns");
+    std::thread([impl = std::move(impl_)]() mutable {
+      impl->JoinBackgroundShutdown();
+      impl->ShutdownPools();
+      impl.reset();
+    }).detach();
+    return;
+  }
+  shutdown();
+}
 
 void PoolManager::execute_async(std::string_view pool, std::string_view command, const nlohmann::json& args,
                                 const CallOptions& options, Callback done) {
@@ -148,14 +166,18 @@ SubscriptionId PoolManager::subscribe(EventHandler handler) { return impl_->even
 bool PoolManager::unsubscribe(SubscriptionId id) { return impl_->events.Unsubscribe(id); }
 
 void PoolManager::shutdown() {
-  // No recycling decisions while pools drain.
-  impl_->StopLifecycle();
-  std::vector<std::thread> stoppers;
-  for (const auto& p : impl_->pools) {
-    Pool* pool = p.get();
-    stoppers.emplace_back([pool] { pool->Shutdown(); });
+  if (internal::LibraryCallbackScope::Active()) {
+    // Waiting here would wait for this thread itself: shut down on a thread
+    // of its own instead (the pools close at once), joined by the next
+    // shutdown() or the destructor.
+    logger()->warn(
+        "snakepit: PoolManager::shutdown() called inside a completion callback or event handler; the pools shut "
+        "down on a thread of their own once the callback returns");
+    impl_->ShutdownInBackground();
+    return;
   }
-  for (std::thread& t : stoppers) t.join();
+  impl_->JoinBackgroundShutdown();
+  impl_->ShutdownPools();
 }
 
 }  // namespace snakepit

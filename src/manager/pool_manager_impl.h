@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -34,7 +35,41 @@ class PoolManager::Impl {
   internal::Mutex lifecycle_mu;
   std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
 
-  ~Impl() { StopLifecycle(); }
+  // A shutdown begun from a library callback (see PoolManager::shutdown).
+  internal::Mutex shutdown_mu;
+  std::thread background_shutdown ABSL_GUARDED_BY(shutdown_mu);
+
+  ~Impl() {
+    JoinBackgroundShutdown();
+    StopLifecycle();
+  }
+
+  // Stops the lifecycle managers, then every pool, in parallel.
+  void ShutdownPools() {
+    // No recycling decisions while pools drain.
+    StopLifecycle();
+    std::vector<std::thread> stoppers;
+    for (const auto& p : pools) {
+      Pool* pool = p.get();
+      stoppers.emplace_back([pool] { pool->Shutdown(); });
+    }
+    for (std::thread& t : stoppers) t.join();
+  }
+
+  // Starts ShutdownPools() on a thread of its own, once.
+  void ShutdownInBackground() {
+    internal::MutexLock lock(&shutdown_mu);
+    if (!background_shutdown.joinable()) background_shutdown = std::thread([this] { ShutdownPools(); });
+  }
+
+  void JoinBackgroundShutdown() {
+    std::thread t;
+    {
+      internal::MutexLock lock(&shutdown_mu);
+      t = std::move(background_shutdown);
+    }
+    if (t.joinable()) t.join();
+  }
 
   void StopLifecycle() {
     std::vector<std::unique_ptr<internal::LifecycleManager>> managers;

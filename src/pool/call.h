@@ -36,6 +36,7 @@ struct Call {
   bool admitted = false;      // queued or dispatched (not refused at once)
   Callback done;
   int attempts_left = 1;  // runs still allowed, this one included (retries)
+  int attempts = 0;       // runs sent so far
   bool queued = false;
   std::string worker_label;  // the worker it was last dispatched to
   Clock::TimerHandle timer;  // its deadline (queued: its queue deadline)

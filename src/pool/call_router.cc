@@ -4,7 +4,9 @@
 #include <atomic>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/callback_scope.h"
 #include "snakepit/logging.h"
 
 namespace snakepit::internal {
@@ -108,6 +110,7 @@ void CallRouter::Assign(Slot& slot, const std::shared_ptr<Call>& call, absl::Tim
   call->queued = false;
   call->sent = now;
   call->worker_label = slot.label;
+  ++call->attempts;
   ArmDeadline(call, call->deadline);
   ArmKillTimer(slot, call);
 }
@@ -237,6 +240,7 @@ void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::St
   bool claimed = false;
   bool limit_reached = false;
   bool unreachable = false;
+  bool park = false;
   int slot_id = 0;
   std::string worker_label;  // copied: a retry may dispatch the call again at once
   std::vector<Dispatch> work;
@@ -244,7 +248,17 @@ void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::St
     MutexLock lock(&core_.mu);
     worker_label = call->worker_label;
     retry = transport_failed && call->attempts_left > 1 && now < call->deadline && !core_.closed && !call->finished();
-    claimed = !retry && call->Claim();
+    if (transport_failed && call->attempts > 1) {
+      result = absl::Status(result.status().code(),
+                            absl::StrCat(result.status().message(), " (attempt ", call->attempts, " of ",
+                                         call->attempts + call->attempts_left - 1, "; each attempt's worker died)"));
+    }
+    // The channel broke before the worker's exit was seen: the caller waits
+    // for the exit status or signal (at most until the worker is killed as
+    // unreachable, or the call's deadline).
+    park = !retry && transport_failed && slot->state != WorkerState::kDead && !call->finished();
+    if (park) slot->parked.emplace_back(call, result.status());
+    claimed = !retry && !park && call->Claim();
     core_.clock.Cancel(call->timer);
     core_.clock.Cancel(call->kill_timer);
     call->answered = true;
@@ -285,6 +299,9 @@ void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::St
                     call->command, worker_label);
   } else if (claimed) {
     Deliver(*call, std::move(result));
+  } else if (park) {
+    logger()->debug("pool '{}': call {} ('{}') waits for the exit status of worker {}", core_.name(), call->id,
+                    call->command, worker_label);
   } else {
     logger()->debug("pool '{}': dropped the late reply of call {} ('{}') from {}", core_.name(), call->id,
                     call->command, worker_label);
@@ -293,6 +310,18 @@ void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::St
   // worker takes no more calls, so every moment until then is lost capacity.
   if (limit_reached) (void)workers_.Recycle(slot_id, "max_requests", 0);
   for (const Dispatch& w : work) Send(w);
+}
+
+void CallRouter::ReleaseParked(std::vector<std::pair<std::shared_ptr<Call>, absl::Status>> parked,
+                               const std::string& label, const std::string& why) {
+  for (auto& [call, status] : parked) {
+    // The worker's own abort reason may say it already.
+    if (absl::StrContains(status.message(), why)) {
+      Complete(*call, std::move(status));
+    } else {
+      Complete(*call, absl::Status(status.code(), absl::StrCat(status.message(), " (worker ", label, ": ", why, ")")));
+    }
+  }
 }
 
 void CallRouter::OnDeadline(const std::shared_ptr<Call>& call) {
@@ -341,7 +370,19 @@ void CallRouter::Complete(Call& call, absl::StatusOr<Reply> result) {
 void CallRouter::Deliver(Call& call, absl::StatusOr<Reply> result) {
   telemetry_.RecordCompletion(call, result.status(), core_.clock.Now());
   Call::Callback done = std::move(call.done);
-  done(std::move(result));
+  // The callback is the application's code, run on a library thread: an
+  // exception from it must change nothing but a log line, and a shutdown
+  // from it must not wait for this very thread (LibraryCallbackScope).
+  LibraryCallbackScope scope;
+  try {
+    done(std::move(result));
+  } catch (const std::exception& e) {
+    logger()->error("pool '{}': the completion callback of command '{}' threw: {}", core_.name(), call.command,
+                    e.what());
+  } catch (...) {
+    logger()->error("pool '{}': the completion callback of command '{}' threw a non-std exception", core_.name(),
+                    call.command);
+  }
 }
 
 }  // namespace snakepit::internal

@@ -64,6 +64,11 @@ class CallRouter {
   void FailQueue(const absl::Status& why);
   // Waits until no call is in flight or `deadline`; false if calls remain.
   bool AwaitIdle(absl::Time deadline);
+  // Worker `slot` exited (`why`: "exit status 3", "killed by signal 11
+  // (SIGSEGV)"): the calls parked on it, whose channel broke before the
+  // exit was known, fail now with the cause in their message.
+  void ReleaseParked(std::vector<std::pair<std::shared_ptr<Call>, absl::Status>> parked, const std::string& label,
+                     const std::string& why);
 
  private:
   using Dispatch = std::pair<Slot*, std::shared_ptr<Call>>;

@@ -31,8 +31,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "pool/call.h"
 #include "snakepit/stats.h"
 #include "worker/worker.h"
 
@@ -64,6 +68,11 @@ struct Slot {
   // The worker is destroyed only once this is zero (waited for with
   // std::atomic::wait, woken by the last hand-off).
   std::atomic<int> handoffs{0};
+
+  // Calls whose channel broke before the worker's exit was seen: their
+  // callers get the exit status or signal with the error, once it is
+  // known (CallRouter::ReleaseParked), or their deadline.
+  std::vector<std::pair<std::shared_ptr<Call>, absl::Status>> parked;
 
   // Telemetry.
   std::int64_t rss_bytes = 0;  // last measured (0: never)

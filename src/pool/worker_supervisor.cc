@@ -205,28 +205,37 @@ void WorkerSupervisor::OnWorkerExit(Slot* slot, const ExitInfo& info) {
   // calls and a replacement is arranged.
   std::string kill_reason;
   Event event;
+  std::vector<std::pair<std::shared_ptr<Call>, absl::Status>> parked;
+  bool stopped = false;
   {
     MutexLock lock(&core_.mu);
     const WorkerState previous = slot->state;
     slot->state = WorkerState::kDead;
+    parked.swap(slot->parked);
     // Stopped by us, or failed during start-up (the starter reports that).
-    if (previous != WorkerState::kReady && previous != WorkerState::kDraining) return;
-    if (slot->fault == Fault::kKilled) kill_reason = slot->kill_reason;
-    // Now, before the restart below can remove the slot and its worker.
-    event = core_.MakeEvent(kill_reason.empty() ? EventType::kWorkerCrashed : EventType::kWorkerRecycled, slot);
-    if (kill_reason.empty()) {
-      telemetry_.CountCrash();
-    } else {
-      telemetry_.CountRecycle(kill_reason);
+    stopped = previous != WorkerState::kReady && previous != WorkerState::kDraining;
+    if (!stopped) {
+      if (slot->fault == Fault::kKilled) kill_reason = slot->kill_reason;
+      // Now, before the restart below can remove the slot and its worker.
+      event = core_.MakeEvent(kill_reason.empty() ? EventType::kWorkerCrashed : EventType::kWorkerRecycled, slot);
+      if (kill_reason.empty()) {
+        telemetry_.CountCrash();
+      } else {
+        telemetry_.CountRecycle(kill_reason);
+      }
+      // A recycle that committed to a successor starts it itself.
+      if (slot->replacement != Replacement::kCommitted && !core_.closed) {
+        slot->replacement = Replacement::kCommitted;
+        ++core_.pending_starts;
+        // Under mu, after the closed check: Shutdown() sets closed under mu
+        // before it joins the tasks, so no task can slip past the join.
+        tasks_.Spawn([this, dead = core_.Find(slot->id)]() mutable { RunRestart(std::move(dead)); });
+      }
     }
-    // A recycle that committed to a successor starts it itself.
-    if (slot->replacement != Replacement::kCommitted && !core_.closed) {
-      slot->replacement = Replacement::kCommitted;
-      ++core_.pending_starts;
-      // Under mu, after the closed check: Shutdown() sets closed under mu
-      // before it joins the tasks, so no task can slip past the join.
-      tasks_.Spawn([this, dead = core_.Find(slot->id)]() mutable { RunRestart(std::move(dead)); });
-    }
+  }
+  if (stopped) {
+    router_.ReleaseParked(std::move(parked), slot->label, info.ToString());
+    return;
   }
   event.reason = kill_reason;
   if (info.signal != 0) {
@@ -238,6 +247,8 @@ void WorkerSupervisor::OnWorkerExit(Slot* slot, const ExitInfo& info) {
   if (kill_reason.empty()) {
     logger()->error("pool '{}': worker {} (pid {}) died: {}", core_.name(), slot->label, event.pid, info.ToString());
   }
+  router_.ReleaseParked(std::move(parked), slot->label,
+                        kill_reason.empty() ? info.ToString() : absl::StrCat(info.ToString(), ", ", kill_reason));
   core_.Emit(std::move(event));
   // If the pool is degraded, the calls queued for this worker have no one
   // left to wait for.

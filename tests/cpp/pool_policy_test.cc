@@ -180,10 +180,23 @@ TEST_F(PoolPolicyTest, CallThatIsNotIdempotentFailsWithUnavailableWhenItsWorkerD
   (*fleet_)[0]->Crash(ExitInfo{.exit_code = 3});
   ASSERT_TRUE(Eventually([&] { return Results().size() == 1; }));
   EXPECT_EQ(Results()[0].rfind("UNAVAILABLE", 0), 0u) << Results()[0];
+  EXPECT_NE(Results()[0].find("exit status 3"), std::string::npos) << Results()[0];
   // The crash is restarted and counted; the dead worker is never reported ready.
   ASSERT_TRUE(Eventually([&] { return pool_->Stats().restarts == 1 && pool_->Stats().workers == 1; }));
   EXPECT_EQ(pool_->Stats().crashes, 1u);
   EXPECT_EQ(Count(EventType::kWorkerCrashed), 1);
+}
+
+TEST_F(PoolPolicyTest, IdempotentCallThatCrashedEveryWorkerSaysHowManyAttempts) {
+  Make(Config(2));
+  Submit("job", {.idempotent = true, .max_attempts = 2});
+  const int first = (*fleet_)[0]->pending() == 1 ? 0 : 1;
+  (*fleet_)[first]->Crash(ExitInfo{.signal = 11});
+  ASSERT_TRUE(Eventually([&] { return (*fleet_)[1 - first]->pending() == 1; }));
+  (*fleet_)[1 - first]->Crash(ExitInfo{.signal = 11});
+  ASSERT_TRUE(Eventually([&] { return Results().size() == 1; }));
+  EXPECT_NE(Results()[0].find("attempt 2 of 2"), std::string::npos) << Results()[0];
+  EXPECT_NE(Results()[0].find("SIGSEGV"), std::string::npos) << Results()[0];
 }
 
 TEST_F(PoolPolicyTest, CallKillTimeoutKillsTheOverrunningWorkerAndReplacesIt) {
@@ -290,14 +303,17 @@ TEST_F(PoolPolicyTest, UnreachableWorkerIsNeverReportedReadyAndIsKilledAfterGrac
   Submit("x");
   // The channel breaks while the process lives on (no exit seen).
   ASSERT_TRUE((*fleet_)[0]->Fail(absl::UnavailableError("Socket closed")));
-  ASSERT_EQ(Results().size(), 1u);
-  EXPECT_EQ(Results()[0].rfind("UNAVAILABLE", 0), 0u);
   EXPECT_EQ(pool_->Stats().per_worker[0].state, WorkerState::kDead);
   EXPECT_EQ(pool_->Stats().workers, 0);
+  // The caller waits for the cause: the exit is not known yet.
+  EXPECT_TRUE(Results().empty());
   clock_.Advance(absl::Milliseconds(999));
   EXPECT_FALSE((*fleet_)[0]->exited());
   clock_.Advance(absl::Milliseconds(1));
   EXPECT_TRUE((*fleet_)[0]->exited());
+  ASSERT_TRUE(Eventually([&] { return Results().size() == 1; }));
+  EXPECT_EQ(Results()[0].rfind("UNAVAILABLE: Socket closed", 0), 0u) << Results()[0];
+  EXPECT_NE(Results()[0].find("killed by signal 9 (SIGKILL), unreachable"), std::string::npos) << Results()[0];
   ASSERT_TRUE(Eventually([&] { return fleet_->made() == 2 && pool_->Stats().workers == 1; }));
   EXPECT_EQ(pool_->Stats().recycles.at("unreachable"), 1u);
 }

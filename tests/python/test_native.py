@@ -385,8 +385,8 @@ def test_health_busy_and_stats_answer_while_a_handler_holds_the_gil(
     for timed in (health, busy, stats):  # the median: a busy machine may delay one probe
         assert statistics.median(t for t, _ in timed) < CONTROL_BOUND_S, f"latencies in ms: {latencies}"
     # Meaningful only if every probe ran while the GIL was held.
-    assert held["start"] < probes_started and probes_ended < held["end"], (held, probes_started,
-                                                                          probes_ended)
+    assert held["start"] < probes_started and probes_ended < held["end"], (
+        held, probes_started, probes_ended)
     for i, (_, reply) in enumerate(busy):
         assert reply.WhichOneof("outcome") == "error" and reply.error.kind == Kind.BUSY, reply
         assert reply.call_id == 100 + i

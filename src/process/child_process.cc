@@ -55,19 +55,27 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   return out;
 }
 
-ExitInfo FromWaitStatus(int status) {
+ExitInfo FromSigInfo(const siginfo_t& si) {
   ExitInfo info;
-  if (WIFSIGNALED(status)) {
-    info.signal = WTERMSIG(status);
+  if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
+    info.signal = si.si_status;
   } else {
-    info.exit_code = WEXITSTATUS(status);
+    info.exit_code = si.si_status;
   }
   return info;
+}
+
+// Whether the process behind `pidfd` has exited (the pidfd is readable),
+// without waiting.
+bool PidfdReadable(int pidfd) {
+  pollfd pfd{pidfd, POLLIN, 0};
+  return ::poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
 }
 
 }  // namespace
 
 std::string ExitInfo::ToString() const {
+  if (status_unknown) return "exit status unknown: reaped by someone else";
   if (signal != 0) {
     const char* abbrev = ::sigabbrev_np(signal);
     return absl::StrCat("killed by signal ", signal, abbrev ? absl::StrCat(" (SIG", abbrev, ")") : "");
@@ -123,6 +131,12 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd.valid()) {
     const int err = errno;
+    if (err == ESRCH) {
+      // It exited at once and someone else reaped it (SIGCHLD is SIG_IGN):
+      // there is no process left to own, and the pid may be reused.
+      return absl::UnavailableError(
+          absl::StrCat("'", request.executable, "' exited at once (exit status unknown: reaped by someone else)"));
+    }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return absl::ErrnoToStatus(err, "pidfd_open");
@@ -145,11 +159,26 @@ bool ChildProcess::Signal(int sig) {
 
 std::optional<ExitInfo> ChildProcess::TryReap() {
   if (reaped_.load()) return std::nullopt;
-  int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r != pid_) return std::nullopt;
-  reaped_.store(true);
-  return FromWaitStatus(status);
+  // waitid on the pidfd cannot reap a recycled pid that became another
+  // child of ours after someone else reaped this one.
+  siginfo_t si{};
+  int r;
+  do {
+    r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &si, WEXITED | WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0 && si.si_pid != 0) {
+    reaped_.store(true);
+    return FromSigInfo(si);
+  }
+  if (r < 0 && errno == ECHILD && PidfdReadable(pidfd_.get())) {
+    // Gone, but not reaped by us: SIGCHLD is SIG_IGN (the kernel reaped
+    // it) or the application waited for it.
+    reaped_.store(true);
+    ExitInfo info;
+    info.status_unknown = true;
+    return info;
+  }
+  return std::nullopt;  // still running
 }
 
 std::optional<ExitInfo> ChildProcess::WaitForExit(absl::Time deadline) {
@@ -161,7 +190,14 @@ std::optional<ExitInfo> ChildProcess::WaitForExit(absl::Time deadline) {
     pollfd pfd{pidfd_.get(), POLLIN, 0};
     const int timeout_ms =
         deadline == absl::InfiniteFuture() ? -1 : static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
-    ::poll(&pfd, 1, timeout_ms);
+    if (::poll(&pfd, 1, timeout_ms) == 1 && (pfd.revents & POLLIN) != 0) {
+      // Exited. The reap just above normally succeeds now; should the
+      // kernel not yet let us wait for it, back off instead of spinning
+      // on a pidfd that stays readable.
+      if (auto info = TryReap()) return info;
+      if (reaped_.load()) return std::nullopt;
+      ::usleep(1000);
+    }
   }
 }
 

@@ -23,7 +23,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
   auto impl = std::make_unique<Impl>();
   if (on_event) impl->events.Subscribe(std::move(on_event));
   SNAKEPIT_ASSIGN_OR_RETURN(impl->site.worker_package, internal::FindWorkerPackage());
-  SNAKEPIT_ASSIGN_OR_RETURN(impl->socket_dir, internal::SocketDir::Create(config.socket_dir));
+  SNAKEPIT_ASSIGN_OR_RETURN(impl->socket_dir, internal::SocketDir::Create(config));
   impl->site.socket_dir = impl->socket_dir->path();
   impl->site.default_python = internal::DefaultPython();
 

@@ -3,6 +3,7 @@
 // descriptor limit. Each case restores what it changed; ctest runs every
 // case in a process of its own.
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,8 +15,13 @@
 #include <future>
 #include <thread>
 
+#include <filesystem>
+#include <optional>
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "manager/socket_dir.h"
 #include "test_support.h"
 
 namespace snakepit {
@@ -101,6 +107,98 @@ TEST(HostHardening, AnotherThreadReapingEveryChildDoesNotHangOrSpin) {
   stop.store(true);
   reaper.join();  // every child is gone: waitpid returns ECHILD at once
   EXPECT_GT(reaped.load(), 0) << "the test's reaper never reaped anything";
+}
+
+// Sets an environment variable for the scope, then puts the old value back.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// A fresh directory whose path is `length` bytes long, removed at the end.
+class DirOfLength {
+ public:
+  explicit DirOfLength(std::size_t length) {
+    std::string templ = "/tmp/snakepit-test-XXXXXX";
+    path_ = ::mkdtemp(templ.data());
+    while (path_.size() + 2 <= length) path_ += "/d";
+    if (path_.size() < length) path_ += std::string(length - path_.size(), 'x');
+    std::filesystem::create_directories(path_);
+    top_ = templ;
+  }
+  ~DirOfLength() { std::filesystem::remove_all(top_); }
+  DirOfLength(const DirOfLength&) = delete;
+  DirOfLength& operator=(const DirOfLength&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string top_, path_;
+};
+
+// The socket directory of the pool's first worker, started under the
+// current environment.
+std::string StartAndGetSocketDir(const std::string& pool_name) {
+  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", pool_name}, {"pool_size", 1}}}));
+  if (pools == nullptr) return "";
+  EXPECT_TRUE(pools->execute(pool_name, "ping").ok());
+  return testing::SocketDir(*pools, pool_name);
+}
+
+TEST(HostHardening, LongXdgRuntimeDirIsUsed) {
+  // As long as /run/user/1000000 and longer: the old limit was 15 bytes.
+  DirOfLength runtime(40);
+  ScopedEnv env("XDG_RUNTIME_DIR", runtime.path());
+  const std::string dir = StartAndGetSocketDir("p");
+  EXPECT_THAT(dir, ::testing::StartsWith(runtime.path() + "/snakepit-"));
+}
+
+TEST(HostHardening, UnusableXdgRuntimeDirFallsBackToTmp) {
+  DirOfLength too_long(100);
+  {
+    ScopedEnv env("XDG_RUNTIME_DIR", too_long.path());
+    EXPECT_THAT(StartAndGetSocketDir("p"), ::testing::StartsWith("/tmp/snakepit-"));
+  }
+  {
+    ScopedEnv env("XDG_RUNTIME_DIR", "/nonexistent/snakepit-test");
+    EXPECT_THAT(StartAndGetSocketDir("p"), ::testing::StartsWith("/tmp/snakepit-"));
+  }
+}
+
+TEST(HostHardening, SocketDirLimitIsComputedFromTheSocketNames) {
+  using internal::SocketDir;
+  // "<dir>/snakepit-XXXXXX/<name>-<id>.sock" must fit in 107 bytes; a
+  // worker id takes up to 10 digits.
+  const std::size_t name = 7;  // "default"
+  const std::size_t longest_dir = 107 - 16 - 1 - (name + 16);
+  DirOfLength fits(longest_dir);
+  absl::StatusOr<std::unique_ptr<SocketDir>> ok = SocketDir::Create(fits.path(), name + 16);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_LE((*ok)->path().size() + 1 + name + 16, 107u);
+
+  DirOfLength one_more(longest_dir + 1);
+  absl::StatusOr<std::unique_ptr<SocketDir>> refused = SocketDir::Create(one_more.path(), name + 16);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("would be 108 bytes, and the limit is 107"));
+
+  // The length the config's pool names need.
+  Config config = testing::MakeConfig({{{"name", "a"}}, {{"name", std::string(64, 'b')}}});
+  EXPECT_EQ(SocketDir::LongestSocketName(config), 64u + 16u);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/status/status.h"
@@ -17,11 +18,17 @@
 namespace snakepit::internal {
 namespace {
 
-// Child fd targets are small numbers (3, 4, ...). Moving every source fd to
-// >= 64 first means no dup2 in the child can clobber a source that a later
-// dup2 still needs, and no source already sits on its own target (where
-// dup2 would be a no-op that keeps close-on-exec set).
-constexpr int kHighFd = 64;
+// Child fd targets are small numbers (1, 2, 3, 4, ...). Moving every
+// source fd above the highest target first means no dup2 in the child can
+// clobber a source that a later dup2 still needs, and no source already
+// sits on its own target (where dup2 would be a no-op that keeps
+// close-on-exec set). The lowest free fd above the targets is taken, so
+// this works within any RLIMIT_NOFILE that leaves room for the copies.
+int LowestSourceFd(const SpawnRequest& request) {
+  int highest_target = 2;  // stdout and stderr
+  for (const auto& [parent_fd, child_fd] : request.fds) highest_target = std::max(highest_target, child_fd);
+  return highest_target + 1;
+}
 
 class FileActions {
  public:
@@ -84,12 +91,16 @@ std::string ExitInfo::ToString() const {
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnRequest& request) {
+  for (const auto& [parent_fd, child_fd] : request.fds) {
+    if (child_fd < 3) return absl::InvalidArgumentError(absl::StrCat("child fd ", child_fd, " must be 3 or more"));
+  }
+  const int high_fd = LowestSourceFd(request);
   std::vector<UniqueFd> high_fds;  // closed in the parent when we return
   FileActions actions;
   ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
   if (request.output_fd >= 0) {
-    UniqueFd high(::fcntl(request.output_fd, F_DUPFD_CLOEXEC, kHighFd));
-    if (!high.valid()) return absl::ErrnoToStatus(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    UniqueFd high(::fcntl(request.output_fd, F_DUPFD_CLOEXEC, high_fd));
+    if (!high.valid()) return FdError(errno, "fcntl(F_DUPFD_CLOEXEC)");
     ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), 1);
     ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), 2);
     high_fds.push_back(std::move(high));
@@ -98,11 +109,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
     ::posix_spawn_file_actions_addopen(actions.get(), 2, "/dev/null", O_WRONLY, 0);
   }
   for (const auto& [parent_fd, child_fd] : request.fds) {
-    if (child_fd < 3 || child_fd >= kHighFd) {
-      return absl::InvalidArgumentError(absl::StrCat("child fd ", child_fd, " must be in [3, ", kHighFd, ")"));
-    }
-    UniqueFd high(::fcntl(parent_fd, F_DUPFD_CLOEXEC, kHighFd));
-    if (!high.valid()) return absl::ErrnoToStatus(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    UniqueFd high(::fcntl(parent_fd, F_DUPFD_CLOEXEC, high_fd));
+    if (!high.valid()) return FdError(errno, "fcntl(F_DUPFD_CLOEXEC)");
     ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), child_fd);
     high_fds.push_back(std::move(high));
   }
@@ -126,7 +134,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
     return absl::NotFoundError(absl::StrCat("executable '", request.executable, "' not found"));
   }
   if (rc != 0) {
-    return absl::ErrnoToStatus(rc, absl::StrCat("posix_spawn('", request.executable, "')"));
+    return FdError(rc, absl::StrCat("posix_spawn('", request.executable, "')"));
   }
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd.valid()) {
@@ -139,7 +147,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
     }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    return absl::ErrnoToStatus(err, "pidfd_open");
+    return FdError(err, "pidfd_open");
   }
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid, std::move(pidfd)));
 }

@@ -201,5 +201,52 @@ TEST(HostHardening, SocketDirLimitIsComputedFromTheSocketNames) {
   EXPECT_EQ(SocketDir::LongestSocketName(config), 64u + 16u);
 }
 
+// Lowers this process's soft RLIMIT_NOFILE for the scope (workers inherit
+// it), then puts it back.
+class ScopedFdLimit {
+ public:
+  explicit ScopedFdLimit(rlim_t soft) {
+    ::getrlimit(RLIMIT_NOFILE, &old_);
+    rlimit lowered = old_;
+    lowered.rlim_cur = soft;
+    EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  }
+  ~ScopedFdLimit() { ::setrlimit(RLIMIT_NOFILE, &old_); }
+  ScopedFdLimit(const ScopedFdLimit&) = delete;
+  ScopedFdLimit& operator=(const ScopedFdLimit&) = delete;
+
+ private:
+  rlimit old_{};
+};
+
+std::size_t OpenFds() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST(HostHardening, OneWorkerPoolRunsWithin64FileDescriptors) {
+  ScopedFdLimit limit(64);
+  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
+  ASSERT_NE(pools, nullptr);
+  absl::StatusOr<nlohmann::json> r = pools->execute("p", "echo", {{"x", 1}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)["x"], 1);
+  ShutdownWithin(std::move(pools), std::chrono::seconds(20));
+}
+
+TEST(HostHardening, TooFewFileDescriptorsIsResourceExhaustedNamingTheLimit) {
+  // Room for what is open now and a few more, not for a worker's pipes.
+  const std::size_t open_now = OpenFds();
+  absl::StatusOr<std::unique_ptr<PoolManager>> pools;
+  {
+    ScopedFdLimit limit(open_now + 3);
+    pools = PoolManager::Start(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}}));
+  }
+  ASSERT_FALSE(pools.ok());
+  EXPECT_EQ(pools.status().code(), absl::StatusCode::kResourceExhausted) << pools.status();
+  EXPECT_THAT(pools.status().message(), ::testing::HasSubstr("RLIMIT_NOFILE is " + std::to_string(open_now + 3)));
+}
+
 }  // namespace
 }  // namespace snakepit

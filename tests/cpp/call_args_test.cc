@@ -1,0 +1,67 @@
+// What a call's command name and args must be, checked at the API entry
+// before anything is sent, against one real worker: a refused call names
+// what is wrong, and the pool goes on serving.
+#include <grpc/grpc.h>
+#include <grpc/support/log.h>
+
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/stubs/logging.h"
+#include "gtest/gtest.h"
+#include "snakepit/logging.h"
+#include "spdlog/sinks/ringbuffer_sink.h"
+#include "test_support.h"
+
+namespace snakepit {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CallArgsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pools_ = testing::StartOrDie(testing::MakeConfig({{{"name", "p"}, {"pool_size", 1}}})).release();
+  }
+  static void TearDownTestSuite() {
+    delete pools_;
+    pools_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(pools_, nullptr); }
+  // The pool still answers.
+  void ExpectPoolServes() {
+    absl::StatusOr<nlohmann::json> r = pools_->execute("p", "echo", {{"x", 1}});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ((*r)["x"], 1);
+  }
+  static PoolManager* pools_;
+};
+PoolManager* CallArgsTest::pools_ = nullptr;
+
+TEST_F(CallArgsTest, InvalidUtf8CommandNameIsInvalidArgumentBeforeSending) {
+  absl::StatusOr<nlohmann::json> r = pools_->execute("p", std::string("ech\xff"), nlohmann::json::object());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("pool 'p': the command name \"ech\\ufffd\" is not valid UTF-8"));
+  ExpectPoolServes();
+}
+
+TEST(ForeignLogs, ProtobufAndGrpcLinesGoThroughTheLibrarysLogger) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  auto captured = std::make_shared<spdlog::logger>("capture", sink);
+  captured->set_level(spdlog::level::debug);
+  std::shared_ptr<spdlog::logger> previous = logger();
+  set_logger(captured);
+  grpc_init();  // as the library's channels do: gRPC logs once initialised
+  GOOGLE_LOG(WARNING) << "a protobuf line for the test";
+  gpr_log(GPR_ERROR, "a grpc line for the test");
+  grpc_shutdown();
+  set_logger(previous);
+  std::string all;
+  for (const std::string& line : sink->last_formatted()) all += line;
+  EXPECT_THAT(all, HasSubstr("protobuf: a protobuf line for the test"));
+  EXPECT_THAT(all, HasSubstr("grpc: a grpc line for the test"));
+}
+
+}  // namespace
+}  // namespace snakepit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import threading
 import time
 import traceback
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 _CHECKER_MODULE = f"{__package__}.thread_safety"
 # json.dumps(value, allow_nan=False) builds this encoder on every call.
 _ENCODER = json.JSONEncoder(allow_nan=False)
+# How deep args may nest (a top-level list or object is level 1): the
+# host's limit too (kMaxArgsDepth, src/common/call_args.h).
+MAX_ARGS_DEPTH = 256
+# Strings (skipped whole) and brackets, for measuring nesting unparsed.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,7 @@ class Dispatcher:
             finished = time.time_ns()
             # The traceback starts at the command: this frame is noise.
             tb = traceback.format_exception(type(e), e, _command_frames(e.__traceback__))
-            error = CallError("EXCEPTION", qualified_name(type(e)), str(e), "".join(tb))
+            error = CallError("EXCEPTION", qualified_name(type(e)), _message(e), "".join(tb))
             return Outcome(started, finished, thread_id, error=error, cpu_ns=cpu_ns)
         cpu_ns = time.thread_time_ns() - cpu_started
         finished = time.time_ns()
@@ -148,6 +154,16 @@ class Dispatcher:
                 f"expected {name}{_plain(signature)}")) from e
 
 
+def _message(e: BaseException) -> str:
+    """``str(e)``, or a note saying why it could not be had: an exception
+    whose ``__str__`` raises keeps its own type all the same."""
+    try:
+        return str(e)
+    except BaseException as inner:  # noqa: B036 - any failure of __str__
+        return (f"(the message could not be rendered: __str__ raised "
+                f"{qualified_name(type(inner))})")
+
+
 def _command_frames(tb: Any) -> Any:
     """The traceback from the command on: drops this module's frame and the
     thread-safety checker's wrapper."""
@@ -168,6 +184,11 @@ def _decode_args(command: str, args_json: str) -> tuple[list, dict]:
     """Object -> kwargs, list -> positional args, null/empty -> none."""
     if not args_json.strip():
         return [], {}
+    if _nesting_depth(args_json) > MAX_ARGS_DEPTH:
+        raise _Failure(CallError(
+            "INVALID_ARGS", "",
+            f"args of command '{command}' are nested deeper than "
+            f"{MAX_ARGS_DEPTH} levels"))
     try:
         value = json.loads(args_json)
     except (ValueError, RecursionError) as e:
@@ -184,6 +205,22 @@ def _decode_args(command: str, args_json: str) -> tuple[list, dict]:
         "INVALID_ARGS", "",
         f"args of command '{command}' must be a JSON object, list or null, "
         f"not {type(value).__name__}"))
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep the JSON `text` nests, without parsing it (so without
+    recursing); cheap when it holds few brackets."""
+    if text.count("[") + text.count("{") <= MAX_ARGS_DEPTH:
+        return 0
+    depth = deepest = 0
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return deepest
 
 
 def _encode(command: str, result: Any, outcome: Outcome) -> Outcome:

@@ -1,11 +1,74 @@
 #include "common/call_args.h"
 
+#include <iterator>
+#include <vector>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace snakepit::internal {
 namespace {
 
 using Json = nlohmann::json;
+
+// A container being walked. Its parent's `next` has moved past it, so the
+// path to it is rebuilt only when an error needs it.
+struct Frame {
+  const Json* value;
+  Json::const_iterator next;
+  std::size_t index = 0;  // of `next`, in an array
+};
+
+bool IsIdentifier(const std::string& key) {
+  if (key.empty() || absl::ascii_isdigit(static_cast<unsigned char>(key[0]))) return false;
+  for (char c : key) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+// How `parent` reaches the element at `it` (position `index`): "[3]",
+// ".key" or "[\"odd key\"]".
+std::string Segment(const Json& parent, const Json::const_iterator& it, std::size_t index) {
+  if (parent.is_array()) return absl::StrCat("[", index, "]");
+  if (IsIdentifier(it.key())) return absl::StrCat(".", it.key());
+  return absl::StrCat("[", Json(it.key()).dump(-1, ' ', false, Json::error_handler_t::replace), "]");
+}
+
+// The path of the element the innermost frame visited last ("args.a[2]").
+std::string PathOf(const std::vector<Frame>& stack) {
+  std::string path = "args";
+  for (const Frame& f : stack) absl::StrAppend(&path, Segment(*f.value, std::prev(f.next), f.index - 1));
+  return path;
+}
+
+absl::Status TooDeep(const std::vector<Frame>& stack) {
+  std::string where = PathOf(stack);
+  if (where.size() > 200) where = absl::StrCat(where.substr(0, 200), "...");
+  return absl::InvalidArgumentError(
+      absl::StrCat("args are nested deeper than ", kMaxArgsDepth, " levels (at ", where, ")"));
+}
+
+absl::Status CheckTree(const Json& args) {
+  if (!args.is_structured()) return absl::OkStatus();
+  std::vector<Frame> stack;
+  stack.push_back(Frame{&args, args.cbegin(), 0});
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (top.next == top.value->cend()) {
+      stack.pop_back();
+      continue;
+    }
+    const Json& child = *top.next;
+    ++top.next;
+    ++top.index;
+    if (child.is_structured()) {
+      if (stack.size() >= kMaxArgsDepth) return TooDeep(stack);
+      stack.push_back(Frame{&child, child.cbegin(), 0});
+    }
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -23,6 +86,7 @@ absl::Status CheckCommandName(std::string_view command) {
 }
 
 absl::StatusOr<std::string> EncodeArgs(const Json& args) {
+  if (absl::Status tree = CheckTree(args); !tree.ok()) return tree;
   try {
     // Strict: invalid UTF-8 in a string is the caller's error, reported as
     // such, never silently replaced.

@@ -46,6 +46,37 @@ TEST_F(CallArgsTest, InvalidUtf8CommandNameIsInvalidArgumentBeforeSending) {
   ExpectPoolServes();
 }
 
+// `depth` nested arrays, [[[...]]], built without recursion.
+nlohmann::json NestedArrays(std::size_t depth) {
+  nlohmann::json root = nlohmann::json::array();
+  nlohmann::json* innermost = &root;
+  for (std::size_t i = 1; i < depth; ++i) {
+    innermost->push_back(nlohmann::json::array());
+    innermost = &innermost->back();
+  }
+  return root;
+}
+
+TEST_F(CallArgsTest, ArgsOfAnyDepthAreRefusedPastTheLimitWithoutACrash) {
+  // 100,000 deep crashed the host with SIGSEGV in nlohmann's dump().
+  // (nlohmann 3.11 destroys values iteratively: `deep` itself is safe.)
+  const nlohmann::json deep = NestedArrays(100'000);
+  absl::StatusOr<nlohmann::json> r = pools_->execute("p", "echo", {{"x", deep}});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("pool 'p': command 'echo': args are nested deeper than 256 levels (at args.x[0][0]"));
+  ExpectPoolServes();
+}
+
+TEST_F(CallArgsTest, TheDepthLimitIs256OnBothSides) {
+  // {"x": <255 arrays>} is 256 levels: the host sends it, the worker takes it.
+  absl::StatusOr<nlohmann::json> r = pools_->execute("p", "echo", {{"x", NestedArrays(255)}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  r = pools_->execute("p", "echo", {{"x", NestedArrays(256)}});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("nested deeper than 256 levels"));
+}
+
 TEST(ForeignLogs, ProtobufAndGrpcLinesGoThroughTheLibrarysLogger) {
   auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
   auto captured = std::make_shared<spdlog::logger>("capture", sink);

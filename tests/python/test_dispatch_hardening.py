@@ -1,0 +1,51 @@
+"""Input the dispatcher must refuse cleanly, and failures it must report
+faithfully: deep args, NaN and Infinity, exceptions that cannot be
+rendered. Runs the Dispatcher directly, without a server."""
+
+from __future__ import annotations
+
+import json
+
+from snakepit_worker import Adapter, command
+from snakepit_worker.context import CallContext
+from snakepit_worker.dispatch import MAX_ARGS_DEPTH, Dispatcher, Outcome
+
+
+class _Echo(Adapter):
+    @command
+    def echo(self, **kwargs):
+        return kwargs
+
+    @command
+    def give(self, value=None):
+        return value
+
+
+def run(name: str, args_json: str) -> Outcome:
+    return Dispatcher(_Echo()).execute(CallContext(1, name, [], None), args_json)
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_args_at_the_depth_limit_are_taken() -> None:
+    # {"x": <MAX - 1 arrays>} is MAX levels deep.
+    outcome = run("echo", '{"x": ' + nested(MAX_ARGS_DEPTH - 1) + "}")
+    assert outcome.error is None, outcome.error
+
+
+def test_args_past_the_depth_limit_are_refused_without_recursion_error() -> None:
+    for depth in (MAX_ARGS_DEPTH, 100_000):
+        outcome = run("echo", '{"x": ' + nested(depth) + "}")
+        assert outcome.error is not None
+        assert outcome.error.kind == "INVALID_ARGS"
+        assert outcome.error.type == ""
+        assert f"nested deeper than {MAX_ARGS_DEPTH} levels" in outcome.error.message
+
+
+def test_brackets_inside_strings_do_not_count_as_depth() -> None:
+    text = "[" * 1000 + '\\"'
+    outcome = run("echo", json.dumps({"x": text, "y": [[1]] * 300}))
+    assert outcome.error is None, outcome.error
+    assert json.loads(outcome.json)["x"] == text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import re
 import threading
 import time
@@ -190,7 +191,7 @@ def _decode_args(command: str, args_json: str) -> tuple[list, dict]:
             f"args of command '{command}' are nested deeper than "
             f"{MAX_ARGS_DEPTH} levels"))
     try:
-        value = json.loads(args_json)
+        value = json.loads(args_json, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as e:
         raise _Failure(CallError(
             "INVALID_ARGS", qualified_name(type(e)),
@@ -205,6 +206,27 @@ def _decode_args(command: str, args_json: str) -> tuple[list, dict]:
         "INVALID_ARGS", "",
         f"args of command '{command}' must be a JSON object, list or null, "
         f"not {type(value).__name__}"))
+
+
+def _refuse_constant(name: str) -> Any:
+    """json.loads' hook for NaN, Infinity and -Infinity, which are not JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _non_finite_path(value: Any, root: str) -> Optional[str]:
+    """Where in `value` the first NaN or infinite float sits, as
+    "result.x[3] is NaN", or None; walks without recursing."""
+    stack: list[tuple[Any, str]] = [(value, root)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            what = "NaN" if math.isnan(item) else ("Infinity" if item > 0 else "-Infinity")
+            return f"{path} is {what}"
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in reversed(list(item.items())))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return None
 
 
 def _nesting_depth(text: str) -> int:
@@ -231,9 +253,11 @@ def _encode(command: str, result: Any, outcome: Outcome) -> Outcome:
         outcome.json = _ENCODER.encode(value)
         outcome.attachments = [_as_bytes(a) for a in attachments]
     except (TypeError, ValueError, RecursionError) as e:
+        where = _non_finite_path(value, "result") if isinstance(e, ValueError) else None
+        reason = f"{where}; JSON cannot carry it" if where else str(e)
         outcome.error = CallError(
             "NOT_SERIALIZABLE", qualified_name(type(e)),
-            f"command '{command}' returned a value that cannot be sent: {e}")
+            f"command '{command}' returned a value that cannot be sent: {reason}")
         outcome.json, outcome.attachments = "", []
     return outcome
 

@@ -1,5 +1,6 @@
 #include "common/call_args.h"
 
+#include <cmath>
 #include <iterator>
 #include <vector>
 
@@ -42,6 +43,16 @@ std::string PathOf(const std::vector<Frame>& stack) {
   return path;
 }
 
+// OK, or the error for a number JSON cannot carry, at `path()`.
+template <typename PathFn>
+absl::Status CheckNumber(const Json& value, PathFn path) {
+  if (!value.is_number_float()) return absl::OkStatus();
+  const double d = value.get<double>();
+  if (std::isfinite(d)) return absl::OkStatus();
+  const char* what = std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity");
+  return absl::InvalidArgumentError(absl::StrCat(path(), " is ", what, "; JSON cannot carry it"));
+}
+
 absl::Status TooDeep(const std::vector<Frame>& stack) {
   std::string where = PathOf(stack);
   if (where.size() > 200) where = absl::StrCat(where.substr(0, 200), "...");
@@ -50,7 +61,7 @@ absl::Status TooDeep(const std::vector<Frame>& stack) {
 }
 
 absl::Status CheckTree(const Json& args) {
-  if (!args.is_structured()) return absl::OkStatus();
+  if (!args.is_structured()) return CheckNumber(args, [] { return std::string("args"); });
   std::vector<Frame> stack;
   stack.push_back(Frame{&args, args.cbegin(), 0});
   while (!stack.empty()) {
@@ -65,6 +76,8 @@ absl::Status CheckTree(const Json& args) {
     if (child.is_structured()) {
       if (stack.size() >= kMaxArgsDepth) return TooDeep(stack);
       stack.push_back(Frame{&child, child.cbegin(), 0});
+    } else if (absl::Status s = CheckNumber(child, [&] { return PathOf(stack); }); !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();

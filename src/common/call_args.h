@@ -26,7 +26,8 @@ absl::Status CheckCommandName(std::string_view command);
 
 // The compact JSON text of `args`, or INVALID_ARGUMENT naming the first
 // value JSON cannot carry, by its path from "args": nesting deeper than
-// kMaxArgsDepth, a string or key that is not valid UTF-8. Never recurses:
+// kMaxArgsDepth, a NaN or infinite number ("args.x[3] is NaN; JSON cannot
+// carry it"), a string or key that is not valid UTF-8. Never recurses:
 // any depth is safe.
 absl::StatusOr<std::string> EncodeArgs(const nlohmann::json& args);
 

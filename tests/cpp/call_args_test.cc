@@ -4,6 +4,7 @@
 #include <grpc/grpc.h>
 #include <grpc/support/log.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -75,6 +76,39 @@ TEST_F(CallArgsTest, TheDepthLimitIs256OnBothSides) {
   r = pools_->execute("p", "echo", {{"x", NestedArrays(256)}});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("nested deeper than 256 levels"));
+}
+
+TEST_F(CallArgsTest, NonFiniteNumbersInArgsAreRefusedWithTheirPath) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    nlohmann::json args;
+    std::string message;
+  } cases[] = {
+      {{{"x", {0, 1, 2, nan}}}, "args.x[3] is NaN; JSON cannot carry it"},
+      {{{"a", {{"b c", inf}}}}, "args.a[\"b c\"] is Infinity; JSON cannot carry it"},
+      {nlohmann::json::array({1, -inf}), "args[1] is -Infinity; JSON cannot carry it"},
+      {nan, "args is NaN; JSON cannot carry it"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<nlohmann::json> r = pools_->execute("p", "echo", c.args);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+    EXPECT_THAT(r.status().message(), HasSubstr("pool 'p': command 'echo': " + c.message));
+  }
+  ExpectPoolServes();
+}
+
+TEST(NonFinite, ResultsWithNaNAreRefusedWithTheirPathToo) {
+  auto pools = testing::StartOrDie(
+      testing::MakeConfig({{{"name", "n"}, {"pool_size", 1}, {"adapter", "non_finite:NonFiniteAdapter"}}}));
+  ASSERT_NE(pools, nullptr);
+  absl::StatusOr<nlohmann::json> r = pools->execute("n", "nan_result");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal) << r.status();
+  EXPECT_THAT(
+      r.status().message(),
+      HasSubstr("command 'nan_result' returned a value that cannot be sent: result.a[1] is NaN; JSON cannot carry it"));
+  r = pools->execute("n", "inf_result");
+  EXPECT_THAT(r.status().message(), HasSubstr("result[0] is -Infinity; JSON cannot carry it"));
 }
 
 TEST(ForeignLogs, ProtobufAndGrpcLinesGoThroughTheLibrarysLogger) {

@@ -5,6 +5,7 @@ rendered. Runs the Dispatcher directly, without a server."""
 from __future__ import annotations
 
 import json
+import math
 
 from snakepit_worker import Adapter, command
 from snakepit_worker.context import CallContext
@@ -15,10 +16,6 @@ class _Echo(Adapter):
     @command
     def echo(self, **kwargs):
         return kwargs
-
-    @command
-    def give(self, value=None):
-        return value
 
 
 def run(name: str, args_json: str) -> Outcome:
@@ -49,3 +46,32 @@ def test_brackets_inside_strings_do_not_count_as_depth() -> None:
     outcome = run("echo", json.dumps({"x": text, "y": [[1]] * 300}))
     assert outcome.error is None, outcome.error
     assert json.loads(outcome.json)["x"] == text
+
+
+def test_nan_and_infinity_in_args_are_refused() -> None:
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        outcome = run("echo", '{"x": [1, ' + constant + "]}")
+        assert outcome.error is not None
+        assert outcome.error.kind == "INVALID_ARGS"
+        assert f"{constant} is not JSON" in outcome.error.message
+
+
+class _Returns(Adapter):
+    def __init__(self, value) -> None:
+        super().__init__()
+        self.value = value
+
+    @command
+    def give(self):
+        return self.value
+
+
+def test_a_result_holding_nan_names_where() -> None:
+    for value, where in (({"a": [1, math.nan]}, "result.a[1] is NaN"),
+                         ([math.inf], "result[0] is Infinity"),
+                         (-math.inf, "result is -Infinity")):
+        outcome = Dispatcher(_Returns(value)).execute(
+            CallContext(1, "give", [], None), "")
+        assert outcome.error is not None
+        assert outcome.error.kind == "NOT_SERIALIZABLE"
+        assert f"{where}; JSON cannot carry it" in outcome.error.message

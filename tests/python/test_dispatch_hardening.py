@@ -75,3 +75,24 @@ def test_a_result_holding_nan_names_where() -> None:
         assert outcome.error is not None
         assert outcome.error.kind == "NOT_SERIALIZABLE"
         assert f"{where}; JSON cannot carry it" in outcome.error.message
+
+
+class _Unprintable(ValueError):
+    def __str__(self) -> str:
+        raise RuntimeError("no message for you")
+
+
+class _Raises(Adapter):
+    @command
+    def unprintable(self):
+        raise _Unprintable()
+
+
+def test_an_exception_whose_str_raises_keeps_its_type() -> None:
+    outcome = Dispatcher(_Raises()).execute(CallContext(1, "unprintable", [], None), "")
+    assert outcome.error is not None
+    assert outcome.error.kind == "EXCEPTION"
+    assert outcome.error.type.endswith("_Unprintable")
+    assert outcome.error.message == (
+        "(the message could not be rendered: __str__ raised RuntimeError)")
+    assert "_Unprintable" in outcome.error.traceback

@@ -68,7 +68,8 @@ absl::StatusOr<std::unique_ptr<SocketDir>> SocketDir::Create(const std::string& 
     if (runtime != nullptr && *runtime != '\0') {
       path = MakeDir(runtime, longest_socket_name);
       if (!path.ok()) {
-        logger()->warn("XDG_RUNTIME_DIR cannot hold the worker sockets ({}); using /tmp", std::string(path.status().message()));
+        logger()->warn("XDG_RUNTIME_DIR cannot hold the worker sockets ({}); using /tmp",
+                       std::string(path.status().message()));
       }
     }
     if (!path.ok()) path = MakeDir("/tmp", longest_socket_name);

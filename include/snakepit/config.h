@@ -49,6 +49,12 @@ struct TcpConfig {
 
   // The name the workers' certificate must carry (SAN or CN). Empty: `host`.
   std::string tls_server_name;
+
+  // A `host` that is not a loopback address ("localhost", 127.0.0.0/8,
+  // "::1") exposes the workers to the network, so the config is refused
+  // unless TLS is configured or this says plaintext there is meant.
+  // Default: false.
+  bool allow_plaintext = false;
 };
 
 // The server a worker uses for the worker protocol (docs/worker-protocol.md,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
+import re
 import threading
 import time
 import traceback
@@ -24,6 +26,11 @@ if TYPE_CHECKING:
 _CHECKER_MODULE = f"{__package__}.thread_safety"
 # json.dumps(value, allow_nan=False) builds this encoder on every call.
 _ENCODER = json.JSONEncoder(allow_nan=False)
+# How deep args may nest (a top-level list or object is level 1): the
+# host's limit too (kMaxArgsDepth, src/common/call_args.h).
+MAX_ARGS_DEPTH = 256
+# Strings (skipped whole) and brackets, for measuring nesting unparsed.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,7 @@ class Dispatcher:
             finished = time.time_ns()
             # The traceback starts at the command: this frame is noise.
             tb = traceback.format_exception(type(e), e, _command_frames(e.__traceback__))
-            error = CallError("EXCEPTION", qualified_name(type(e)), str(e), "".join(tb))
+            error = CallError("EXCEPTION", qualified_name(type(e)), _message(e), "".join(tb))
             return Outcome(started, finished, thread_id, error=error, cpu_ns=cpu_ns)
         cpu_ns = time.thread_time_ns() - cpu_started
         finished = time.time_ns()
@@ -148,6 +155,16 @@ class Dispatcher:
                 f"expected {name}{_plain(signature)}")) from e
 
 
+def _message(e: BaseException) -> str:
+    """``str(e)``, or a note saying why it could not be had: an exception
+    whose ``__str__`` raises keeps its own type all the same."""
+    try:
+        return str(e)
+    except BaseException as inner:  # noqa: B036 - any failure of __str__
+        return (f"(the message could not be rendered: __str__ raised "
+                f"{qualified_name(type(inner))})")
+
+
 def _command_frames(tb: Any) -> Any:
     """The traceback from the command on: drops this module's frame and the
     thread-safety checker's wrapper."""
@@ -168,8 +185,13 @@ def _decode_args(command: str, args_json: str) -> tuple[list[Any], dict[str, Any
     """Object -> kwargs, list -> positional args, null/empty -> none."""
     if not args_json.strip():
         return [], {}
+    if _nesting_depth(args_json) > MAX_ARGS_DEPTH:
+        raise _Failure(CallError(
+            "INVALID_ARGS", "",
+            f"args of command '{command}' are nested deeper than "
+            f"{MAX_ARGS_DEPTH} levels"))
     try:
-        value = json.loads(args_json)
+        value = json.loads(args_json, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as e:
         raise _Failure(CallError(
             "INVALID_ARGS", qualified_name(type(e)),
@@ -186,6 +208,43 @@ def _decode_args(command: str, args_json: str) -> tuple[list[Any], dict[str, Any
         f"not {type(value).__name__}"))
 
 
+def _refuse_constant(name: str) -> Any:
+    """json.loads' hook for NaN, Infinity and -Infinity, which are not JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _non_finite_path(value: Any, root: str) -> Optional[str]:
+    """Where in `value` the first NaN or infinite float sits, as
+    "result.x[3] is NaN", or None; walks without recursing."""
+    stack: list[tuple[Any, str]] = [(value, root)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            what = "NaN" if math.isnan(item) else ("Infinity" if item > 0 else "-Infinity")
+            return f"{path} is {what}"
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in reversed(list(item.items())))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep the JSON `text` nests, without parsing it (so without
+    recursing); cheap when it holds few brackets."""
+    if text.count("[") + text.count("{") <= MAX_ARGS_DEPTH:
+        return 0
+    depth = deepest = 0
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
 def _encode(command: str, result: Any, outcome: Outcome) -> Outcome:
     """Fills ``outcome`` with the encoded result, or a NOT_SERIALIZABLE error."""
     value, attachments = (result.value, result.attachments) \
@@ -194,9 +253,11 @@ def _encode(command: str, result: Any, outcome: Outcome) -> Outcome:
         outcome.json = _ENCODER.encode(value)
         outcome.attachments = [_as_bytes(a) for a in attachments]
     except (TypeError, ValueError, RecursionError) as e:
+        where = _non_finite_path(value, "result") if isinstance(e, ValueError) else None
+        reason = f"{where}; JSON cannot carry it" if where else str(e)
         outcome.error = CallError(
             "NOT_SERIALIZABLE", qualified_name(type(e)),
-            f"command '{command}' returned a value that cannot be sent: {e}")
+            f"command '{command}' returned a value that cannot be sent: {reason}")
         outcome.json, outcome.attachments = "", []
     return outcome
 

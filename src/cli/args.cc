@@ -1,6 +1,9 @@
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "cli/cli.h"
 
 namespace snakepit::cli {
@@ -9,6 +12,18 @@ std::optional<std::string> Args::value(const std::string& flag) const {
   auto it = flags.find(flag);
   if (it == flags.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<std::chrono::milliseconds> ParseSeconds(const std::string& flag, const std::string& text,
+                                                      std::string* error) {
+  double seconds = 0;
+  // !(seconds > 0) also refuses NaN, which compares false with everything.
+  if (!absl::SimpleAtod(text, &seconds) || !std::isfinite(seconds) || !(seconds > 0) || seconds > kMaxSeconds) {
+    *error = absl::StrCat(flag, " must be a number of seconds greater than 0 and at most ",
+                          static_cast<long long>(kMaxSeconds), " (a year), got '", text, "'");
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
 }
 
 Args Parse(const std::vector<std::string>& argv, const std::vector<std::string>& switches,

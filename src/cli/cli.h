@@ -5,6 +5,7 @@
 #ifndef SNAKEPIT_SRC_CLI_CLI_H_
 #define SNAKEPIT_SRC_CLI_CLI_H_
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -31,6 +32,14 @@ struct Args {
 // error naming it. "--flag=value" works too.
 Args Parse(const std::vector<std::string>& argv, const std::vector<std::string>& switches,
            const std::vector<std::string>& with_value);
+
+// Parses a number of seconds for `flag`: a finite number in (0, kMaxSeconds],
+// given in any form absl::SimpleAtod reads. Returns the duration, rounded
+// up to whole milliseconds, or an error message naming the flag and the
+// text ("nan", "inf", "1e30" and negative values are refused).
+inline constexpr double kMaxSeconds = 365.0 * 24 * 3600;  // a year
+std::optional<std::chrono::milliseconds> ParseSeconds(const std::string& flag, const std::string& text,
+                                                      std::string* error);
 
 int Doctor(const std::vector<std::string>& argv);
 int Inspect(const std::vector<std::string>& argv);

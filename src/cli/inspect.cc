@@ -50,9 +50,12 @@ int Inspect(const std::vector<std::string>& argv) {
   if (!args.has("--config")) return UsageError("inspect", "--config FILE is required");
   if (args.has("--json") && args.has("--prometheus"))
     return UsageError("inspect", "--json and --prometheus exclude each other");
-  double interval = 2.0;
-  if (auto v = args.value("--interval"); v && (!absl::SimpleAtod(*v, &interval) || interval <= 0)) {
-    return UsageError("inspect", "--interval must be a positive number of seconds");
+  std::chrono::milliseconds interval(2000);
+  if (auto v = args.value("--interval")) {
+    std::string error;
+    std::optional<std::chrono::milliseconds> parsed = ParseSeconds("--interval", *v, &error);
+    if (!parsed) return UsageError("inspect", error);
+    interval = *parsed;
   }
   long long count = args.has("--watch") ? -1 : 1;
   if (auto v = args.value("--count"); v && (!absl::SimpleAtoi(*v, &count) || count <= 0)) {
@@ -69,7 +72,7 @@ int Inspect(const std::vector<std::string>& argv) {
   for (long long n = 0; (count < 0 || n < count) && !g_stop.load(); ++n) {
     if (n > 0) {
       // Sleep in small steps so Ctrl-C is prompt.
-      const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(interval);
+      const auto until = std::chrono::steady_clock::now() + interval;
       while (std::chrono::steady_clock::now() < until && !g_stop.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include "absl/strings/numbers.h"
 #include "cli/cli.h"
 #include "cli/pools.h"
 
@@ -41,11 +40,10 @@ int Run(const std::vector<std::string>& argv) {
   }
   CallOptions options;
   if (auto v = args.value("--timeout")) {
-    double seconds = 0;
-    if (!absl::SimpleAtod(*v, &seconds) || seconds <= 0) {
-      return UsageError("run", "--timeout must be a positive number of seconds");
-    }
-    options.timeout = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+    std::string error;
+    std::optional<std::chrono::milliseconds> timeout = ParseSeconds("--timeout", *v, &error);
+    if (!timeout) return UsageError("run", error);
+    options.timeout = *timeout;
   }
   QuietLogs(args.has("--verbose"));
   std::unique_ptr<PoolManager> pools =

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "common/foreign_logs.h"
 #include "spdlog/sinks/null_sink.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 
@@ -23,6 +24,9 @@ std::shared_ptr<spdlog::logger> MakeSilent() {
 // stays its own. std::atomic<shared_ptr> is C++20.
 std::atomic<std::shared_ptr<spdlog::logger>>& Current() {
   static auto* current = new std::atomic<std::shared_ptr<spdlog::logger>>(MakeDefault());
+  // After `current` exists: protobuf's and gRPC's lines go to logger().
+  static const bool routed = (internal::RouteForeignLogs(), true);
+  (void)routed;
   return *current;
 }
 

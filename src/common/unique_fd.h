@@ -6,6 +6,8 @@
 
 #include <utility>
 
+#include <string_view>
+
 #include "absl/status/statusor.h"
 
 namespace snakepit::internal {
@@ -41,7 +43,14 @@ struct Pipe {
   UniqueFd read;
   UniqueFd write;
 };
+// Fails as FdError does.
 absl::StatusOr<Pipe> MakePipe();
+
+// The status for a call `what` ("pipe2") that failed with errno `err`:
+// out of descriptors (EMFILE, ENFILE) is RESOURCE_EXHAUSTED naming the
+// process's RLIMIT_NOFILE and what a worker needs; anything else is
+// absl::ErrnoToStatus.
+absl::Status FdError(int err, std::string_view what);
 
 }  // namespace snakepit::internal
 

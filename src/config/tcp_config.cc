@@ -1,5 +1,8 @@
 #include "config/tcp_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +31,8 @@ constexpr TcpField kTcpFields[] = {
     {"tls_server_name", &TcpConfig::tls_server_name},
 };
 
+constexpr std::string_view kAllowPlaintextKey = "allow_plaintext";
+
 // Host names, IPv4 and IPv6 literals (with an optional "%zone").
 bool IsHostChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == ':' || c == '%';
@@ -44,12 +49,31 @@ absl::Status CheckHost(std::string_view path, std::string_view host) {
   return absl::OkStatus();
 }
 
+// "localhost", an IPv4 literal in 127.0.0.0/8, or an IPv6 loopback
+// literal ("::1", "::ffff:127.0.0.1"). Any other name may resolve to an
+// address on the network.
+bool IsLoopback(const std::string& host) {
+  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<TcpConfig> ParseTcpConfig(const std::string& path, const nlohmann::json& value) {
   if (!value.is_object()) return TypeError(path, "an object", value);
   TcpConfig tcp;
   for (const auto& [key, item] : value.items()) {
+    if (key == kAllowPlaintextKey) {
+      SNAKEPIT_ASSIGN_OR_RETURN(tcp.allow_plaintext, GetBool(JoinPath(path, key), item));
+      continue;
+    }
     const TcpField* field = nullptr;
     for (const TcpField& candidate : kTcpFields) {
       if (candidate.key == key) field = &candidate;
@@ -57,6 +81,7 @@ absl::StatusOr<TcpConfig> ParseTcpConfig(const std::string& path, const nlohmann
     if (field == nullptr) {
       std::vector<std::string_view> known;
       for (const TcpField& candidate : kTcpFields) known.push_back(candidate.key);
+      known.push_back(kAllowPlaintextKey);
       return UnknownKeyError(JoinPath(path, key), key, known);
     }
     SNAKEPIT_ASSIGN_OR_RETURN(tcp.*field->member, GetString(JoinPath(path, key), item));
@@ -85,7 +110,17 @@ absl::Status ValidateTcp(const TcpConfig& tcp, std::string_view path) {
                      "(for a self-signed certificate, the certificate itself)");
   }
   SNAKEPIT_RETURN_IF_ERROR(CheckHasBase(JoinPath(path, "tls_ca"), !tcp.tls_ca.empty(), cert, "tls_cert"));
-  return CheckHasBase(JoinPath(path, "tls_server_name"), !tcp.tls_server_name.empty(), cert, "tls_cert");
+  SNAKEPIT_RETURN_IF_ERROR(
+      CheckHasBase(JoinPath(path, "tls_server_name"), !tcp.tls_server_name.empty(), cert, "tls_cert"));
+  if (!cert && !tcp.allow_plaintext && !IsLoopback(tcp.host)) {
+    return InvalidAt(JoinPath(path, "host"),
+                     absl::StrCat(Quote(tcp.host),
+                                  " is not a loopback address, and without TLS the workers would take calls in "
+                                  "plaintext from the network; configure tls_cert, tls_key and tls_ca, or set "
+                                  "\"allow_plaintext\": true in ",
+                                  std::string(path), " if that is meant"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace snakepit::internal

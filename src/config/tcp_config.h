@@ -13,7 +13,8 @@
 namespace snakepit::internal {
 
 // Converts the value of a "tcp" key at `path` ("pools[0].tcp"): an object
-// whose keys are TcpConfig's fields, all strings; a key left out keeps its
+// whose keys are TcpConfig's fields, strings but for the boolean
+// "allow_plaintext"; a key left out keeps its
 // default. Fails with INVALID_ARGUMENT naming the key on an unknown key or
 // a wrong JSON type. The rules on values are ValidateTcp's.
 absl::StatusOr<TcpConfig> ParseTcpConfig(const std::string& path, const nlohmann::json& value);
@@ -21,7 +22,8 @@ absl::StatusOr<TcpConfig> ParseTcpConfig(const std::string& path, const nlohmann
 // The rules on a TcpConfig at `path`: `host` is a non-empty host name or IP
 // literal; tls_cert and tls_key come together; tls_ca is required with
 // them, and tls_ca and tls_server_name mean nothing without them; no
-// string holds NUL. Files are not opened here (see CheckTlsFiles).
+// string holds NUL; a host that is not a loopback address needs TLS or
+// allow_plaintext. Files are not opened here (see CheckTlsFiles).
 absl::Status ValidateTcp(const TcpConfig& tcp, std::string_view path);
 
 }  // namespace snakepit::internal

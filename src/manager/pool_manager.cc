@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/call_args.h"
 #include "common/callback_scope.h"
 #include "common/status_macros.h"
 #include "manager/pool_manager_impl.h"
@@ -24,7 +25,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
   auto impl = std::make_unique<Impl>();
   if (on_event) impl->events.Subscribe(std::move(on_event));
   SNAKEPIT_ASSIGN_OR_RETURN(impl->site.worker_package, internal::FindWorkerPackage());
-  SNAKEPIT_ASSIGN_OR_RETURN(impl->socket_dir, internal::SocketDir::Create(config.socket_dir));
+  SNAKEPIT_ASSIGN_OR_RETURN(impl->socket_dir, internal::SocketDir::Create(config));
   impl->site.socket_dir = impl->socket_dir->path();
   impl->site.default_python = internal::DefaultPython();
 
@@ -93,21 +94,17 @@ void PoolManager::execute_async(std::string_view pool, std::string_view command,
   // absl::StrCat takes absl::string_view, which Debian's Abseil keeps
   // distinct from std::string_view.
   const std::string pool_name(pool), command_name(command);
-  if (command.empty()) {
-    done(absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': the command name is empty")));
+  if (absl::Status name = internal::CheckCommandName(command); !name.ok()) {
+    done(absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': ", name.message())));
     return;
   }
-  std::string args_json;
-  try {
-    // Strict: invalid UTF-8 in a string is the caller's error, reported as
-    // such, never silently replaced.
-    args_json = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
-  } catch (const nlohmann::json::exception& e) {
-    done(absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': command '", command_name,
-                                                 "': args cannot be encoded as JSON: ", e.what())));
+  absl::StatusOr<std::string> args_json = internal::EncodeArgs(args);
+  if (!args_json.ok()) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("pool '", pool_name, "': command '", command_name, "': ", args_json.status().message())));
     return;
   }
-  target->Submit(command_name, std::move(args_json), options, std::move(done));
+  target->Submit(command_name, *std::move(args_json), options, std::move(done));
 }
 
 std::future<absl::StatusOr<nlohmann::json>> PoolManager::execute_async(std::string_view pool, std::string_view command,

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/status/status.h"
@@ -17,11 +18,17 @@
 namespace snakepit::internal {
 namespace {
 
-// Child fd targets are small numbers (3, 4, ...). Moving every source fd to
-// >= 64 first means no dup2 in the child can clobber a source that a later
-// dup2 still needs, and no source already sits on its own target (where
-// dup2 would be a no-op that keeps close-on-exec set).
-constexpr int kHighFd = 64;
+// Child fd targets are small numbers (1, 2, 3, 4, ...). Moving every
+// source fd above the highest target first means no dup2 in the child can
+// clobber a source that a later dup2 still needs, and no source already
+// sits on its own target (where dup2 would be a no-op that keeps
+// close-on-exec set). The lowest free fd above the targets is taken, so
+// this works within any RLIMIT_NOFILE that leaves room for the copies.
+int LowestSourceFd(const SpawnRequest& request) {
+  int highest_target = 2;  // stdout and stderr
+  for (const auto& [parent_fd, child_fd] : request.fds) highest_target = std::max(highest_target, child_fd);
+  return highest_target + 1;
+}
 
 class FileActions {
  public:
@@ -55,19 +62,27 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   return out;
 }
 
-ExitInfo FromWaitStatus(int status) {
+ExitInfo FromSigInfo(const siginfo_t& si) {
   ExitInfo info;
-  if (WIFSIGNALED(status)) {
-    info.signal = WTERMSIG(status);
+  if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
+    info.signal = si.si_status;
   } else {
-    info.exit_code = WEXITSTATUS(status);
+    info.exit_code = si.si_status;
   }
   return info;
+}
+
+// Whether the process behind `pidfd` has exited (the pidfd is readable),
+// without waiting.
+bool PidfdReadable(int pidfd) {
+  pollfd pfd{pidfd, POLLIN, 0};
+  return ::poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
 }
 
 }  // namespace
 
 std::string ExitInfo::ToString() const {
+  if (status_unknown) return "exit status unknown: reaped by someone else";
   if (signal != 0) {
     const char* abbrev = ::sigabbrev_np(signal);
     return absl::StrCat("killed by signal ", signal, abbrev ? absl::StrCat(" (SIG", abbrev, ")") : "");
@@ -76,12 +91,16 @@ std::string ExitInfo::ToString() const {
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnRequest& request) {
+  for (const auto& [parent_fd, child_fd] : request.fds) {
+    if (child_fd < 3) return absl::InvalidArgumentError(absl::StrCat("child fd ", child_fd, " must be 3 or more"));
+  }
+  const int high_fd = LowestSourceFd(request);
   std::vector<UniqueFd> high_fds;  // closed in the parent when we return
   FileActions actions;
   ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
   if (request.output_fd >= 0) {
-    UniqueFd high(::fcntl(request.output_fd, F_DUPFD_CLOEXEC, kHighFd));
-    if (!high.valid()) return absl::ErrnoToStatus(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    UniqueFd high(::fcntl(request.output_fd, F_DUPFD_CLOEXEC, high_fd));
+    if (!high.valid()) return FdError(errno, "fcntl(F_DUPFD_CLOEXEC)");
     ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), 1);
     ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), 2);
     high_fds.push_back(std::move(high));
@@ -90,11 +109,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
     ::posix_spawn_file_actions_addopen(actions.get(), 2, "/dev/null", O_WRONLY, 0);
   }
   for (const auto& [parent_fd, child_fd] : request.fds) {
-    if (child_fd < 3 || child_fd >= kHighFd) {
-      return absl::InvalidArgumentError(absl::StrCat("child fd ", child_fd, " must be in [3, ", kHighFd, ")"));
-    }
-    UniqueFd high(::fcntl(parent_fd, F_DUPFD_CLOEXEC, kHighFd));
-    if (!high.valid()) return absl::ErrnoToStatus(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    UniqueFd high(::fcntl(parent_fd, F_DUPFD_CLOEXEC, high_fd));
+    if (!high.valid()) return FdError(errno, "fcntl(F_DUPFD_CLOEXEC)");
     ::posix_spawn_file_actions_adddup2(actions.get(), high.get(), child_fd);
     high_fds.push_back(std::move(high));
   }
@@ -118,14 +134,20 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
     return absl::NotFoundError(absl::StrCat("executable '", request.executable, "' not found"));
   }
   if (rc != 0) {
-    return absl::ErrnoToStatus(rc, absl::StrCat("posix_spawn('", request.executable, "')"));
+    return FdError(rc, absl::StrCat("posix_spawn('", request.executable, "')"));
   }
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd.valid()) {
     const int err = errno;
+    if (err == ESRCH) {
+      // It exited at once and someone else reaped it (SIGCHLD is SIG_IGN):
+      // there is no process left to own, and the pid may be reused.
+      return absl::UnavailableError(
+          absl::StrCat("'", request.executable, "' exited at once (exit status unknown: reaped by someone else)"));
+    }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    return absl::ErrnoToStatus(err, "pidfd_open");
+    return FdError(err, "pidfd_open");
   }
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid, std::move(pidfd)));
 }
@@ -145,11 +167,26 @@ bool ChildProcess::Signal(int sig) {
 
 std::optional<ExitInfo> ChildProcess::TryReap() {
   if (reaped_.load()) return std::nullopt;
-  int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r != pid_) return std::nullopt;
-  reaped_.store(true);
-  return FromWaitStatus(status);
+  // waitid on the pidfd cannot reap a recycled pid that became another
+  // child of ours after someone else reaped this one.
+  siginfo_t si{};
+  int r;
+  do {
+    r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &si, WEXITED | WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0 && si.si_pid != 0) {
+    reaped_.store(true);
+    return FromSigInfo(si);
+  }
+  if (r < 0 && errno == ECHILD && PidfdReadable(pidfd_.get())) {
+    // Gone, but not reaped by us: SIGCHLD is SIG_IGN (the kernel reaped
+    // it) or the application waited for it.
+    reaped_.store(true);
+    ExitInfo info;
+    info.status_unknown = true;
+    return info;
+  }
+  return std::nullopt;  // still running
 }
 
 std::optional<ExitInfo> ChildProcess::WaitForExit(absl::Time deadline) {
@@ -161,7 +198,14 @@ std::optional<ExitInfo> ChildProcess::WaitForExit(absl::Time deadline) {
     pollfd pfd{pidfd_.get(), POLLIN, 0};
     const int timeout_ms =
         deadline == absl::InfiniteFuture() ? -1 : static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
-    ::poll(&pfd, 1, timeout_ms);
+    if (::poll(&pfd, 1, timeout_ms) == 1 && (pfd.revents & POLLIN) != 0) {
+      // Exited. The reap just above normally succeeds now; should the
+      // kernel not yet let us wait for it, back off instead of spinning
+      // on a pidfd that stays readable.
+      if (auto info = TryReap()) return info;
+      if (reaped_.load()) return std::nullopt;
+      ::usleep(1000);
+    }
   }
 }
 

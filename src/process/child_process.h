@@ -2,6 +2,10 @@
 //
 // Ownership: the destructor SIGKILLs a still-running child and reaps it, so
 // no ChildProcess leaves a zombie or an orphan behind.
+// Exit is known from the pidfd, never from SIGCHLD or from who reaps: the
+// library works whatever the application's SIGCHLD disposition, and when
+// the application reaps our child itself (waitpid(-1)) the exit is still
+// seen, with ExitInfo::status_unknown set. Nothing here busy-waits.
 // Threading: Signal() and pid() may be called from any thread; Reap() and
 // WaitForExit() are meant for one watcher thread at a time.
 #ifndef SNAKEPIT_SRC_PROCESS_CHILD_PROCESS_H_
@@ -24,9 +28,15 @@ namespace snakepit::internal {
 
 // How a process ended.
 struct ExitInfo {
-  int exit_code = -1;            // valid when signal == 0
-  int signal = 0;                // the terminating signal, 0 if it exited normally
-  std::string ToString() const;  // "exit status 3" / "killed by signal 9 (SIGKILL)"
+  int exit_code = -1;  // valid when signal == 0 and !status_unknown
+  int signal = 0;      // the terminating signal, 0 if it exited normally
+  // The process has exited but its status could not be had: someone else
+  // reaped it (the application set SIGCHLD to SIG_IGN, or called
+  // waitpid(-1)). exit_code stays -1 and signal 0.
+  bool status_unknown = false;
+  // "exit status 3" / "killed by signal 9 (SIGKILL)" /
+  // "exit status unknown: reaped by someone else"
+  std::string ToString() const;
 };
 
 struct SpawnRequest {
@@ -59,10 +69,13 @@ class ChildProcess {
   // was reaped (so the pid can never hit a recycled process).
   bool Signal(int sig);
 
-  // Reaps the process if it has exited; nullopt while it runs.
+  // Reaps the process if it has exited; nullopt while it runs (and once it
+  // has been reaped). If someone else reaped it, the ExitInfo has
+  // status_unknown set.
   std::optional<ExitInfo> TryReap();
 
-  // Blocks until exit or `deadline`; reaps. nullopt on timeout.
+  // Blocks until exit or `deadline`, sleeping on the pidfd; reaps. nullopt
+  // on timeout or if it was already reaped.
   std::optional<ExitInfo> WaitForExit(absl::Time deadline);
 
  private:

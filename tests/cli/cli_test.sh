@@ -318,6 +318,18 @@ cli run --config "$config" p add '{a:2}'
 expect_rc 2
 expect_stderr "ARGS_JSON"
 
+for bad in nan inf -inf 1e30 -1 0 abc; do
+  check "run --timeout $bad: exit status 2, the flag and the value named"
+  cli run --config "$config" --timeout "$bad" p add '{"a":2,"b":3}'
+  expect_rc 2
+  expect_stderr "--timeout must be a number of seconds greater than 0 and at most 31536000 (a year), got '$bad'"
+done
+
+check "inspect --interval nan: exit status 2, the flag named"
+cli inspect --config "$config" --interval nan
+expect_rc 2
+expect_stderr "--interval must be a number of seconds"
+
 check "run with a config whose pool_size is a string: exit status 1, the key named"
 cat >"$tmp/bad.json" <<'EOF'
 {"pools": [{"name": "p", "pool_size": "four"}]}

@@ -133,11 +133,13 @@ bool WorkerSupervisor::StartReplacementWithBackoff() {
     }
     const absl::Status status = StartSlot(NewSlot(profile));
     if (status.ok()) return true;
+    // The backoff counts from the failure, not from when its events are out.
+    const absl::Time retry_at = core_.clock.Now() + delay;
     if (NoteStartFailure(status, delay) < 0) return false;
     {
       MutexLock lock(&core_.mu);
       auto closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu) { return core_.closed; };
-      if (core_.clock.AwaitUntil(&core_.mu, Condition(&closed), core_.clock.Now() + delay)) return false;
+      if (core_.clock.AwaitUntil(&core_.mu, Condition(&closed), retry_at)) return false;
     }
     delay = std::min(delay * 2, absl::FromChrono(core_.config.restart_backoff_max));
   }

@@ -253,9 +253,11 @@ TEST_F(PoolPolicyTest, CrashRestartsBackOffThenDegradeThenRecover) {
   Make(config);
   fleet_->FailNextStarts(4, absl::InternalError("ImportError: no module named boom"));
   (*fleet_)[0]->Crash(ExitInfo{.exit_code = 1});
-  // Start 1 fails at once; the next ones wait 100, 200, 400 ms of fake time.
+  // Start 1 fails at once; the next ones wait 100, 200, 400 ms of fake time,
+  // counted from each failure (whose restart_backoff event is out first).
   ASSERT_TRUE(Eventually([&] { return fleet_->made() == 2; }));
   for (int made = 3; made <= 5; ++made) {
+    ASSERT_TRUE(Eventually([&] { return Count(EventType::kRestartBackoff) == made - 2; }));
     const absl::Duration wait = absl::Milliseconds(std::min(100 << (made - 3), 400));
     clock_.Advance(wait - absl::Milliseconds(1));
     absl::SleepFor(absl::Milliseconds(20));
@@ -272,6 +274,7 @@ TEST_F(PoolPolicyTest, CrashRestartsBackOffThenDegradeThenRecover) {
     }
   }
   // The fifth start (after the cap of 400 ms) succeeds: recovered.
+  ASSERT_TRUE(Eventually([&] { return Count(EventType::kRestartBackoff) == 4; }));
   clock_.Advance(absl::Milliseconds(400));
   ASSERT_TRUE(Eventually([&] { return fleet_->made() == 6 && !pool_->Stats().degraded; }));
   EXPECT_EQ(Count(EventType::kPoolDegraded), 1);

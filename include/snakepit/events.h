@@ -65,6 +65,10 @@ struct Event {
   std::chrono::milliseconds backoff{0};  // restart_backoff
   int failures = 0;                      // health_check_failed, restart_backoff, pool_degraded
   std::string message;                   // human-readable detail
+  // worker_recycled for "call_kill_timeout" or "health_check": every
+  // thread's Python stack, asked of the worker just before it was killed
+  // (faulthandler's format); empty if it did not answer within a second.
+  std::string python_stacks;
   std::string command;                   // request_executed
   std::chrono::nanoseconds duration{0};  // request_executed: submission to reply
   std::string status;                    // request_executed: "OK" or the code, e.g. "DEADLINE_EXCEEDED"

@@ -56,6 +56,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
                    help="fd for the readiness record (default: stdout)")
     p.add_argument("--lifeline-fd", type=_bounded_int(0, 65535),
                    help="fd whose EOF makes the worker exit at once")
+    p.add_argument("--stacks-fd", type=_bounded_int(0, 65535),
+                   help="fd that gets every thread's Python stack on SIGUSR2")
     p.add_argument("--worker-id", default="", help="label of this worker's log lines")
     p.add_argument("--preload", default="[]", help="JSON list handed to Adapter.setup()")
     p.add_argument("--grace", type=_non_negative_float, default=5.0,
@@ -79,6 +81,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
     ns, extra = p.parse_known_args(argv)
     return Options(mode=ns.mode, max_workers=ns.max_workers, adapter=ns.adapter,
                    listen=ns.listen, ready_fd=ns.ready_fd, lifeline_fd=ns.lifeline_fd,
+                   stacks_fd=ns.stacks_fd,
                    worker_id=ns.worker_id, preload=ns.preload, grace=ns.grace,
                    max_message_bytes=ns.max_message_bytes, extra_args=extra,
                    thread_safety_checks=ns.thread_safety_checks,

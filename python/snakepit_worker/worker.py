@@ -25,6 +25,7 @@ from .lifeline import watch_lifeline
 from .loader import load_adapter_class
 from .readiness import announce, failure_record, ready_record
 from .signals import StopSignals
+from .stacks import serve_stack_dumps
 from .slots import Slots
 from .thread_safety import ThreadSafetyChecker
 from .tls_files import read_tls_files
@@ -44,6 +45,7 @@ class Options:
     listen: str
     ready_fd: Optional[int]
     lifeline_fd: Optional[int]
+    stacks_fd: Optional[int]
     worker_id: str
     preload: str
     grace: float
@@ -101,6 +103,7 @@ def run(opts: Options) -> int:
             os.set_inheritable(fd, False)
     if opts.lifeline_fd is not None:
         watch_lifeline(opts.lifeline_fd, unix_socket_path(opts.listen))
+    serve_stack_dumps(opts.stacks_fd)
     try:
         apply_limits(opts.rlimit_as_mb, opts.rlimit_nofile)
     except (ValueError, OSError) as e:

@@ -99,6 +99,11 @@ void WorkerSupervisor::Retire(const std::shared_ptr<Slot>& old, const std::strin
     auto drained = [&old]() { return old->in_flight == 0 || old->state == WorkerState::kDead; };
     core_.clock.AwaitUntil(&core_.mu, Condition(&drained),
                            core_.clock.Now() + absl::FromChrono(core_.config.drain_timeout));
+    // A kill under way (its stack dump takes up to a second) ends in the
+    // worker's exit: wait for that rather than stop it at the same time.
+    auto killed_and_gone = [&old]() { return old->fault != Fault::kKilled || old->state == WorkerState::kDead; };
+    core_.clock.AwaitUntil(&core_.mu, Condition(&killed_and_gone),
+                           core_.clock.Now() + absl::FromChrono(core_.config.kill_grace) + absl::Seconds(5));
     dead = old->state == WorkerState::kDead;
     abandoned = dead ? 0 : old->in_flight;
     if (!dead) old->state = WorkerState::kStopped;

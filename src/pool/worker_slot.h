@@ -55,6 +55,7 @@ struct Slot {
   Replacement replacement = Replacement::kNone;
   Fault fault = Fault::kNone;
   std::string kill_reason;  // with Fault::kKilled
+  std::string kill_stacks;  // its Python stacks, asked just before a hung-worker kill
 
   int in_flight = 0;
   std::uint64_t requests = 0;

@@ -11,6 +11,12 @@
 #include "snakepit/logging.h"
 
 namespace snakepit::internal {
+namespace {
+
+// How long a hung worker has to give its Python stacks before its kill.
+constexpr absl::Duration kStacksWait = absl::Seconds(1);
+
+}  // namespace
 
 WorkerSupervisor::WorkerSupervisor(PoolCore& core, PoolTelemetry& telemetry, CallRouter& router, WorkerFactory factory)
     : core_(core), telemetry_(telemetry), router_(router), factory_(std::move(factory)), rng_(std::random_device{}()) {}
@@ -218,6 +224,7 @@ void WorkerSupervisor::OnWorkerExit(Slot* slot, const ExitInfo& info) {
       if (slot->fault == Fault::kKilled) kill_reason = slot->kill_reason;
       // Now, before the restart below can remove the slot and its worker.
       event = core_.MakeEvent(kill_reason.empty() ? EventType::kWorkerCrashed : EventType::kWorkerRecycled, slot);
+      event.python_stacks = slot->kill_stacks;
       if (kill_reason.empty()) {
         telemetry_.CountCrash();
       } else {
@@ -260,9 +267,43 @@ void WorkerSupervisor::Kill(int id, std::string reason) {
   std::shared_ptr<Slot> slot = core_.Find(id);
   if (slot == nullptr || !slot->live() || slot->fault == Fault::kKilled) return;
   logger()->warn("pool '{}': killing worker {} ({})", core_.name(), slot->label, reason);
-  slot->fault = Fault::kKilled;
+  slot->fault = Fault::kKilled;  // no call is routed to it from now on
   slot->kill_reason = std::move(reason);
+  // A worker killed for hanging is asked where it hangs first: the most
+  // useful line of its post-mortem. That waits, so not on the caller's
+  // thread (the timer's or the lifecycle manager's); spawned under mu after
+  // the closed check, like every task.
+  const bool hung = slot->kill_reason == "call_kill_timeout" || slot->kill_reason == "health_check";
+  if (hung && !core_.closed) {
+    tasks_.Spawn([this, slot] { DumpStacksThenKill(slot); });
+    return;
+  }
   slot->worker->Kill();  // non-blocking; OnWorkerExit replaces it
+}
+
+void WorkerSupervisor::DumpStacksThenKill(const std::shared_ptr<Slot>& slot) {
+  Worker* worker = nullptr;
+  std::optional<HandoffScope> handoff;
+  {
+    MutexLock lock(&core_.mu);
+    if (!slot->live() || slot->worker == nullptr) return;
+    worker = slot->worker.get();
+    handoff.emplace(*slot);  // under mu: RemoveSlot waits for it
+  }
+  // Real time: a real process answers, or not, on the wall clock.
+  std::string stacks = worker->DumpStacks(absl::Now() + kStacksWait);
+  if (stacks.empty()) {
+    logger()->warn("pool '{}': worker {} gave no Python stacks within {} before its kill", core_.name(), slot->label,
+                   absl::FormatDuration(kStacksWait));
+  } else {
+    logger()->warn("pool '{}': Python stacks of worker {} before its kill ({}):\n{}", core_.name(), slot->label,
+                   slot->kill_reason, stacks);
+  }
+  {
+    MutexLock lock(&core_.mu);
+    slot->kill_stacks = std::move(stacks);
+  }
+  worker->Kill();
 }
 
 void WorkerSupervisor::ProbeHealth(int id, absl::Duration timeout, std::function<void(absl::Status)> done) {

@@ -80,6 +80,10 @@ class WorkerSupervisor final : public WorkerControl {
   void StopSlots(std::vector<std::shared_ptr<Slot>> slots);
   void MarkReady(Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
   void OnWorkerExit(Slot* slot, const ExitInfo& info);
+  // A hung worker (call_kill_timeout, health_check): asks for its Python
+  // stacks (up to kStacksWait), logs them, keeps them for its exit event,
+  // then kills it (TaskGroup thread).
+  void DumpStacksThenKill(const std::shared_ptr<Slot>& slot);
   // Replacement scripts (TaskGroup threads).
   void RunRecycle(std::shared_ptr<Slot> old, std::string reason, std::int64_t memory_bytes);
   void RunRestart(std::shared_ptr<Slot> dead);

@@ -1,8 +1,12 @@
 #include "worker/python_worker.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +22,10 @@ namespace {
 // Child fd numbers of the two pipes (docs/worker-protocol.md).
 constexpr int kLifelineFd = 3;
 constexpr int kReadyFd = 4;
+constexpr int kStacksFd = 5;
+// Once a stack dump has begun, a pause this long ends it (faulthandler
+// writes it in one go from its signal handler).
+constexpr absl::Duration kStacksQuiet = absl::Milliseconds(100);
 
 std::string DescribePythonError(const nlohmann::json& error) {
   const std::string type = error.value("type", "Error");
@@ -50,13 +58,14 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   SNAKEPIT_ASSIGN_OR_RETURN(Pipe lifeline, MakePipe());
   SNAKEPIT_ASSIGN_OR_RETURN(Pipe ready, MakePipe());
   SNAKEPIT_ASSIGN_OR_RETURN(Pipe output, MakePipe());
+  SNAKEPIT_ASSIGN_OR_RETURN(Pipe stacks, MakePipe());
 
   SpawnRequest request;
   request.executable = spec_.python;
-  request.argv = WorkerArgv(spec_, kLifelineFd, kReadyFd);
+  request.argv = WorkerArgv(spec_, kLifelineFd, kReadyFd, kStacksFd);
   request.env = spec_.env;
   request.env.push_back(absl::StrCat(kWorkerTokenEnv, "=", token));  // never argv
-  request.fds = {{lifeline.read.get(), kLifelineFd}, {ready.write.get(), kReadyFd}};
+  request.fds = {{lifeline.read.get(), kLifelineFd}, {ready.write.get(), kReadyFd}, {stacks.write.get(), kStacksFd}};
   request.output_fd = output.write.get();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Spawn(request);
   if (!child.ok()) {
@@ -70,7 +79,10 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   lifeline.read.reset();
   ready.write.reset();
   output.write.reset();
+  stacks.write.reset();
   lifeline_ = std::move(lifeline.write);
+  stacks_ = std::move(stacks.read);
+  ::fcntl(stacks_.get(), F_SETFL, ::fcntl(stacks_.get(), F_GETFL) | O_NONBLOCK);
   {
     MutexLock lock(&mu_);
     metadata_.pid = child_->pid();
@@ -160,6 +172,29 @@ void PythonWorker::Execute(WorkerCall call, Done done) {
 
 void PythonWorker::Kill() {
   if (child_ != nullptr && watcher_ != nullptr && !watcher_->exited()) child_->Signal(SIGKILL);
+}
+
+std::string PythonWorker::DumpStacks(absl::Time deadline) {
+  if (child_ == nullptr || watcher_ == nullptr || watcher_->exited() || !stacks_.valid()) return "";
+  char buffer[4096];
+  while (::read(stacks_.get(), buffer, sizeof buffer) > 0) {
+  }  // a late answer to an earlier request
+  if (!child_->Signal(SIGUSR2)) return "";
+  std::string stacks;
+  while (true) {
+    const absl::Time now = absl::Now();
+    if (now >= deadline) break;
+    // Until the first bytes, wait for them; after, until a quiet pause.
+    const absl::Duration wait = stacks.empty() ? deadline - now : std::min(deadline - now, kStacksQuiet);
+    pollfd pfd{stacks_.get(), POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    const ssize_t n = ::read(stacks_.get(), buffer, sizeof buffer);
+    if (n <= 0) break;
+    stacks.append(buffer, static_cast<size_t>(n));
+  }
+  return stacks;
 }
 
 void PythonWorker::CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) {

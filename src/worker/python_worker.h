@@ -37,6 +37,7 @@ class PythonWorker final : public Worker {
   void Stop(absl::Duration grace) override;
   void Execute(WorkerCall call, Done done) override;
   void Kill() override;
+  std::string DumpStacks(absl::Time deadline) override;
   void CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) override;
   void Diagnostics(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done) override;
   int capacity() const override { return spec_.capacity; }
@@ -61,6 +62,7 @@ class PythonWorker final : public Worker {
   std::unique_ptr<OutputWatcher> watcher_;  // set by Start
   std::shared_ptr<RpcClient> rpc_ ABSL_GUARDED_BY(mu_);
   UniqueFd lifeline_;     // write end; closing it kills the worker
+  UniqueFd stacks_;       // read end (non-blocking) of the worker's --stacks-fd
   bool stopped_ = false;  // Stop() ran; Start/Stop thread only
 };
 

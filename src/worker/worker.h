@@ -94,6 +94,12 @@ class Worker {
   // UNAVAILABLE if the worker is dead or does not answer by `deadline`.
   virtual void Diagnostics(absl::Time deadline, std::function<void(absl::StatusOr<nlohmann::json>)> done) = 0;
 
+  // Asks the worker for every thread's Python stack and waits for the
+  // answer until `deadline`; empty if it is gone or gives none by then.
+  // Blocks (up to `deadline`): call it from a thread that may wait. Must
+  // not run concurrently with Stop() or the destructor.
+  virtual std::string DumpStacks(absl::Time deadline) = 0;
+
   // Concurrent calls this worker accepts.
   virtual int capacity() const = 0;
   virtual WorkerMetadata metadata() const = 0;

@@ -10,7 +10,7 @@ std::string ListenAddress(const WorkerSpec& spec) {
   return ipv6 ? absl::StrCat("[", spec.tcp->host, "]:0") : absl::StrCat(spec.tcp->host, ":0");
 }
 
-std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd) {
+std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd, int stacks_fd) {
   std::vector<std::string> argv = {
       spec.python,
       "-m",
@@ -27,6 +27,8 @@ std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int
       std::to_string(ready_fd),
       "--lifeline-fd",
       std::to_string(lifeline_fd),
+      "--stacks-fd",
+      std::to_string(stacks_fd),
       "--worker-id",
       spec.label(),
       "--preload",

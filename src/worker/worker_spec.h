@@ -44,7 +44,9 @@ struct WorkerSpec {
 // The worker's command line: <python> -m snakepit_worker --mode ... with the
 // lifeline on fd `lifeline_fd` and the readiness record on `ready_fd`. It
 // never holds the token (every local user can read a process's argv).
-std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd);
+// The worker's command line; `stacks_fd` is where it writes its Python
+// stacks on SIGUSR2 (snakepit_worker/stacks.py).
+std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd, int stacks_fd);
 
 // The worker's --listen address: "unix:<socket_path>", or "<host>:0"
 // ("[<host>]:0" for an IPv6 literal) for TCP.

@@ -115,6 +115,7 @@ class FakeWorker final : public Worker {
     done(absl::UnavailableError("worker is gone"));
   }
   void Kill() override { Crash(ExitInfo{.signal = 9}); }
+  std::string DumpStacks(absl::Time) override { return "Thread 0x1 (most recent call first):\n  File \"fake.py\""; }
   void CheckHealth(absl::Time, std::function<void(absl::Status)> done) override {
     MutexLock lock(&mu_);
     health_probes_.push_back(std::move(done));

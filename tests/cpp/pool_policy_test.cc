@@ -209,9 +209,17 @@ TEST_F(PoolPolicyTest, CallKillTimeoutKillsTheOverrunningWorkerAndReplacesIt) {
   clock_.Advance(absl::Milliseconds(499));
   EXPECT_FALSE((*fleet_)[0]->exited());
   clock_.Advance(absl::Milliseconds(1));
-  EXPECT_TRUE((*fleet_)[0]->exited());
+  // Its stacks are asked for first (on a thread of the pool's), then it dies.
+  ASSERT_TRUE(Eventually([&] { return (*fleet_)[0]->exited(); }));
   ASSERT_TRUE(Eventually([&] { return fleet_->made() == 2 && pool_->Stats().workers == 1; }));
   EXPECT_EQ(pool_->Stats().recycles.at("call_kill_timeout"), 1u);
+  ASSERT_TRUE(Eventually([&] { return Count(EventType::kWorkerRecycled) == 1; }));
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Event& e : events_) {
+    if (e.type == EventType::kWorkerRecycled) {
+      EXPECT_NE(e.python_stacks.find("fake.py"), std::string::npos);
+    }
+  }
   EXPECT_EQ(pool_->Stats().crashes, 0u);
 }
 

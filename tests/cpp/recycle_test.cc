@@ -83,6 +83,11 @@ TEST(Recycle, HungCallGetsItsWorkerKilledAndReplaced) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(1'500));
   ASSERT_TRUE(log.WaitFor(EventType::kWorkerRecycled, "call_kill_timeout", 1, milliseconds(5'000)));
   EXPECT_TRUE(testing::WaitFor([&] { return !testing::ProcessAlive(victim); }, milliseconds(2'000)));
+  // Before the kill, the worker said where it hung: the handler thread in
+  // the adapter's sleep command.
+  const std::string stacks = log.Of(EventType::kWorkerRecycled, "call_kill_timeout").at(0).python_stacks;
+  EXPECT_NE(stacks.find("showcase.py"), std::string::npos) << stacks;
+  EXPECT_NE(stacks.find(" in sleep"), std::string::npos) << stacks;
   // The next calls succeed, on the replacement.
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<nlohmann::json> pid = pools->execute("p", "pid", {}, CallOptions{.timeout = milliseconds(15'000)});

@@ -66,3 +66,47 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/snakepitConfigVersion.cm
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/snakepitConfig.cmake" "${PROJECT_BINARY_DIR}/snakepitConfigVersion.cmake"
   DESTINATION "${SNAKEPIT_INSTALL_CMAKEDIR}")
+
+# pkg-config (cmake/snakepit.pc.in), for builds without CMake:
+#   c++ -std=c++20 app.cc $(pkg-config --cflags --libs snakepit)
+# The static archive needs gRPC and protobuf at link time, so they are in
+# Requires (plain `--libs` then links them); a shared library links them
+# itself, so there they are Requires.private. The public headers need
+# Abseil, nlohmann_json and spdlog either way.
+set(SNAKEPIT_PC_REQUIRES
+  "absl_status absl_statusor absl_strings absl_time absl_synchronization nlohmann_json spdlog")
+set(SNAKEPIT_PC_REQUIRES_PRIVATE "")
+get_target_property(_snakepit_type snakepit TYPE)
+if(_snakepit_type STREQUAL "STATIC_LIBRARY")
+  string(APPEND SNAKEPIT_PC_REQUIRES " grpc++ protobuf")
+else()
+  set(SNAKEPIT_PC_REQUIRES_PRIVATE "grpc++ protobuf")
+endif()
+set(SNAKEPIT_PC_CFLAGS "")
+file(RELATIVE_PATH SNAKEPIT_PC_PREFIX_FROM_PCDIR "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+string(REGEX REPLACE "/$" "" SNAKEPIT_PC_PREFIX_FROM_PCDIR "${SNAKEPIT_PC_PREFIX_FROM_PCDIR}")
+configure_file("${PROJECT_SOURCE_DIR}/cmake/snakepit.pc.in" "${PROJECT_BINARY_DIR}/snakepit.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/snakepit.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DOCDIR}")
+
+# A Debian package of the install tree (cpack -G DEB in the build folder;
+# tests/install/run_deb_test.sh). Depends are what the library, the CLI and
+# the worker need at run time and what a consumer's find_package(snakepit)
+# looks for (the -dev packages of the public and link-time dependencies);
+# grpcio is only the fallback transport, hence Recommends.
+set(CPACK_PACKAGE_NAME "snakepit")
+set(CPACK_PACKAGE_VENDOR "the snakepit-cpp authors")
+set(CPACK_PACKAGE_CONTACT "the snakepit-cpp authors")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
+# The prefix the library was configured for, so that its compiled-in
+# fallback path (docs/configuration.md) is where the package puts the worker
+# package: configure with -DCMAKE_INSTALL_PREFIX=/usr for a distribution.
+set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION "libdevel")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+  "python3, libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev, libprotoc-dev, protobuf-compiler, libabsl-dev, libspdlog-dev, nlohmann-json3-dev")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-grpcio, python3-protobuf")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+include(CPack)

@@ -35,7 +35,7 @@ if(SNAKEPIT_SANITIZER STREQUAL "thread")
 endif()
 
 file(GLOB _py_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/python/snakepit_worker/*.py"
-     "${PROJECT_SOURCE_DIR}/python/snakepit_worker/*.json")
+     "${PROJECT_SOURCE_DIR}/python/snakepit_worker/*.json" "${PROJECT_SOURCE_DIR}/python/snakepit_worker/py.typed")
 set(_py_out "${_py_pkg}/_gen/snakepit/v1/worker_pb2.py" "${_py_pkg}/_gen/snakepit/v1/worker_pb2_grpc.py")
 # The package folder is refreshed, not recreated: the native transport's
 # modules (python/native) are built into it and must survive.

@@ -8,5 +8,5 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SNAKEPIT_BUILD_DIR:-$root/build}
 "$root/scripts/setup.sh"
-"$root/scripts/configure.sh" "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${SNAKEPIT_CMAKE_ARGS:-}
+"$root/scripts/configure.sh" "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAKEPIT_WERROR=ON ${SNAKEPIT_CMAKE_ARGS:-}
 cmake --build "$build" --parallel "$(nproc)" "$@"

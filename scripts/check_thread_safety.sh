@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SNAKEPIT_TSA_BUILD_DIR:-$root/build-thread-safety}
 "$root/scripts/ensure_packages.sh" thread-safety clang
 "$root/scripts/configure.sh" "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-  -DSNAKEPIT_THREAD_SAFETY=ON -DSNAKEPIT_BUILD_EXAMPLES=OFF
+  -DSNAKEPIT_THREAD_SAFETY=ON -DSNAKEPIT_WERROR=ON -DSNAKEPIT_BUILD_EXAMPLES=OFF
 # The library's layers and the test support are where the locks are; the
 # test programs add nothing the analysis checks beyond the fakes.
 cmake --build "$build" --parallel "$(nproc)" --target snakepit snakepit_test_support pool_policy_test \

@@ -1,6 +1,9 @@
 // The library logs through one spdlog logger. Replace it to route or
-// silence snakepit's output; worker processes' stdout/stderr lines are
-// logged through it at debug level with the worker's id.
+// silence snakepit's output. Worker processes' output is logged through it
+// too, tagged "[<pool>-<worker id> pid <pid>]": a Python log record
+// (logging.warning() in a command) at the record's level, the worker's own
+// routine records ("ready", "stopped") at debug, and plain stdout/stderr
+// lines (print()) at info.
 #ifndef SNAKEPIT_LOGGING_H_
 #define SNAKEPIT_LOGGING_H_
 

@@ -17,6 +17,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from .envtoken import take_token
+from .log_format import HostLogFormatter
 from .transport import TRANSPORTS
 from .worker import Options, run
 
@@ -91,11 +92,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
 
 def configure_logging(worker_id: str) -> None:
     """Sends every log record (the adapter's too) to stderr, each line
-    prefixed with the worker id (or the pid when there is none)."""
+    prefixed with the worker id (or the pid when there is none) and the
+    record's level, which the host's logger keeps (log_format.py)."""
     label = worker_id or f"pid {os.getpid()}"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(
-        f"[{label}] %(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(HostLogFormatter(label))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -23,8 +23,10 @@ std::vector<std::string> Candidates() {
   if (snakepit_installed_pythonpath != nullptr) {
     if (const char* dir = snakepit_installed_pythonpath(); dir != nullptr && *dir != '\0') dirs.emplace_back(dir);
   }
+  if (snakepit_build_pythonpath != nullptr) {
+    if (const char* dir = snakepit_build_pythonpath(); dir != nullptr && *dir != '\0') dirs.emplace_back(dir);
+  }
   dirs.emplace_back(SNAKEPIT_INSTALLED_PYTHONPATH);
-  dirs.emplace_back(SNAKEPIT_BUILD_PYTHONPATH);
   return dirs;
 }
 

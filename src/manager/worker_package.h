@@ -14,6 +14,15 @@
 // sees a null function and the lookup goes on to the compiled-in paths.
 extern "C" const char* snakepit_installed_pythonpath(void) __attribute__((weak));
 
+// Defined, if at all, by a program linked in snakepit's build tree (its
+// tests and examples, a FetchContent or add_subdirectory parent): the
+// snakepit::snakepit target of the build tree, and only that one, adds a
+// generated source returning the build tree's package
+// (<build>/python). The library itself has no build-tree path compiled in,
+// so an installed library never falls back to a build tree that happens to
+// be on the machine.
+extern "C" const char* snakepit_build_pythonpath(void) __attribute__((weak));
+
 namespace snakepit::internal {
 
 // The directory to put on PYTHONPATH so that `python -m snakepit_worker`
@@ -24,10 +33,12 @@ namespace snakepit::internal {
 //      silently replaced by another package.
 //   2. snakepit_installed_pythonpath(), when the program defines it: the
 //      package of the installed tree that find_package(snakepit) found, at
-//      whatever prefix it was installed to or moved to.
-//   3. <CMAKE_INSTALL_PREFIX>/share/snakepit/python as the library was
+//      whatever prefix it was installed to or moved to (the installed
+//      `snakepit` CLI defines it too: <its bin>/../share/snakepit/python).
+//   3. snakepit_build_pythonpath(), when the program defines it: the build
+//      tree's package, for programs linked in the build tree.
+//   4. <CMAKE_INSTALL_PREFIX>/share/snakepit/python as the library was
 //      configured (the install location it was built for).
-//   4. The build tree's package (in-tree tests and examples).
 // FAILED_PRECONDITION, listing the places tried, if none has the package.
 // Thread-safe; reads the environment and the file system on every call.
 absl::StatusOr<std::string> FindWorkerPackage();

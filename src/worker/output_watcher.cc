@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_join.h"
@@ -14,6 +16,33 @@ namespace snakepit::internal {
 namespace {
 constexpr size_t kTailLines = 40;
 constexpr size_t kMaxLineBytes = 4096;
+
+// A log record line of the worker, "[<label>] <LEVEL> <logger>: <text>"
+// (python/snakepit_worker/log_format.py): its level, and the line from the
+// logger name on. Anything else is nullopt (a plain output line).
+struct RecordLine {
+  spdlog::level::level_enum level;
+  std::string_view rest;
+};
+
+std::optional<RecordLine> ParseRecordLine(std::string_view line, std::string_view label) {
+  static constexpr std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
+      {"DEBUG", spdlog::level::debug}, {"INFO", spdlog::level::info},         {"WARNING", spdlog::level::warn},
+      {"ERROR", spdlog::level::err},   {"CRITICAL", spdlog::level::critical},
+  };
+  if (line.size() < label.size() + 3 || line[0] != '[' || line.substr(1, label.size()) != label ||
+      line.substr(label.size() + 1, 2) != "] ") {
+    return std::nullopt;
+  }
+  line.remove_prefix(label.size() + 3);
+  for (const auto& [name, level] : kLevels) {
+    if (line.size() > name.size() && line.substr(0, name.size()) == name && line[name.size()] == ' ') {
+      return RecordLine{level, line.substr(name.size() + 1)};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 OutputWatcher::OutputWatcher(ChildProcess* child, UniqueFd output, std::string label, ExitCallback on_exit)
@@ -77,7 +106,13 @@ void OutputWatcher::ConsumeOutput(bool until_eof) {
 
 void OutputWatcher::AddLine(std::string line) {
   if (line.size() > kMaxLineBytes) line.resize(kMaxLineBytes);
-  logger()->debug("[{}] {}", label_, line);
+  // A Python log record at its own level; plain output at info, where the
+  // library's default logger shows it.
+  if (std::optional<RecordLine> record = ParseRecordLine(line, label_)) {
+    logger()->log(record->level, "[{} pid {}] {}", label_, child_->pid(), record->rest);
+  } else {
+    logger()->info("[{} pid {}] {}", label_, child_->pid(), line);
+  }
   MutexLock lock(&mu_);
   tail_.push_back(std::move(line));
   if (tail_.size() > kTailLines) tail_.pop_front();

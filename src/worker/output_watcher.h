@@ -1,7 +1,10 @@
 // OutputWatcher: the thread that watches one worker process.
 //
 // It forwards the worker's stdout/stderr, line by line, to the snakepit
-// logger (debug level, prefixed with the worker's label), keeps the last
+// logger, tagged "[<label> pid <pid>]" (the label is "<pool>-<worker id>"):
+// the worker's Python log records, "[<label>] <LEVEL> <logger>: <text>"
+// (python/snakepit_worker/log_format.py), at their own level; any other
+// line (print(), a C library's output) at info. It keeps the last
 // lines for error reports, and notices the process's exit the moment it
 // happens (pidfd), reaps it, and reports it once through `on_exit`.
 //

@@ -3,7 +3,8 @@
 # moves that prefix elsewhere (relocation), builds the outside project in
 # consumer/ against the moved tree with find_package(snakepit), runs it with
 # SNAKEPIT_PYTHONPATH unset, and checks that the worker it started imported
-# the worker package from the moved tree. With FT_PYTHON (the free-threaded
+# the worker package from the moved tree; then, with the installed package
+# removed, that it does not fall back to BUILD_DIR's. With FT_PYTHON (the free-threaded
 # interpreter the build found), it also checks that the installed package
 # loads from .pyc files there: code compiled from source keeps mortal
 # constants that 3.13t threads contend on (docs/free-threading.md).
@@ -60,4 +61,22 @@ if [[ $out != *"File \"$expected/snakepit_worker/showcase.py\""* ]]; then
   echo "FAIL: the worker did not run the default adapter from $expected" >&2
   exit 1
 fi
-echo "install_consumer: OK (worker package from $expected)"
+
+# The installed library knows no build tree: with the installed package
+# gone, the consumer must not fall back to BUILD_DIR's package (the build
+# tree stays where it is, as on a developer's machine). It fails, listing
+# where it looked, or finds another installed package, never BUILD_DIR's.
+mv "$prefix/share/snakepit/python" "$prefix/share/snakepit/python.moved-away"
+status=0
+out=$(cd / && env -u SNAKEPIT_PYTHONPATH "$scratch/consumer-build/consumer" 2>&1) || status=$?
+if [[ $out == *"$build/python"* ]]; then
+  echo "$out" >&2
+  echo "FAIL: without its installed package, the installed library used the build tree's ($build/python)" >&2
+  exit 1
+fi
+if ((status != 0)) && [[ $out != *"snakepit_worker Python package was not found"* ]]; then
+  echo "$out" >&2
+  echo "FAIL: the consumer failed, but not for want of the worker package" >&2
+  exit 1
+fi
+echo "install_consumer: OK (worker package from $expected; no fallback to the build tree)"

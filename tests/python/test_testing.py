@@ -1,0 +1,90 @@
+"""snakepit_worker.testing: an adapter's commands called in-process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from snakepit_worker import Adapter, Reply, command, current_call
+from snakepit_worker.showcase import ShowcaseAdapter
+from snakepit_worker.testing import AdapterClient, CommandFailed
+
+
+class Recorder(Adapter):
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def setup(self, preload: list[Any]) -> None:
+        self.events.append(f"setup {preload} {self.extra_args}")
+
+    def teardown(self) -> None:
+        self.events.append("teardown")
+
+    @command
+    def context(self) -> dict[str, Any]:
+        call = current_call()
+        remaining = call.remaining()
+        return {"attachments": len(call.attachments), "has_deadline": remaining is not None,
+                "remaining_ok": remaining is None or 0 < remaining <= 5}
+
+    @command
+    def pair(self, a: Any, b: Any = None) -> Any:
+        return (a, b)
+
+    @command
+    def reverse(self) -> Reply:
+        return Reply({"n": len(current_call().attachments)},
+                     attachments=[bytes(reversed(a)) for a in current_call().attachments])
+
+    @command
+    def unsendable(self) -> Any:
+        return {1, 2}
+
+
+def test_setup_teardown_and_a_call_like_a_worker() -> None:
+    with AdapterClient(Recorder, preload=["m"], extra_args=["--x"]) as client:
+        # A tuple comes back as a JSON list, as through a worker.
+        assert client.call("pair", 1, "two") == [1, "two"]
+        assert client.call("pair", a=[1], b={"k": 2}) == [[1], {"k": 2}]
+        recorder = client.adapter
+    assert isinstance(recorder, Recorder)
+    assert recorder.events == ["setup ['m'] ['--x']", "teardown"]
+
+
+def test_call_context_attachments_and_deadline() -> None:
+    with AdapterClient(Recorder) as client:
+        assert client.call("context") == {"attachments": 0, "has_deadline": False, "remaining_ok": True}
+        assert client.call("context", attachments=[b"a"], timeout=5) == {
+            "attachments": 1, "has_deadline": True, "remaining_ok": True}
+        reply = client.call_reply("reverse", attachments=[b"abc"])
+        assert reply.value == {"n": 1} and reply.attachments == [b"cba"]
+
+
+def test_failures_carry_the_workers_error_kinds() -> None:
+    client = AdapterClient(ShowcaseAdapter())
+    with pytest.raises(CommandFailed) as raised:
+        client.call("raise_error", type="KeyError", message="nope")
+    assert raised.value.kind == "EXCEPTION" and raised.value.type == "KeyError"
+    assert "raise_error" in raised.value.traceback
+    with pytest.raises(CommandFailed) as raised:
+        client.call("no_such_command")
+    assert raised.value.kind == "UNKNOWN_COMMAND"
+    with pytest.raises(CommandFailed) as raised:
+        client.call("add", 1)
+    assert raised.value.kind == "INVALID_ARGS"
+    with pytest.raises(TypeError):
+        client.call("add", 1, b=2)
+    client.close()
+
+
+def test_a_result_json_cannot_hold_fails_as_in_a_worker() -> None:
+    with AdapterClient(Recorder) as client, pytest.raises(CommandFailed) as raised:
+        client.call("unsendable")
+    assert raised.value.kind == "NOT_SERIALIZABLE"
+
+
+def test_the_package_ships_type_information() -> None:
+    import snakepit_worker
+    from pathlib import Path
+    assert (Path(snakepit_worker.__file__).parent / "py.typed").is_file()

@@ -19,6 +19,7 @@ from typing import Optional
 from .adapter import Adapter
 from .addresses import unix_socket_path
 from .calls import WorkerCalls
+from .descendants import become_subreaper, kill_descendants
 from .dispatch import Dispatcher
 from .limits import apply_limits
 from .lifeline import watch_lifeline
@@ -84,6 +85,7 @@ class _Serving:
         if not self.transport.close(5):
             log.warning("the %s server did not shut down within 5 s", self.transport.name)
         _teardown(self.adapter)
+        kill_descendants()  # after teardown, which may stop them more gently
         _, served, failed = self.slots.snapshot()
         log.info("stopped: requests_served=%d requests_failed=%d uptime_s=%.1f",
                  served, failed, self.calls.uptime_s())
@@ -99,6 +101,8 @@ def run(opts: Options) -> int:
     for fd in (opts.ready_fd, opts.lifeline_fd):
         if fd is not None:
             os.set_inheritable(fd, False)
+    # Before anything can start a process: orphans stay in our tree.
+    become_subreaper()
     if opts.lifeline_fd is not None:
         watch_lifeline(opts.lifeline_fd, unix_socket_path(opts.listen))
     try:
@@ -114,6 +118,7 @@ def run(opts: Options) -> int:
     try:
         serving = _start(transport, opts)
     except Exception as e:  # noqa: BLE001 - every start-up failure is reported
+        kill_descendants()  # whatever a failed setup() started
         announce(opts.ready_fd, failure_record(e))
         return EXIT_STARTUP_FAILED
     stop_signals = StopSignals()

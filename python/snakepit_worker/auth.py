@@ -6,6 +6,7 @@ module imports grpc.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 from typing import Any, Callable, Optional
@@ -23,19 +24,23 @@ class TokenInterceptor(grpc.ServerInterceptor):
     """Lets an RPC through only if it carries exactly one ``snakepit-token``
     metadata entry equal to the worker's token (compared in constant time);
     any other RPC is answered UNAUTHENTICATED before the service, and so any
-    adapter code, sees it. Thread-safe: it holds no mutable state."""
+    adapter code, sees it. It keeps only the token's SHA-256 digest and
+    compares digests (hmac.compare_digest), so an adapter that walks the
+    process's objects finds no token here. Thread-safe: it holds no
+    mutable state."""
 
     def __init__(self, token: str) -> None:
         if not token:
             raise ValueError("the worker token must not be empty")
-        self._token = token.encode("utf-8")
+        self._digest = hashlib.sha256(token.encode("utf-8")).digest()
         self._refuse = grpc.unary_unary_rpc_method_handler(_refuse)
 
     def intercept_service(self, continuation: Callable[[Any], Any],
                           handler_call_details: grpc.HandlerCallDetails) -> Any:
         presented = [value for key, value in handler_call_details.invocation_metadata or ()
                      if key == TOKEN_METADATA_KEY]
-        if len(presented) == 1 and hmac.compare_digest(_as_bytes(presented[0]), self._token):
+        if len(presented) == 1 and hmac.compare_digest(
+                hashlib.sha256(_as_bytes(presented[0])).digest(), self._digest):
             return continuation(handler_call_details)
         return self._refuse
 

@@ -20,6 +20,7 @@ from .adapter import Adapter
 from .addresses import unix_socket_path
 from .calls import WorkerCalls
 from .descendants import become_subreaper, kill_descendants
+from .envtoken import TokenHandoff
 from .dispatch import Dispatcher
 from .limits import apply_limits
 from .lifeline import watch_lifeline
@@ -54,8 +55,10 @@ class Options:
     rlimit_as_mb: Optional[int] = None
     rlimit_nofile: Optional[int] = None
     # The token every RPC must carry (from SNAKEPIT_WORKER_TOKEN, never a
-    # flag); None: no check. Kept out of repr() so it never reaches a log.
-    auth_token: Optional[str] = field(default=None, repr=False)
+    # flag), handed over once: the transport's start() takes it out, after
+    # which no Python object holds it (docs/worker-protocol.md). None, or a
+    # handoff holding None: no check. Kept out of repr().
+    auth_token: Optional[TokenHandoff] = field(default=None, repr=False)
     # PEM files of the TLS certificate and private key; both or neither.
     tls_cert_file: Optional[str] = None
     tls_key_file: Optional[str] = None

@@ -63,7 +63,7 @@ WorkerServer::~WorkerServer() = default;
 absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const ServerOptions& options, CallRunner& runner) {
   if (absl::Status status = CheckOptions(options); !status.ok()) return status;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      ServerCredentials(options.tls_cert_file, options.tls_key_file);
+      ServerCredentials(options.listen, options.tls_cert_file, options.tls_key_file, options.auth_token);
   if (!credentials.ok()) return credentials.status();
 
   std::unique_ptr<WorkerServer> server(new WorkerServer(options, runner));

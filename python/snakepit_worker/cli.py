@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Callable, Optional, Sequence
 
-from .envtoken import take_token
+from .envtoken import TokenHandoff, take_token
 from .log_format import HostLogFormatter
 from .transport import TRANSPORTS
 from .worker import Options, run
@@ -103,9 +103,9 @@ def configure_logging(worker_id: str) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    # First of all, so that nothing loaded later can see the token.
-    token = take_token()
-    opts = dataclasses.replace(parse_args(argv), auth_token=token)
+    # First of all, so that nothing loaded later can see the token; no local
+    # of this frame, which lives as long as the worker, holds it.
+    opts = dataclasses.replace(parse_args(argv), auth_token=TokenHandoff(take_token()))
     configure_logging(opts.worker_id)
     if isinstance(sys.stdout, io.TextIOWrapper):
         # An adapter's prints reach the host's log as they happen, not in

@@ -18,13 +18,34 @@ TOKEN_ENV = "SNAKEPIT_WORKER_TOKEN"
 log = logging.getLogger("snakepit_worker")
 
 
+class TokenHandoff:
+    """The token on its way from the environment to the server: ``take()``
+    returns it once and forgets it, so that once the server holds it (as a
+    digest on grpcio, in C++ on the native transport) no Python object
+    does. Not thread-safe; used by the main thread during start-up."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: Optional[str]) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "TokenHandoff(...)"
+
+    def take(self) -> Optional[str]:
+        """The token, the first time; None after that (or when there is none)."""
+        token, self._token = self._token, None
+        return token
+
+
 def take_token() -> Optional[str]:
     """Removes ``SNAKEPIT_WORKER_TOKEN`` from the environment and returns its
     value, or None when it is unset or empty.
 
     ``unsetenv`` alone is not enough: /proc/<pid>/environ shows the block
     the process was started with for its whole life. So the value is first
-    overwritten with NUL bytes in that block, then the variable is unset.
+    overwritten with NUL bytes in that block, then the variable is unset
+    (which also drops it from ``posix.environ``, the dict os.environ wraps).
     """
     if not os.environ.get(TOKEN_ENV):
         os.environ.pop(TOKEN_ENV, None)

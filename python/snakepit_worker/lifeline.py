@@ -8,6 +8,8 @@ import os
 import threading
 from typing import Optional
 
+from .descendants import kill_descendants
+
 log = logging.getLogger("snakepit_worker")
 
 # The prefix of the private socket directories hosts create (socket_dir.cc).
@@ -21,9 +23,10 @@ def watch_lifeline(fd: int, socket_path: Optional[str] = None) -> threading.Thre
     ignored. Works while every other thread is busy: the read releases the
     GIL, and the exit neither waits for calls nor runs teardown.
 
-    A host that was killed never removes its socket directory, so before
-    exiting the worker removes ``socket_path`` (its own Unix socket, if any)
-    and then the directory, which succeeds only for the last worker out."""
+    Before exiting the worker SIGKILLs its descendants (descendants.py).
+    A host that was killed never removes its socket directory, so the
+    worker also removes ``socket_path`` (its own Unix socket, if any) and
+    then the directory, which succeeds only for the last worker out."""
     def watch() -> None:
         try:
             while os.read(fd, 4096):
@@ -32,6 +35,7 @@ def watch_lifeline(fd: int, socket_path: Optional[str] = None) -> threading.Thre
         except OSError as e:
             reason = f"failed: {e}"
         log.warning("lifeline fd %d %s; the host is gone, exiting now", fd, reason)
+        kill_descendants()
         if socket_path is not None:
             _remove_socket(socket_path)
         os._exit(0)

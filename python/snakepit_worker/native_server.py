@@ -77,7 +77,8 @@ def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,
 
 
 def start(calls: WorkerCalls, opts: Options) -> NativeTransport:
-    """``serve`` with the worker's options."""
+    """``serve`` with the worker's options, taking the token out of
+    ``opts.auth_token``: from then on it lives in C++ only."""
     return serve(calls, opts.listen, opts.slots, opts.max_message_bytes,
-                 auth_token=opts.auth_token, tls_cert_file=opts.tls_cert_file,
-                 tls_key_file=opts.tls_key_file)
+                 auth_token=opts.auth_token.take() if opts.auth_token is not None else None,
+                 tls_cert_file=opts.tls_cert_file, tls_key_file=opts.tls_key_file)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent import futures
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import grpc
 
@@ -125,17 +125,18 @@ def start(calls: WorkerCalls, opts: Options) -> GrpcioTransport:
     the transport's ``listen`` is the bound address (a TCP port 0 replaced
     by the port).
 
-    With ``opts.auth_token``, every RPC must carry it
-    (auth.TokenInterceptor); with ``opts.tls_cert_file`` and
+    With a token in ``opts.auth_token`` (taken out of it here), every RPC
+    must carry it (auth.TokenInterceptor, which keeps only its digest); with ``opts.tls_cert_file`` and
     ``opts.tls_key_file``, the listener speaks TLS. A Unix socket file is
     made mode 0600 before the server starts accepting. Raises RuntimeError
     when the address cannot be bound, ValueError or OSError on a bad TLS
     setup.
     """
     credentials = server_credentials(opts.tls_cert_file, opts.tls_key_file)
+    interceptor = _token_interceptor(opts)
     server = grpc.server(
         futures.ThreadPoolExecutor(opts.slots + 2, thread_name_prefix="snakepit-handler"),
-        interceptors=[TokenInterceptor(opts.auth_token)] if opts.auth_token else None,
+        interceptors=[interceptor] if interceptor else None,
         options=[("grpc.max_send_message_length", opts.max_message_bytes),
                  ("grpc.max_receive_message_length", opts.max_message_bytes),
                  ("grpc.so_reuseport", 0)])
@@ -155,5 +156,12 @@ def start(calls: WorkerCalls, opts: Options) -> GrpcioTransport:
     elif listen.endswith(":0"):
         listen = f"{listen[:-2]}:{port}"
     server.start()
-    return GrpcioTransport(server, service, listen, token_required=bool(opts.auth_token),
+    return GrpcioTransport(server, service, listen, token_required=interceptor is not None,
                            tls=credentials is not None)
+
+
+def _token_interceptor(opts: Options) -> Optional[TokenInterceptor]:
+    """The token check, taking the token out of ``opts``; None without one.
+    A function of its own so that no longer-lived frame holds the token."""
+    token = opts.auth_token.take() if opts.auth_token is not None else None
+    return TokenInterceptor(token) if token else None

@@ -19,6 +19,8 @@ from typing import Optional
 from .adapter import Adapter
 from .addresses import unix_socket_path
 from .calls import WorkerCalls
+from .descendants import become_subreaper, kill_descendants
+from .envtoken import TokenHandoff
 from .dispatch import Dispatcher
 from .limits import apply_limits
 from .lifeline import watch_lifeline
@@ -55,8 +57,10 @@ class Options:
     rlimit_as_mb: Optional[int] = None
     rlimit_nofile: Optional[int] = None
     # The token every RPC must carry (from SNAKEPIT_WORKER_TOKEN, never a
-    # flag); None: no check. Kept out of repr() so it never reaches a log.
-    auth_token: Optional[str] = field(default=None, repr=False)
+    # flag), handed over once: the transport's start() takes it out, after
+    # which no Python object holds it (docs/worker-protocol.md). None, or a
+    # handoff holding None: no check. Kept out of repr().
+    auth_token: Optional[TokenHandoff] = field(default=None, repr=False)
     # PEM files of the TLS certificate and private key; both or neither.
     tls_cert_file: Optional[str] = None
     tls_key_file: Optional[str] = None
@@ -86,6 +90,7 @@ class _Serving:
         if not self.transport.close(5):
             log.warning("the %s server did not shut down within 5 s", self.transport.name)
         _teardown(self.adapter)
+        kill_descendants()  # after teardown, which may stop them more gently
         _, served, failed = self.slots.snapshot()
         log.info("stopped: requests_served=%d requests_failed=%d uptime_s=%.1f",
                  served, failed, self.calls.uptime_s())
@@ -101,6 +106,8 @@ def run(opts: Options) -> int:
     for fd in (opts.ready_fd, opts.lifeline_fd):
         if fd is not None:
             os.set_inheritable(fd, False)
+    # Before anything can start a process: orphans stay in our tree.
+    become_subreaper()
     if opts.lifeline_fd is not None:
         watch_lifeline(opts.lifeline_fd, unix_socket_path(opts.listen))
     serve_stack_dumps(opts.stacks_fd)
@@ -117,6 +124,7 @@ def run(opts: Options) -> int:
     try:
         serving = _start(transport, opts)
     except Exception as e:  # noqa: BLE001 - every start-up failure is reported
+        kill_descendants()  # whatever a failed setup() started
         announce(opts.ready_fd, failure_record(e))
         return EXIT_STARTUP_FAILED
     stop_signals = StopSignals()

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "process/process_tree.h"
 
 namespace snakepit::internal {
 namespace {
@@ -154,7 +155,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
 
 ChildProcess::~ChildProcess() {
   if (!reaped_.load()) {
-    Signal(SIGKILL);
+    KillWithDescendants();
     WaitForExit(absl::InfiniteFuture());  // SIGKILL cannot be ignored: bounded
   }
 }
@@ -163,6 +164,26 @@ bool ChildProcess::Signal(int sig) {
   if (reaped_.load()) return false;
   // pidfd_send_signal cannot hit a recycled pid, even racing with a reap.
   return ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) == 0;
+}
+
+void ChildProcess::KillWithDescendants() {
+  if (!Signal(SIGSTOP)) return;
+  // The stop is complete once the whole thread group has stopped; waitid
+  // with WNOWAIT reports that without consuming anything a reap needs.
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(500);
+  while (absl::Now() < deadline && !PidfdReadable(pidfd_.get())) {
+    siginfo_t si{};
+    const int r =
+        ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &si, WSTOPPED | WNOHANG | WNOWAIT);
+    if (r == 0 && si.si_pid != 0) break;
+    if (r < 0 && errno != EINTR) break;  // ECHILD: reaped by someone else
+    ::usleep(1000);
+  }
+  // Stopped and not exited, hence not reaped: its pid, and so the /proc
+  // tree read under it, are still its own. (Someone else's SIGKILL racing
+  // with this check is the one window left.)
+  if (!reaped_.load() && !PidfdReadable(pidfd_.get())) KillDescendants(pid_);
+  Signal(SIGKILL);
 }
 
 std::optional<ExitInfo> ChildProcess::TryReap() {

@@ -69,6 +69,16 @@ class ChildProcess {
   // was reaped (so the pid can never hit a recycled process).
   bool Signal(int sig);
 
+  // SIGKILLs the process and every descendant it has (process_tree.h):
+  // SIGSTOPs it, waits (up to 500 ms) until it has stopped, so that it can
+  // neither fork nor reap, kills its descendants, then SIGKILLs it. With a
+  // Python worker, a child subreaper, the descendants include processes
+  // that left its session or process group, and orphans re-parented to it.
+  // Does not reap; a no-op once reaped. Thread-safe like Signal(). Limit:
+  // descendants that were re-parented away before the call (the worker was
+  // killed by someone else first) are not found.
+  void KillWithDescendants();
+
   // Reaps the process if it has exited; nullopt while it runs (and once it
   // has been reaped). If someone else reaped it, the ExitInfo has
   // status_unknown set.

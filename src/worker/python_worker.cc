@@ -142,10 +142,10 @@ void PythonWorker::Stop(absl::Duration grace) {
       if (grace > absl::ZeroDuration())
         logger()->warn("{}: did not exit {} after SIGTERM; sending SIGKILL", spec_.label(),
                        absl::FormatDuration(grace));
-      child_->Signal(SIGKILL);
+      child_->KillWithDescendants();  // issue 14 item 5: no descendant outlives it
     }
   } else if (child_ != nullptr && watcher_ == nullptr) {
-    child_->Signal(SIGKILL);
+    child_->KillWithDescendants();  // issue 14 item 5
   }
   watcher_.reset();  // joins: the process has been reaped
   child_.reset();
@@ -171,7 +171,8 @@ void PythonWorker::Execute(WorkerCall call, Done done) {
 }
 
 void PythonWorker::Kill() {
-  if (child_ != nullptr && watcher_ != nullptr && !watcher_->exited()) child_->Signal(SIGKILL);
+  // issue 14 item 5: the worker's descendants die with it.
+  if (child_ != nullptr && watcher_ != nullptr && !watcher_->exited()) child_->KillWithDescendants();
 }
 
 std::string PythonWorker::DumpStacks(absl::Time deadline) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -244,7 +245,16 @@ class FakeFleet {
           start_failures_.pop_front();
         }
       }
-      auto worker = std::make_unique<FakeWorker>(id, capacity_, start, std::move(on_exit));
+      // Exits are recorded here too: a worker is destroyed soon after its
+      // exit, so tests ask the fleet, not the worker.
+      auto record_exit = [this, id, on_exit = std::move(on_exit)](const ExitInfo& info) {
+        {
+          MutexLock lock(&mu_);
+          exited_.insert(id);
+        }
+        on_exit(info);
+      };
+      auto worker = std::make_unique<FakeWorker>(id, capacity_, start, std::move(record_exit));
       MutexLock lock(&mu_);
       workers_[id] = worker.get();
       return worker;
@@ -255,7 +265,8 @@ class FakeFleet {
     MutexLock lock(&mu_);
     for (int i = 0; i < times; ++i) start_failures_.push_back(status);
   }
-  // Worker `id` (made by this fleet; it may have been destroyed since).
+  // Worker `id` (made by this fleet). Only while it is alive: a worker is
+  // destroyed once its exit has been handled.
   FakeWorker* operator[](int id) {
     MutexLock lock(&mu_);
     return workers_.at(id);
@@ -264,12 +275,18 @@ class FakeFleet {
     MutexLock lock(&mu_);
     return static_cast<int>(workers_.size());
   }
+  // Whether worker `id` has exited (safe after it was destroyed).
+  bool exited(int id) const {
+    MutexLock lock(&mu_);
+    return exited_.contains(id);
+  }
 
  private:
   const int capacity_;
   mutable Mutex mu_;
   std::map<int, FakeWorker*> workers_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::Status> start_failures_ ABSL_GUARDED_BY(mu_);
+  std::set<int> exited_ ABSL_GUARDED_BY(mu_);
 };
 
 // Waits (real time, bounded) for `cond`; for the supervisor's background

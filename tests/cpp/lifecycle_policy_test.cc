@@ -128,11 +128,11 @@ TEST_F(LifecyclePolicyTest, HealthFailuresInARowKillTheWorker) {
     const bool pass = round == 2;
     ASSERT_TRUE(fleet_[0]->AnswerHealth(pass ? absl::OkStatus() : absl::UnavailableError("no answer")));
   }
-  EXPECT_FALSE(fleet_[0]->exited());
+  EXPECT_FALSE(fleet_.exited(0));
   clock_.Advance(absl::Milliseconds(500));
   lifecycle_->Tick();
   ASSERT_TRUE(fleet_[0]->AnswerHealth(absl::UnavailableError("no answer")));
-  ASSERT_TRUE(Eventually([&] { return fleet_[0]->exited(); }));
+  ASSERT_TRUE(Eventually([&] { return fleet_.exited(0); }));
   EXPECT_EQ(EventsOf(EventType::kHealthCheckFailed).size(), 3u);
   ASSERT_TRUE(Eventually([&] { return pool_->Stats().recycles.count("health_check") == 1; }));
   ASSERT_TRUE(Eventually([&] { return pool_->Stats().workers == 1 && fleet_.made() == 2; }));

@@ -205,12 +205,12 @@ TEST_F(PoolPolicyTest, CallKillTimeoutKillsTheOverrunningWorkerAndReplacesIt) {
   Make(config);
   Submit("hangs", {.timeout = std::chrono::milliseconds(100)});
   clock_.Advance(absl::Milliseconds(100));
-  EXPECT_FALSE((*fleet_)[0]->exited());
+  EXPECT_FALSE(fleet_->exited(0));
   clock_.Advance(absl::Milliseconds(499));
-  EXPECT_FALSE((*fleet_)[0]->exited());
+  EXPECT_FALSE(fleet_->exited(0));
   clock_.Advance(absl::Milliseconds(1));
   // Its stacks are asked for first (on a thread of the pool's), then it dies.
-  ASSERT_TRUE(Eventually([&] { return (*fleet_)[0]->exited(); }));
+  ASSERT_TRUE(Eventually([&] { return fleet_->exited(0); }));
   ASSERT_TRUE(Eventually([&] { return fleet_->made() == 2 && pool_->Stats().workers == 1; }));
   EXPECT_EQ(pool_->Stats().recycles.at("call_kill_timeout"), 1u);
   ASSERT_TRUE(Eventually([&] { return Count(EventType::kWorkerRecycled) == 1; }));
@@ -302,7 +302,7 @@ TEST_F(PoolPolicyTest, ManualRecycleReplacesFirstAndNeverFailsTheCallInFlight) {
   ASSERT_TRUE(Eventually([&] { return fleet_->made() == 2; }));
   Submit("new");  // goes to the successor: the old one drains
   ASSERT_TRUE(Eventually([&] { return (*fleet_)[1]->pending() == 1; }));
-  EXPECT_FALSE((*fleet_)[0]->exited());
+  EXPECT_FALSE(fleet_->exited(0));
   ASSERT_TRUE((*fleet_)[0]->Reply());
   ASSERT_TRUE(Eventually([&] { return pool_->Stats().recycles.count("manual") == 1; }));
   ASSERT_TRUE((*fleet_)[1]->Reply());
@@ -319,9 +319,9 @@ TEST_F(PoolPolicyTest, UnreachableWorkerIsNeverReportedReadyAndIsKilledAfterGrac
   // The caller waits for the cause: the exit is not known yet.
   EXPECT_TRUE(Results().empty());
   clock_.Advance(absl::Milliseconds(999));
-  EXPECT_FALSE((*fleet_)[0]->exited());
+  EXPECT_FALSE(fleet_->exited(0));
   clock_.Advance(absl::Milliseconds(1));
-  EXPECT_TRUE((*fleet_)[0]->exited());
+  EXPECT_TRUE(fleet_->exited(0));
   ASSERT_TRUE(Eventually([&] { return Results().size() == 1; }));
   EXPECT_EQ(Results()[0].rfind("UNAVAILABLE: Socket closed", 0), 0u) << Results()[0];
   EXPECT_NE(Results()[0].find("killed by signal 9 (SIGKILL), unreachable"), std::string::npos) << Results()[0];

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/unique_fd.h"
+#include "fake_proc_root.h"
 #include "gtest/gtest.h"
 #include "process/child_process.h"
 #include "test_support.h"
@@ -267,27 +268,13 @@ std::string Rollup(int rss_kib, int pss_kib) {
                       "Shared_Clean:       1500 kB\nSwapPss:               0 kB\n");
 }
 
-class FakeProc : public ::testing::Test {
+class FakeProc : public testing::FakeProcRoot {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "/proc_memory_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
-  void Write(const std::string& relative, const std::string& content) {
-    const std::filesystem::path path = std::filesystem::path(root_) / relative;
-    std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path) << content;
-  }
   // A process with one thread (tid == pid) and the given children.
   void Process(int pid, int rss_kib, int pss_kib, const std::string& children) {
     Write(absl::StrCat(pid, "/smaps_rollup"), Rollup(rss_kib, pss_kib));
     Write(absl::StrCat(pid, "/task/", pid, "/children"), children);
   }
-
-  std::string root_;
 };
 
 TEST_F(FakeProc, SumsTheTreeAcrossThreadsAndSkipsCyclesAndVanishedProcesses) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "fake_proc_root.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -25,23 +26,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-class FakeProcTree : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "/process_tree_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
-  void Write(const std::string& relative, const std::string& content) {
-    const std::filesystem::path path = std::filesystem::path(root_) / relative;
-    std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path) << content;
-  }
-
-  std::string root_;
-};
+using FakeProcTree = testing::FakeProcRoot;
 
 TEST_F(FakeProcTree, ListsEveryThreadsChildrenRecursivelyOnceEach) {
   Write("100/task/100/children", "101 102 ");

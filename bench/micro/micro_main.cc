@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   }
   snakepit::bench::RegisterLibraryBenchmarks(&targets);
   snakepit::bench::RegisterBaselineBenchmarks(&targets);
+  snakepit::bench::RegisterShmBenchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   targets.pools->shutdown();

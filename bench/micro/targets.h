@@ -43,6 +43,8 @@ struct Targets {
 // Each registers its benchmarks; `targets` must outlive the run.
 void RegisterLibraryBenchmarks(Targets* targets);
 void RegisterBaselineBenchmarks(Targets* targets);
+// The shared-memory ring's round trip to a C++ child (shm_baseline.cc).
+void RegisterShmBenchmarks();
 
 }  // namespace snakepit::bench
 

@@ -28,7 +28,19 @@ class Attachment final : public CallRunner::ThreadScope {
   PyThreadState* detached_;
 };
 
-constexpr std::size_t kExecuteArgs = 5;
+constexpr std::size_t kExecuteArgs = 6;
+
+// ExecuteRequest.metadata as a new dict; null with a Python error set.
+PyRef MetadataDict(const v1::ExecuteRequest& request) {
+  PyRef dict = PyRef::Steal(PyDict_New());
+  if (!dict) return dict;
+  for (const auto& [key, value] : request.metadata()) {
+    PyRef k = FromUtf8(key);
+    PyRef v = FromUtf8(value);
+    if (!k || !v || PyDict_SetItem(dict.get(), k.get(), v.get()) != 0) return PyRef();
+  }
+  return dict;
+}
 
 // The arguments of WorkerCalls.execute for `request`; false with a Python
 // error set if one could not be built.
@@ -38,6 +50,7 @@ bool ExecuteArgs(const v1::ExecuteRequest& request, std::array<PyRef, kExecuteAr
   args[2] = FromUtf8(request.args_json());
   args[3] = PyRef::Steal(PyList_New(request.attachments_size()));
   args[4] = PyRef::Steal(PyLong_FromLongLong(request.deadline_unix_ms()));
+  args[5] = MetadataDict(request);
   for (const PyRef& arg : args) {
     if (!arg) return false;
   }
@@ -83,7 +96,8 @@ bool PythonRunner::Execute(ExecuteCall& call, v1::ExecuteResponse& reply) {
   }
   PyRef outcome;
   if (built) {
-    PyObject* argv[kExecuteArgs] = {args[0].get(), args[1].get(), args[2].get(), args[3].get(), args[4].get()};
+    PyObject* argv[kExecuteArgs] = {args[0].get(), args[1].get(), args[2].get(),
+                                    args[3].get(), args[4].get(), args[5].get()};
     outcome = PyRef::Steal(PyObject_Vectorcall(execute_.get(), argv, kExecuteArgs, nullptr));
   }
   if (!outcome || !outcome_.Read(outcome.get(), reply)) ExceptionReply(reply);

@@ -19,8 +19,8 @@ namespace snakepit::native {
 
 class PythonRunner final : public CallRunner {
  public:
-  // `execute(call_id, command, args_json, attachments, deadline_unix_ms)`
-  // returns a dispatch.Outcome, `stats()` a dict. REQUIRES: the GIL. Null
+  // `execute(call_id, command, args_json, attachments, deadline_unix_ms,
+  // metadata)` returns a dispatch.Outcome, `stats()` a dict. REQUIRES: the GIL. Null
   // with a Python error set on failure.
   static std::unique_ptr<PythonRunner> Create(PyObject* execute, PyObject* stats);
 

@@ -13,7 +13,7 @@ import os
 import platform
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from .context import CallContext
 from .diagnostics import diagnostics_json
@@ -42,11 +42,12 @@ class WorkerCalls:
         self._started = time.monotonic()
 
     def execute(self, call_id: int, command: str, args_json: str, attachments: list[bytes],
-                deadline_unix_ms: int) -> Outcome:
+                deadline_unix_ms: int, metadata: Optional[Mapping[str, str]] = None) -> Outcome:
         """Runs the command if a slot is free, else answers BUSY at once;
-        counts the call either way. ``deadline_unix_ms`` 0 means none."""
+        counts the call either way. ``deadline_unix_ms`` 0 means none;
+        ``metadata`` is ExecuteRequest.metadata."""
         deadline = deadline_unix_ms / 1000 if deadline_unix_ms else None
-        call = CallContext(call_id, command, attachments, deadline)
+        call = CallContext(call_id, command, attachments, deadline, metadata or {})
         with self._slots.claim() as claimed:
             outcome = self._dispatcher.execute(call, args_json) if claimed else self._busy()
         self._slots.count(failed=outcome.error is not None)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Optional
+from dataclasses import dataclass, field
+from types import MappingProxyType, TracebackType
+from typing import Mapping, Optional
+
+_NO_METADATA: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -15,12 +17,22 @@ class CallContext:
 
     ``deadline`` is the caller's deadline in Unix seconds, or None when the
     caller set none. The host enforces it regardless; a command may read it
-    to give up early.
+    to give up early. ``metadata`` is what the caller passed along with the
+    call (``CallOptions::metadata``, a W3C ``traceparent`` among them): a
+    read-only mapping of str to str, empty when there is none.
     """
     call_id: int
     command: str
     attachments: list[bytes]
     deadline: Optional[float]
+    metadata: Mapping[str, str] = field(default_factory=lambda: _NO_METADATA)
+
+    def __post_init__(self) -> None:
+        # A private copy behind a read-only view (none when empty: every
+        # call without metadata shares one).
+        if not isinstance(self.metadata, MappingProxyType):
+            view = MappingProxyType(dict(self.metadata)) if self.metadata else _NO_METADATA
+            object.__setattr__(self, "metadata", view)
 
     def remaining(self) -> Optional[float]:
         """Seconds left before the deadline (negative once past), or None."""

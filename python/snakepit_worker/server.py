@@ -66,7 +66,8 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
         """Runs the command if a slot is free, else answers BUSY at once."""
         self.open_calls.open(context)
         outcome = self._calls.execute(request.call_id, request.command, request.args_json,
-                                      list(request.attachments), request.deadline_unix_ms)
+                                      list(request.attachments), request.deadline_unix_ms,
+                                      dict(request.metadata))
         return _response(request.call_id, outcome)
 
     def Health(self, request: worker_pb2.HealthRequest,

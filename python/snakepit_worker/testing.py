@@ -28,7 +28,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from .adapter import Adapter
 from .context import CallContext
@@ -75,23 +75,28 @@ class AdapterClient:
         self._closed = False
 
     def call(self, command: str, *args: Any, attachments: Optional[list[bytes]] = None,
-             timeout: Optional[float] = None, **kwargs: Any) -> Any:
+             timeout: Optional[float] = None, metadata: Optional[Mapping[str, str]] = None,
+             **kwargs: Any) -> Any:
         """Runs ``command`` with positional or keyword arguments (not both,
         as the host sends a JSON list or object) and returns its result,
         decoded from JSON. Raises CommandFailed on any failure."""
-        return self.call_reply(command, *args, attachments=attachments, timeout=timeout, **kwargs).value
+        return self.call_reply(command, *args, attachments=attachments, timeout=timeout,
+                               metadata=metadata, **kwargs).value
 
     def call_reply(self, command: str, *args: Any, attachments: Optional[list[bytes]] = None,
-                   timeout: Optional[float] = None, **kwargs: Any) -> TestReply:
+                   timeout: Optional[float] = None, metadata: Optional[Mapping[str, str]] = None,
+                   **kwargs: Any) -> TestReply:
         """Like ``call``, with the reply's attachments. ``timeout`` (seconds)
-        sets the deadline that ``current_call().remaining()`` reports."""
+        sets the deadline that ``current_call().remaining()`` reports;
+        ``metadata`` is what ``current_call().metadata`` holds."""
         if args and kwargs:
             raise TypeError("a command takes positional or keyword arguments, not both")
         if self._closed:
             raise RuntimeError("AdapterClient is closed")
         args_json = json.dumps(list(args) if args else kwargs, allow_nan=False)
         deadline = None if timeout is None else time.time() + timeout
-        context = CallContext(next(self._ids), command, list(attachments or []), deadline)
+        context = CallContext(next(self._ids), command, list(attachments or []), deadline,
+                              metadata or {})
         outcome = self._dispatcher.execute(context, args_json)
         if outcome.error is not None:
             raise CommandFailed(outcome.error)

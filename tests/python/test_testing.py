@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from snakepit_worker import Adapter, Reply, command, current_call
+from snakepit_worker.context import CallContext
 from snakepit_worker.showcase import ShowcaseAdapter
 from snakepit_worker.testing import AdapterClient, CommandFailed
 
@@ -27,6 +28,10 @@ class Recorder(Adapter):
         remaining = call.remaining()
         return {"attachments": len(call.attachments), "has_deadline": remaining is not None,
                 "remaining_ok": remaining is None or 0 < remaining <= 5}
+
+    @command
+    def metadata(self) -> dict[str, str]:
+        return dict(current_call().metadata)
 
     @command
     def pair(self, a: Any, b: Any = None) -> Any:
@@ -59,6 +64,16 @@ def test_call_context_attachments_and_deadline() -> None:
             "attachments": 1, "has_deadline": True, "remaining_ok": True}
         reply = client.call_reply("reverse", attachments=[b"abc"])
         assert reply.value == {"n": 1} and reply.attachments == [b"cba"]
+
+
+def test_call_context_metadata_is_read_only() -> None:
+    with AdapterClient(Recorder) as client:
+        assert client.call("metadata") == {}
+        assert client.call("metadata", metadata={"traceparent": "00-ab-cd-01"}) == {
+            "traceparent": "00-ab-cd-01"}
+    call = CallContext(1, "c", [], None, {"k": "v"})
+    with pytest.raises(TypeError):
+        call.metadata["k"] = "w"  # type: ignore[index]
 
 
 def test_failures_carry_the_workers_error_kinds() -> None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import threading
 from concurrent import futures
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import grpc
 
 from ._proto import worker_pb2, worker_pb2_grpc
 from .addresses import unix_socket_path
 from .auth import TokenInterceptor, server_credentials
-from .calls import WorkerCalls
+from .calls import WorkerCalls, new_call
+from .context import CallContext
 from .dispatch import Outcome
 from .tls_files import BIND_FAILURE_HINT
 
@@ -52,7 +53,8 @@ class _OpenCalls:
 
 
 class WorkerService(worker_pb2_grpc.WorkerServicer):
-    """Implements Execute, Health and Stats on top of WorkerCalls.
+    """Implements Execute, ExecuteStream, Cancel, Health and Stats on top
+    of WorkerCalls.
 
     Thread-safe: grpc calls every method from its handler threads.
     """
@@ -65,10 +67,41 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
                 context: grpc.ServicerContext) -> worker_pb2.ExecuteResponse:
         """Runs the command if a slot is free, else answers BUSY at once."""
         self.open_calls.open(context)
-        outcome = self._calls.execute(request.call_id, request.command, request.args_json,
-                                      list(request.attachments), request.deadline_unix_ms,
-                                      dict(request.metadata))
-        return _response(request.call_id, outcome)
+        call = _new_call(request)
+        # Runs when the RPC ends: a no-op once the call finished, a cancel
+        # when the caller gave up (cancelled, or its gRPC deadline passed).
+        context.add_callback(call.mark_cancelled)
+        return _response(request.call_id, self._calls.run(call, request.args_json))
+
+    def ExecuteStream(self, request: worker_pb2.ExecuteRequest,
+                      context: grpc.ServicerContext) -> Iterator[worker_pb2.StreamMessage]:
+        """The command's chunks, then its end. grpc pulls the next message
+        only once the previous one was sent (flow control), so the command
+        is advanced no faster than the client reads."""
+        self.open_calls.open(context)
+        call = _new_call(request)
+        context.add_callback(call.mark_cancelled)
+        run = self._calls.open_stream(call, request.args_json)
+        if isinstance(run, Outcome):
+            yield worker_pb2.StreamMessage(end=_response(request.call_id, run))
+            return
+        # grpc drops this generator when the RPC ends early (the client
+        # went away): closing it closes the command's.
+        try:
+            while True:
+                end, outcome = run.next()
+                if end:
+                    yield worker_pb2.StreamMessage(end=_response(request.call_id, outcome))
+                    return
+                yield worker_pb2.StreamMessage(chunk=worker_pb2.Result(
+                    json=outcome.json, attachments=outcome.attachments))
+        finally:
+            run.close()
+
+    def Cancel(self, request: worker_pb2.CancelRequest,
+               context: grpc.ServicerContext) -> worker_pb2.CancelResponse:
+        deadline = request.reason == worker_pb2.CancelRequest.DEADLINE_EXCEEDED
+        return worker_pb2.CancelResponse(found=self._calls.cancel(request.call_id, deadline))
 
     def Health(self, request: worker_pb2.HealthRequest,
                context: grpc.ServicerContext) -> worker_pb2.HealthResponse:
@@ -79,6 +112,11 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
     def Stats(self, request: worker_pb2.StatsRequest,
               context: grpc.ServicerContext) -> worker_pb2.StatsResponse:
         return worker_pb2.StatsResponse(**self._calls.stats())
+
+
+def _new_call(request: worker_pb2.ExecuteRequest) -> CallContext:
+    return new_call(request.call_id, request.command, list(request.attachments),
+                    request.deadline_unix_ms, dict(request.metadata))
 
 
 def _response(call_id: int, outcome: Outcome) -> worker_pb2.ExecuteResponse:

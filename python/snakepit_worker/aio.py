@@ -28,6 +28,7 @@ class EventLoop:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._thread: Optional[threading.Thread] = None
 
     def run(self, coroutine: Coroutine[Any, Any, T], cancel_with: Optional[CallContext]) -> T:
         """Runs ``coroutine`` as a task of the loop, in a copy of the calling
@@ -67,11 +68,25 @@ class EventLoop:
                 forget()
         return tasks[0].result()
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops the loop and waits up to ``timeout`` s for its thread (a
+        worker never does: its loop ends with the process). Tasks still
+        running are abandoned. Idempotent."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout)
+            if not thread.is_alive():
+                loop.close()
+
     def _started(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="snakepit-asyncio",
-                                 daemon=True).start()
+                self._thread = threading.Thread(target=loop.run_forever, name="snakepit-asyncio",
+                                                daemon=True)
+                self._thread.start()
                 self._loop = loop
             return self._loop

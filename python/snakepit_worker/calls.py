@@ -22,7 +22,7 @@ from .dispatch import CallError, Dispatcher, Failure, Outcome, rejected
 from .interpreter import free_threaded_build, gil_enabled
 from .running import RunningCalls
 from .slots import Slots
-from .streams import StreamRun
+from .streams import EndedStream, StreamRun
 from .thread_safety import ThreadSafetyChecker
 
 
@@ -72,10 +72,12 @@ class WorkerCalls:
 
     def execute_stream(self, call_id: int, command: str, args_json: str, attachments: list[bytes],
                        deadline_unix_ms: int,
-                       metadata: Optional[Mapping[str, str]] = None) -> Union[StreamRun, Outcome]:
-        """``open_stream`` on a new call (the native transport's entry)."""
-        return self.open_stream(new_call(call_id, command, attachments, deadline_unix_ms, metadata),
-                                args_json)
+                       metadata: Optional[Mapping[str, str]] = None) -> Union[StreamRun, EndedStream]:
+        """``open_stream`` on a new call, always as a stream (the native
+        transport's entry)."""
+        run = self.open_stream(new_call(call_id, command, attachments, deadline_unix_ms, metadata),
+                               args_json)
+        return run if isinstance(run, StreamRun) else EndedStream(run)
 
     def open_stream(self, call: CallContext, args_json: str) -> Union[StreamRun, Outcome]:
         """An ExecuteStream call: a StreamRun holding a slot until it ends

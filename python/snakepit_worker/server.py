@@ -19,12 +19,16 @@ from .auth import TokenInterceptor, server_credentials
 from .calls import WorkerCalls, new_call
 from .context import CallContext
 from .dispatch import Outcome
+from .streams import StreamRun
 from .tls_files import BIND_FAILURE_HINT
 
 if TYPE_CHECKING:
     from .worker import Options
 
 NAME = "grpcio"
+# How long a cancelled stream's chunk may still wait for its reader (as
+# StreamCall::kCancelGrace on the native transport).
+CANCEL_GRACE_S = 0.2
 
 
 class _OpenCalls:
@@ -85,18 +89,22 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
         if isinstance(run, Outcome):
             yield worker_pb2.StreamMessage(end=_response(request.call_id, run))
             return
+        pump = _Pump(run, context)
+        call.on_cancel(pump.cancelled)
         # grpc drops this generator when the RPC ends early (the client
         # went away): closing it closes the command's.
         try:
             while True:
-                end, outcome = run.next()
+                end, outcome = pump.next()
                 if end:
                     yield worker_pb2.StreamMessage(end=_response(request.call_id, outcome))
                     return
+                pump.parked = True  # until grpc sent it and asks for the next
                 yield worker_pb2.StreamMessage(chunk=worker_pb2.Result(
                     json=outcome.json, attachments=outcome.attachments))
+                pump.parked = False
         finally:
-            run.close()
+            pump.close()
 
     def Cancel(self, request: worker_pb2.CancelRequest,
                context: grpc.ServicerContext) -> worker_pb2.CancelResponse:
@@ -112,6 +120,42 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
     def Stats(self, request: worker_pb2.StatsRequest,
               context: grpc.ServicerContext) -> worker_pb2.StatsResponse:
         return worker_pb2.StatsResponse(**self._calls.stats())
+
+
+class _Pump:
+    """A StreamRun as grpc pulls it, and what a cancel does to it: the
+    chunk being made is not sent (the StreamRun sees the cancel), and a
+    chunk that waits for a reader who does not read is given up after
+    CANCEL_GRACE_S: the command is closed (GeneratorExit at its yield),
+    then the RPC cancelled. Thread-safe: a lock orders grpc's pulls, the
+    cancel's timer and the close."""
+
+    def __init__(self, run: StreamRun, context: grpc.ServicerContext) -> None:
+        self._run = run
+        self._context = context
+        self._lock = threading.Lock()
+        self.parked = False  # a chunk was handed to grpc, which has not pulled again
+
+    def next(self) -> tuple[bool, Outcome]:
+        with self._lock:
+            return self._run.next()
+
+    def close(self) -> None:
+        with self._lock:
+            self._run.close()
+
+    def cancelled(self) -> None:
+        """The call's on_cancel callback (the Cancel's thread)."""
+        timer = threading.Timer(CANCEL_GRACE_S, self._give_up_if_parked)
+        timer.daemon = True
+        timer.start()
+
+    def _give_up_if_parked(self) -> None:
+        with self._lock:
+            if not self.parked or self._run.ended:
+                return
+            self._run.close()
+        self._context.cancel()
 
 
 def _new_call(request: worker_pb2.ExecuteRequest) -> CallContext:

@@ -179,3 +179,17 @@ async def _anext(source: AsyncGenerator[Any, None]) -> Any:
 
 async def _aclose(source: AsyncGenerator[Any, None]) -> None:
     await source.aclose()
+
+
+class EndedStream:
+    """A stream that could not start: ``next`` gives its end, ``close``
+    does nothing (StreamRun's interface, for the native transport)."""
+
+    def __init__(self, end: Outcome) -> None:
+        self._end = end
+
+    def next(self) -> tuple[bool, Outcome]:
+        return True, self._end
+
+    def close(self) -> None:
+        pass

@@ -210,21 +210,25 @@ def test_a_client_that_drops_the_stream_cancels_it(process_worker: Worker, notes
     assert_serves(process_worker)
 
 
-def test_a_reader_that_stops_reading_pauses_the_generator(
-        process_worker: Worker, notes: Notes) -> None:
-    chunk_bytes = 64 << 10
-    _, rpc = open_stream(process_worker, "ticks", {"path": str(notes.path), "pad": chunk_bytes})
+def _paused_stream(worker: Worker, notes: Notes) -> tuple[int, Any]:
+    """A stream of 64 KiB chunks whose reader read one and stopped; returns
+    once the generator has paused (the transport's buffers - flow-control
+    windows, socket buffers - full)."""
+    call_id, rpc = open_stream(worker, "ticks", {"path": str(notes.path), "pad": 64 << 10})
     next(rpc)
-    # The generator runs until the transport's buffers (flow-control
-    # windows, socket buffers) are full, then waits at its yield.
-    last = [-1]
 
     def settled() -> bool:
-        now, last[0] = notes.yields(), notes.yields()
+        before = notes.yields()
         time.sleep(0.3)
-        return notes.yields() == now
+        return notes.yields() == before
 
     wait_until(settled, 20, "the generator to pause")
+    return call_id, rpc
+
+
+def test_a_reader_that_stops_reading_pauses_the_generator(
+        process_worker: Worker, notes: Notes) -> None:
+    _, rpc = _paused_stream(process_worker, notes)
     paused_at = notes.yields()
     assert paused_at < 400, f"{paused_at} chunks of 64 KiB made for a reader that read one"
     for _ in range(paused_at + 5):  # reading resumes it
@@ -232,6 +236,23 @@ def test_a_reader_that_stops_reading_pauses_the_generator(
     assert notes.yields() > paused_at
     rpc.cancel()
     notes.wait_for("exit")
+
+
+def test_cancel_of_a_stream_whose_reader_does_not_read(process_worker: Worker,
+                                                       notes: Notes) -> None:
+    call_id, rpc = _paused_stream(process_worker, notes)
+    started = time.monotonic()
+    assert cancel(process_worker, call_id)
+    # The chunk waiting for the reader is given up: the generator is closed
+    # and the RPC cancelled, though nobody reads.
+    notes.wait_for("exit")
+    wait_until(lambda: process_worker.stats().in_flight == 0, PROMPTLY_S, "the slot freed")
+    assert time.monotonic() - started < PROMPTLY_S
+    with pytest.raises(grpc.RpcError) as ended:
+        for _ in rpc:
+            pass
+    assert ended.value.code() == grpc.StatusCode.CANCELLED
+    assert_serves(process_worker)
 
 
 @pytest.mark.parametrize("command", ["poll_cancelled", "wait_on_cancel"])

@@ -54,7 +54,7 @@ class StreamCall final : public std::enable_shared_from_this<StreamCall>, public
  public:
   // How long a stream whose call was cancelled still waits for its reader
   // to take a chunk, before it gives up and ends the RPC with CANCELLED.
-  static constexpr absl::Duration kCancelGrace = absl::Milliseconds(200);
+  static constexpr absl::Duration kCancelGrace = absl::Milliseconds(50);
 
   // Asks gRPC for the next ExecuteStream RPC. Everything passed in must
   // outlive the queue's polling. False when the queue is shut down.

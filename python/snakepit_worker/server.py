@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 NAME = "grpcio"
 # How long a cancelled stream's chunk may still wait for its reader (as
 # StreamCall::kCancelGrace on the native transport).
-CANCEL_GRACE_S = 0.2
+CANCEL_GRACE_S = 0.05
 
 
 class _OpenCalls:

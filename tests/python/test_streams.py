@@ -272,6 +272,20 @@ def test_a_blocking_command_sees_its_cancel(process_worker: Worker, notes: Notes
     assert_serves(process_worker)
 
 
+def test_a_client_that_cancels_a_unary_call_cancels_the_command(
+        process_worker: Worker, notes: Notes, transport: str) -> None:
+    if transport == "native":
+        pytest.skip("the native server hears of a client's cancel of a unary Execute only "
+                    "through Cancel (docs/worker-protocol.md, 'When the RPC ends')")
+    future = process_worker.execute_async("wait_on_cancel", {"path": str(notes.path), "seconds": 60},
+                                          call_id=next(_ids), timeout=60)
+    notes.wait_for("started")
+    future.cancel()
+    notes.wait_for("cancelled")
+    wait_until(lambda: process_worker.stats().in_flight == 0, PROMPTLY_S, "the slot freed")
+    assert_serves(process_worker)
+
+
 def test_cancel_of_an_unknown_call_finds_nothing(process_worker: Worker) -> None:
     assert cancel(process_worker, 987_654_321) is False
     assert cancel(process_worker, 0) is False

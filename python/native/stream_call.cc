@@ -8,8 +8,10 @@ namespace snakepit::native {
 
 namespace {
 
-// How long a thread waits for a write that a cancel of the RPC must end.
-constexpr absl::Duration kCancelledWriteWait = absl::Seconds(10);
+// How long a thread waits for a write that a cancel of the RPC ends. gRPC
+// may take seconds to complete it (not OK, or even OK); the stream ends
+// without waiting longer (the write's event keeps the call alive).
+constexpr absl::Duration kCancelledWriteWait = absl::Milliseconds(20);
 
 }  // namespace
 
@@ -113,13 +115,18 @@ bool StreamCall::Write(v1::StreamMessage&& message) {
   // after a Cancel the reader has kCancelGrace left to take the chunk.
   while (!mu_.AwaitWithTimeout(absl::Condition(this, &StreamCall::WriteSettled), absl::Seconds(1))) {
   }
-  if (writing_ && !mu_.AwaitWithDeadline(absl::Condition(this, &StreamCall::NotWriting), cancel_time_ + kCancelGrace)) {
-    // Cancelling the RPC ends the write (not OK) and tells the client.
+  if (writing_ && !failed_) {
+    mu_.AwaitWithDeadline(absl::Condition(this, &StreamCall::NotWriting), cancel_time_ + kCancelGrace);
+  }
+  if (writing_) {
+    // Given up (a Cancel, the client gone, or a stop): cancelling the RPC
+    // ends the write at once (not OK), which gRPC does not do by itself
+    // as soon as the client has gone.
     failed_ = true;
     context_.TryCancel();
     mu_.AwaitWithTimeout(absl::Condition(this, &StreamCall::NotWriting), kCancelledWriteWait);
   }
-  return !writing_ && written_ok_;
+  return !failed_ && !writing_ && written_ok_;
 }
 
 void StreamCall::End(const v1::StreamMessage* end, const grpc::Status& status) {

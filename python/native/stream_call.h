@@ -108,7 +108,7 @@ class StreamCall final : public std::enable_shared_from_this<StreamCall>, public
   // The reason of a Cancel that the handler thread has not passed on to
   // Python yet (true: its deadline passed), once.
   std::optional<bool> TakeCancel();
-  bool WriteSettled() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !writing_ || cancel_requested_; }
+  bool WriteSettled() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !writing_ || cancel_requested_ || failed_; }
   bool NotWriting() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !writing_; }
 
   // Events, on the polling thread.

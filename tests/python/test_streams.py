@@ -354,3 +354,15 @@ def test_thread_profile_serves_unary_calls_beside_streams(thread_worker: Worker)
             assert [c["i"] for c in chunks] == list(range(2000))
             assert end.WhichOneof("outcome") == "result"
     wait_until(lambda: thread_worker.stats().in_flight == 0, PROMPTLY_S, "no call in flight")
+
+
+def test_a_worker_stops_while_a_stream_waits_for_its_reader(spawn, notes: Notes) -> None:
+    worker = spawn(*ADAPTER, "--grace", "0.5")
+    _, rpc = open_stream(worker, "ticks", {"path": str(notes.path), "pad": 64 << 10})
+    next(rpc)
+    notes.wait_for("yield 2")
+    worker.proc.terminate()
+    assert worker.wait(timeout=15) == 0
+    with pytest.raises(grpc.RpcError):
+        for _ in rpc:
+            pass

@@ -12,12 +12,16 @@ command holds the loop, and so every other async call of the process.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import threading
-from typing import Any, Coroutine, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Coroutine, Optional, TypeVar
 
 from .context import CallContext
+
+if TYPE_CHECKING:
+    # Imported at the first async call, not at the worker's start: the
+    # native transport's workers need it only for async commands.
+    import asyncio
 
 T = TypeVar("T")
 
@@ -84,6 +88,7 @@ class EventLoop:
     def _started(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
+                import asyncio
                 loop = asyncio.new_event_loop()
                 self._thread = threading.Thread(target=loop.run_forever, name="snakepit-asyncio",
                                                 daemon=True)

@@ -2,11 +2,13 @@
 // side. The gRPC side knows nothing of Python; it calls these without the
 // GIL, and each implementation takes the GIL itself, only for as long as it
 // touches Python objects. Taking the GIL may wait behind a handler, so none
-// of these is ever called on the gRPC polling thread: Execute runs on
-// handler threads, Stats on the Stats thread (StatsCache).
+// of these is ever called on the gRPC polling thread: Execute and
+// OpenStream (and the ChunkSource) run on handler threads, Stats on the
+// Stats thread (StatsCache), Cancel on the Cancel thread (Canceller).
 #ifndef SNAKEPIT_PYTHON_NATIVE_CALL_RUNNER_H_
 #define SNAKEPIT_PYTHON_NATIVE_CALL_RUNNER_H_
 
+#include <cstdint>
 #include <memory>
 
 #include <grpcpp/grpcpp.h>
@@ -15,6 +17,26 @@
 #include "snakepit/v1/worker.pb.h"
 
 namespace snakepit::native {
+
+class StreamCall;
+
+// The command of one ExecuteStream call, opened on a handler thread and
+// used by it only. Destroying it takes the GIL.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+
+  // Makes the next message (waiting for the command): a chunk, returning
+  // true, or the end (its ExecuteResponse with call_id and timing),
+  // returning false; never called after the end. Never throws: a failure
+  // of the glue becomes an EXCEPTION end.
+  virtual bool Next(v1::StreamMessage& message) = 0;
+
+  // The RPC ended before the command did (the client went away, or the
+  // worker stops): the call is marked cancelled and its generator closed.
+  // Nothing after an end.
+  virtual void Close() = 0;
+};
 
 class CallRunner {
  public:
@@ -38,6 +60,17 @@ class CallRunner {
   // Never throws: a failure of the Python glue becomes an EXCEPTION error
   // reply with its traceback.
   virtual bool Execute(ExecuteCall& call, v1::ExecuteResponse& reply) = 0;
+
+  // Opens the command of `call` on a handler thread; null when the call was
+  // finished (cancelled by a stop) before it could be read. A call that
+  // cannot start (BUSY, UNKNOWN_COMMAND, ...) gives a source whose first
+  // message is the end.
+  virtual std::unique_ptr<ChunkSource> OpenStream(StreamCall& call) = 0;
+
+  // Marks call `call_id` cancelled in Python (a Cancel, or the client
+  // ending the RPC): its on_cancel callbacks run on this thread. Waits for
+  // the GIL. Never throws; a failure is logged.
+  virtual void Cancel(std::uint64_t call_id, bool deadline_exceeded) = 0;
 
   // Fills `response` with what Python reports (every field; StatsCache
   // replaces pid, uptime_s and the counters by live values); a non-OK

@@ -1,5 +1,5 @@
-// ControlCall: one RPC of the native server answered at once (Health), on
-// the polling thread that received it.
+// ControlCall: one RPC of the native server answered at once (Health,
+// Cancel), on the polling thread that received it.
 #ifndef SNAKEPIT_PYTHON_NATIVE_CONTROL_CALL_H_
 #define SNAKEPIT_PYTHON_NATIVE_CONTROL_CALL_H_
 
@@ -19,7 +19,7 @@ class ControlCall final : public Tag {
                                                            grpc::ServerAsyncResponseWriter<ResponseT>*,
                                                            grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*);
   // Fills the response, or returns the error to end the RPC with.
-  using Answer = std::function<grpc::Status(const grpc::ServerContext&, ResponseT&)>;
+  using Answer = std::function<grpc::Status(const grpc::ServerContext&, const RequestT&, ResponseT&)>;
 
   // Asks gRPC for the next RPC of `method`. When it arrives, the call asks
   // for the next one, answers with `answer` and frees itself once the reply
@@ -39,7 +39,7 @@ class ControlCall final : public Tag {
     }
     Request(service_, method_, queue_, answer_);
     answered_ = true;
-    const grpc::Status status = answer_(context_, response_);
+    const grpc::Status status = answer_(context_, request_, response_);
     const bool started = queue_.Start([this, &status](grpc::ServerCompletionQueue* /*cq*/) {
       if (status.ok()) {
         responder_.Finish(response_, status, this);

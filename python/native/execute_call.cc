@@ -1,8 +1,9 @@
 #include "native/execute_call.h"
 
+#include <cstdint>
 #include <utility>
 
-#include "native/open_calls.h"
+#include "native/call_runner.h"
 
 namespace snakepit::native {
 
@@ -64,6 +65,30 @@ void ExecuteCall::Reply(v1::ExecuteResponse&& reply) {
 
 void ExecuteCall::Fail(const grpc::Status& status) {
   if (MarkFinished(nullptr)) Send(status);
+}
+
+void ExecuteCall::CancelRequested(bool deadline_exceeded) {
+  absl::MutexLock lock(&mu_);
+  if (!cancel_.has_value()) cancel_ = deadline_exceeded;
+}
+
+void ExecuteCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {
+  std::optional<bool> cancel;
+  std::uint64_t call_id = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    cancel = cancel_;
+    call_id = request_.call_id();
+  }
+  // Cancelled before it ran: Python must know before the call reaches it
+  // (the Canceller may not have told it yet), so that it does not run.
+  if (cancel.has_value()) runner.Cancel(call_id, *cancel);
+  v1::ExecuteResponse reply;
+  counters.Started();
+  const bool answer = runner.Execute(*this, reply);
+  counters.Finished(answer, answer && reply.has_error());
+  idle();
+  if (answer) Reply(std::move(reply));
 }
 
 void ExecuteCall::Send(const grpc::Status& status) {

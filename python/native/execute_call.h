@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include <grpcpp/grpcpp.h>
 
@@ -23,12 +24,13 @@
 #include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "native/call_queue.h"
+#include "native/handler_job.h"
+#include "native/open_calls.h"
 #include "snakepit/v1/worker.grpc.pb.h"
 
 namespace snakepit::native {
 
 class ExecuteCall;
-class OpenCalls;
 
 // Gets the Execute RPCs as they arrive, on a polling thread.
 class ExecuteArrivals {
@@ -40,7 +42,7 @@ class ExecuteArrivals {
 };
 
 // Thread-safe.
-class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall> {
+class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall>, public OpenCall, public HandlerJob {
  public:
   // Asks gRPC for the next Execute RPC. Everything passed in must outlive
   // the queue's polling. False when the queue is shut down.
@@ -64,7 +66,14 @@ class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall> {
   void Reply(v1::ExecuteResponse&& reply);
 
   // Ends the call with `status` and no reply unless it is finished already.
-  void Fail(const grpc::Status& status);
+  void Fail(const grpc::Status& status) override;
+
+  // Python marks the call cancelled (Canceller); a call that has not
+  // started yet tells Python itself first (Run), so that it does not run.
+  void CancelRequested(bool deadline_exceeded) override;
+
+  // Runs the command (CallRunner::Execute) and sends its reply.
+  void Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) override;
 
  private:
   // The arrival: holds the call until it runs.
@@ -94,6 +103,7 @@ class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall> {
   v1::ExecuteResponse response_;  // written once, by MarkFinished
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<bool> cancel_ ABSL_GUARDED_BY(mu_);  // a Cancel came: deadline exceeded?
 };
 
 }  // namespace snakepit::native

@@ -16,11 +16,11 @@ void HandlerPool::Start() {
   for (int i = 0; i < size_; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-bool HandlerPool::TryRun(std::shared_ptr<ExecuteCall> call) {
+bool HandlerPool::TryRun(std::shared_ptr<HandlerJob> job) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || idle_ == 0) return false;
   --idle_;
-  queue_.push_back(std::move(call));
+  queue_.push_back(std::move(job));
   return true;
 }
 
@@ -28,7 +28,7 @@ void HandlerPool::Loop() {
   pthread_setname_np(pthread_self(), "snakepit-handle");
   std::unique_ptr<CallRunner::ThreadScope> scope = runner_.AttachThread();
   while (true) {
-    std::shared_ptr<ExecuteCall> call;
+    std::shared_ptr<HandlerJob> job;
     {
       absl::MutexLock lock(&mu_);
       // An idle thread still wakes up every second: no wait is unbounded.
@@ -38,20 +38,15 @@ void HandlerPool::Loop() {
         --idle_;
         break;
       }
-      call = std::move(queue_.front());
+      job = std::move(queue_.front());
       queue_.pop_front();
       ++busy_;
     }
-    v1::ExecuteResponse reply;
-    counters_.Started();
-    const bool answer = runner_.Execute(*call, reply);
-    counters_.Finished(answer, answer && reply.has_error());
-    {
+    job->Run(runner_, counters_, [this] {
       absl::MutexLock lock(&mu_);
       --busy_;
       ++idle_;
-    }
-    if (answer) call->Reply(std::move(reply));
+    });
   }
   scope.reset();
   absl::MutexLock lock(&mu_);

@@ -1,5 +1,5 @@
 // HandlerPool: the native server's handler threads, which run Execute calls
-// through a CallRunner, one call per thread at a time.
+// and streams (HandlerJob) through a CallRunner, one per thread at a time.
 //
 // A call is only ever handed to an idle thread: when every thread is busy,
 // TryRun refuses it at once and the caller answers BUSY. Calls never queue
@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "native/call_counters.h"
 #include "native/call_runner.h"
-#include "native/execute_call.h"
+#include "native/handler_job.h"
 
 namespace snakepit::native {
 
@@ -41,7 +41,7 @@ class HandlerPool {
 
   // Hands `call` to an idle thread; false when every thread is busy or the
   // pool is stopping.
-  [[nodiscard]] bool TryRun(std::shared_ptr<ExecuteCall> call);
+  [[nodiscard]] bool TryRun(std::shared_ptr<HandlerJob> job);
 
   // Tells every thread to exit once idle, and waits until each idle one
   // did, or `deadline`. A thread still running a call (past the grace
@@ -68,7 +68,7 @@ class HandlerPool {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool joined_ ABSL_GUARDED_BY(mu_) = false;
   // Calls handed to idle threads; never longer than the idle count was.
-  std::deque<std::shared_ptr<ExecuteCall>> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<HandlerJob>> queue_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_;
 };
 

@@ -19,8 +19,11 @@ class OutcomeReader {
   // missing or of the wrong type; `reply` is then partly filled.
   bool Read(PyObject* outcome, v1::ExecuteResponse& reply) const;
 
- private:
+  // Sets `result` from `outcome`'s json and attachments (a stream's
+  // chunk, or a result). False with a Python error set on a bad attribute.
   bool ReadResult(PyObject* outcome, v1::Result& result) const;
+
+ private:
   bool ReadError(PyObject* error, v1::Error& out) const;
 
   PyRef started_ns_, finished_ns_, thread_id_, cpu_ns_, error_, json_, attachments_;

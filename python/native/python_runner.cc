@@ -2,10 +2,14 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "native/py_convert.h"
+#include "native/python_stream.h"
 #include "native/stats_dict.h"
+#include "native/stream_call.h"
 
 namespace snakepit::native {
 namespace {
@@ -28,7 +32,19 @@ class Attachment final : public CallRunner::ThreadScope {
   PyThreadState* detached_;
 };
 
-constexpr std::size_t kExecuteArgs = 5;
+constexpr std::size_t kExecuteArgs = 6;
+
+// ExecuteRequest.metadata as a new dict; null with a Python error set.
+PyRef MetadataDict(const v1::ExecuteRequest& request) {
+  PyRef dict = PyRef::Steal(PyDict_New());
+  if (!dict) return dict;
+  for (const auto& [key, value] : request.metadata()) {
+    PyRef k = FromUtf8(key);
+    PyRef v = FromUtf8(value);
+    if (!k || !v || PyDict_SetItem(dict.get(), k.get(), v.get()) != 0) return PyRef();
+  }
+  return dict;
+}
 
 // The arguments of WorkerCalls.execute for `request`; false with a Python
 // error set if one could not be built.
@@ -38,6 +54,7 @@ bool ExecuteArgs(const v1::ExecuteRequest& request, std::array<PyRef, kExecuteAr
   args[2] = FromUtf8(request.args_json());
   args[3] = PyRef::Steal(PyList_New(request.attachments_size()));
   args[4] = PyRef::Steal(PyLong_FromLongLong(request.deadline_unix_ms()));
+  args[5] = MetadataDict(request);
   for (const PyRef& arg : args) {
     if (!arg) return false;
   }
@@ -52,8 +69,9 @@ bool ExecuteArgs(const v1::ExecuteRequest& request, std::array<PyRef, kExecuteAr
 
 }  // namespace
 
-std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* stats) {
-  for (PyObject* callable : {execute, stats}) {
+std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* execute_stream, PyObject* cancel,
+                                                   PyObject* stats) {
+  for (PyObject* callable : {execute, execute_stream, cancel, stats}) {
     if (!PyCallable_Check(callable)) {
       PyErr_Format(PyExc_TypeError, "expected a callable, got %.200s", Py_TYPE(callable)->tp_name);
       return nullptr;
@@ -61,6 +79,8 @@ std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* 
   }
   std::unique_ptr<PythonRunner> runner(new PythonRunner());
   runner->execute_ = PyRef::Borrow(execute);
+  runner->execute_stream_ = PyRef::Borrow(execute_stream);
+  runner->cancel_ = PyRef::Borrow(cancel);
   runner->stats_ = PyRef::Borrow(stats);
   if (!runner->outcome_.Init()) return nullptr;
   return runner;
@@ -70,25 +90,55 @@ std::unique_ptr<CallRunner::ThreadScope> PythonRunner::AttachThread() { return s
 
 bool PythonRunner::Execute(ExecuteCall& call, v1::ExecuteResponse& reply) {
   ScopedGil gil;
-  std::array<PyRef, kExecuteArgs> args;
   std::uint64_t call_id = 0;
-  bool built = false;
-  // Under the call's lock: a stop may cancel the call, and gRPC free the
-  // request, at any moment.
-  if (!call.Read([&](const v1::ExecuteRequest& request) {
-        call_id = request.call_id();
-        built = ExecuteArgs(request, args);
-      })) {
-    return false;
-  }
-  PyRef outcome;
-  if (built) {
-    PyObject* argv[kExecuteArgs] = {args[0].get(), args[1].get(), args[2].get(), args[3].get(), args[4].get()};
-    outcome = PyRef::Steal(PyObject_Vectorcall(execute_.get(), argv, kExecuteArgs, nullptr));
-  }
-  if (!outcome || !outcome_.Read(outcome.get(), reply)) ExceptionReply(reply);
+  std::optional<PyRef> outcome = CallWithRequest(
+      execute_.get(), [&](absl::FunctionRef<void(const v1::ExecuteRequest&)> read) { return call.Read(read); },
+      &call_id);
+  if (!outcome.has_value()) return false;
+  if (!*outcome || !outcome_.Read(outcome->get(), reply)) ExceptionReply(reply);
   reply.set_call_id(call_id);
   return true;
+}
+
+std::unique_ptr<ChunkSource> PythonRunner::OpenStream(StreamCall& call) {
+  ScopedGil gil;
+  std::uint64_t call_id = 0;
+  std::optional<PyRef> run = CallWithRequest(
+      execute_stream_.get(), [&](absl::FunctionRef<void(const v1::ExecuteRequest&)> read) { return call.Read(read); },
+      &call_id);
+  if (!run.has_value()) return nullptr;
+  if (!*run) {  // the glue failed: the stream ends with that error
+    v1::StreamMessage end;
+    ExceptionReply(*end.mutable_end());
+    end.mutable_end()->set_call_id(call_id);
+    return std::make_unique<EndedSource>(std::move(end));
+  }
+  return std::make_unique<PythonStream>(*std::move(run), call_id, outcome_);
+}
+
+void PythonRunner::Cancel(std::uint64_t call_id, bool deadline_exceeded) {
+  ScopedGil gil;
+  PyRef id = PyRef::Steal(PyLong_FromUnsignedLongLong(call_id));
+  PyRef found = id ? PyRef::Steal(PyObject_CallFunctionObjArgs(cancel_.get(), id.get(),
+                                                               deadline_exceeded ? Py_True : Py_False, nullptr))
+                   : PyRef();
+  if (!found) PyErr_WriteUnraisable(cancel_.get());
+}
+
+std::optional<PyRef> PythonRunner::CallWithRequest(PyObject* callable, Reader read, std::uint64_t* call_id) {
+  std::array<PyRef, kExecuteArgs> args;
+  bool built = false;
+  // Under the call's lock: a stop may cancel the call at any moment.
+  if (!read([&](const v1::ExecuteRequest& request) {
+        *call_id = request.call_id();
+        built = ExecuteArgs(request, args);
+      })) {
+    return std::nullopt;
+  }
+  if (!built) return PyRef();
+  PyObject* argv[kExecuteArgs] = {args[0].get(), args[1].get(), args[2].get(),
+                                  args[3].get(), args[4].get(), args[5].get()};
+  return PyRef::Steal(PyObject_Vectorcall(callable, argv, kExecuteArgs, nullptr));
 }
 
 grpc::Status PythonRunner::Stats(v1::StatsResponse& response) {

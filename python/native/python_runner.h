@@ -1,7 +1,7 @@
-// PythonRunner: the native server's CallRunner. It calls two callables of
-// WorkerCalls (python/snakepit_worker/calls.py) - execute, stats - and
-// turns their results into protobuf messages. (BUSY replies are built in
-// C++: WorkerService.)
+// PythonRunner: the native server's CallRunner. It calls four callables of
+// WorkerCalls (python/snakepit_worker/calls.py) - execute, execute_stream,
+// cancel, stats - and turns their results into protobuf messages. (BUSY
+// replies are built in C++: WorkerService.)
 //
 // GIL: taken for exactly the time Python objects are touched. A handler
 // thread, and the Stats thread, attach to the interpreter once
@@ -9,8 +9,11 @@
 #ifndef SNAKEPIT_PYTHON_NATIVE_PYTHON_RUNNER_H_
 #define SNAKEPIT_PYTHON_NATIVE_PYTHON_RUNNER_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 
+#include "absl/functional/function_ref.h"
 #include "native/call_runner.h"
 #include "native/outcome.h"
 #include "native/py_ref.h"
@@ -19,22 +22,34 @@ namespace snakepit::native {
 
 class PythonRunner final : public CallRunner {
  public:
-  // `execute(call_id, command, args_json, attachments, deadline_unix_ms)`
-  // returns a dispatch.Outcome, `stats()` a dict. REQUIRES: the GIL. Null
-  // with a Python error set on failure.
-  static std::unique_ptr<PythonRunner> Create(PyObject* execute, PyObject* stats);
+  // `execute(call_id, command, args_json, attachments, deadline_unix_ms,
+  // metadata)` returns a dispatch.Outcome, `execute_stream(...)` (the
+  // same arguments) a streams.StreamRun or EndedStream,
+  // `cancel(call_id, deadline_exceeded)` a bool, `stats()` a dict.
+  // REQUIRES: the GIL. Null with a Python error set on failure.
+  static std::unique_ptr<PythonRunner> Create(PyObject* execute, PyObject* execute_stream, PyObject* cancel,
+                                              PyObject* stats);
 
   // REQUIRES: the GIL, and no thread still using the runner.
   ~PythonRunner() override = default;
 
   std::unique_ptr<ThreadScope> AttachThread() override;
   bool Execute(ExecuteCall& call, v1::ExecuteResponse& reply) override;
+  std::unique_ptr<ChunkSource> OpenStream(StreamCall& call) override;
+  void Cancel(std::uint64_t call_id, bool deadline_exceeded) override;
   grpc::Status Stats(v1::StatsResponse& response) override;
 
  private:
   PythonRunner() = default;
 
-  PyRef execute_, stats_;
+  // Runs `read` (the call's Read) to build the arguments of `callable`
+  // (ExecuteArgs) and calls it: its result, null with a Python error set
+  // when that failed, or nullopt when the call was finished before it
+  // could be read. REQUIRES: the GIL.
+  using Reader = absl::FunctionRef<bool(absl::FunctionRef<void(const v1::ExecuteRequest&)>)>;
+  std::optional<PyRef> CallWithRequest(PyObject* callable, Reader read, std::uint64_t* call_id);
+
+  PyRef execute_, execute_stream_, cancel_, stats_;
   OutcomeReader outcome_;
 };
 

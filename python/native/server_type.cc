@@ -47,19 +47,21 @@ bool OptionalText(PyObject* object, const char* name, std::string* out) {
 }
 
 PyObject* ServerNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-  static const char* keywords[] = {"listen",     "handler_threads", "max_message_bytes", "execute", "stats",
-                                   "auth_token", "tls_cert_file",   "tls_key_file",      nullptr};
+  static const char* keywords[] = {"listen", "handler_threads", "max_message_bytes", "execute",       "execute_stream",
+                                   "cancel", "stats",           "auth_token",        "tls_cert_file", "tls_key_file",
+                                   nullptr};
   const char* listen = nullptr;
   int handler_threads = 0, max_message_bytes = 0;
-  PyObject *execute = nullptr, *stats = nullptr;
+  PyObject *execute = nullptr, *execute_stream = nullptr, *cancel = nullptr, *stats = nullptr;
   PyObject *token = nullptr, *cert = nullptr, *key = nullptr;
   // Every argument is keyword-only ("|$"); the required ones are checked below.
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$siiOOOOO:Server", const_cast<char**>(keywords), &listen,
-                                   &handler_threads, &max_message_bytes, &execute, &stats, &token, &cert, &key)) {
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$siiOOOOOOO:Server", const_cast<char**>(keywords), &listen,
+                                   &handler_threads, &max_message_bytes, &execute, &execute_stream, &cancel, &stats,
+                                   &token, &cert, &key)) {
     return nullptr;
   }
-  if (listen == nullptr || execute == nullptr || stats == nullptr) {
-    PyErr_SetString(PyExc_TypeError, "Server() needs listen, execute and stats");
+  if (listen == nullptr || execute == nullptr || execute_stream == nullptr || cancel == nullptr || stats == nullptr) {
+    PyErr_SetString(PyExc_TypeError, "Server() needs listen, execute, execute_stream, cancel and stats");
     return nullptr;
   }
   auto state = std::make_unique<State>();
@@ -71,7 +73,7 @@ PyObject* ServerNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
       !OptionalText(key, "tls_key_file", &state->options.tls_key_file)) {
     return nullptr;
   }
-  state->runner = PythonRunner::Create(execute, stats);
+  state->runner = PythonRunner::Create(execute, execute_stream, cancel, stats);
   if (state->runner == nullptr) return nullptr;
   PyObject* self = type->tp_alloc(type, 0);
   if (self == nullptr) return nullptr;
@@ -164,7 +166,8 @@ PyType_Slot kServerSlots[] = {
     {Py_tp_new, reinterpret_cast<void*>(ServerNew)},
     {Py_tp_dealloc, reinterpret_cast<void*>(ServerDealloc)},
     {Py_tp_methods, kServerMethods},
-    {Py_tp_doc, const_cast<char*>("Server(*, listen, handler_threads, max_message_bytes, execute, stats, "
+    {Py_tp_doc, const_cast<char*>("Server(*, listen, handler_threads, max_message_bytes, execute, execute_stream, "
+                                  "cancel, stats, "
                                   "auth_token=None, tls_cert_file=None, tls_key_file=None): the snakepit.v1.Worker "
                                   "service in gRPC C++; see native_server.py.")},
     {0, nullptr}};

@@ -56,7 +56,8 @@ absl::Status CheckOptions(const ServerOptions& options) {
 WorkerServer::WorkerServer(const ServerOptions& options, CallRunner& runner)
     : handlers_(options.handler_threads, runner, counters_),
       stats_(runner, counters_),
-      service_(handlers_, open_, counters_, stats_, options.auth_token) {}
+      canceller_(runner),
+      service_(handlers_, open_, counters_, stats_, canceller_, options.auth_token) {}
 
 WorkerServer::~WorkerServer() = default;
 
@@ -103,6 +104,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const ServerOp
   // A call that arrives before its thread is up waits for it (HandlerPool).
   server->handlers_.Start();
   server->stats_.Start();
+  server->canceller_.Start();
   server->service_.Start(*server->queue_);
   server->poller_ = std::thread([s = server.get()] {
     pthread_setname_np(pthread_self(), "snakepit-grpc");
@@ -122,6 +124,7 @@ bool WorkerServer::Close(absl::Time deadline) {
   if (!ShutDownGrpc(deadline) || !StopPolling(deadline)) return false;
   handlers_.Stop(deadline);
   stats_.Stop(deadline);
+  canceller_.Stop(deadline);
   return true;
 }
 
@@ -151,7 +154,7 @@ bool WorkerServer::StopPolling(absl::Time deadline) {
 
 bool WorkerServer::Stopped() {
   absl::MutexLock lock(&close_mu_);
-  return poller_joined_ && handlers_.Stopped() && stats_.Stopped();
+  return poller_joined_ && handlers_.Stopped() && stats_.Stopped() && canceller_.Stopped();
 }
 
 }  // namespace snakepit::native

@@ -8,8 +8,8 @@
 // Life: Start, then a stop in three steps as worker.py's _Serving.stop
 // does them: StopAccepting, Drain (in-flight calls finish, up to the grace
 // period), Close (the calls still running are cancelled, gRPC shuts down,
-// the polling thread, the idle handler threads and the Stats thread
-// exit). Nothing here
+// the polling thread, the idle handler threads, the Stats thread and the
+// Cancel thread exit). Nothing here
 // touches Python or its GIL: the CallRunner does, on the threads that call
 // it.
 #ifndef SNAKEPIT_PYTHON_NATIVE_WORKER_SERVER_H_
@@ -29,6 +29,7 @@
 #include "native/call_counters.h"
 #include "native/call_queue.h"
 #include "native/call_runner.h"
+#include "native/canceller.h"
 #include "native/handler_pool.h"
 #include "native/open_calls.h"
 #include "native/stats_cache.h"
@@ -99,6 +100,7 @@ class WorkerServer {
   OpenCalls open_;
   HandlerPool handlers_;
   StatsCache stats_;
+  Canceller canceller_;
   WorkerService service_;
   std::unique_ptr<grpc::Server> server_;  // set once by Start
   std::unique_ptr<CallQueue> queue_;      // set once by Start

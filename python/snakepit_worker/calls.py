@@ -1,5 +1,6 @@
 """The Worker service's logic without its wire format: what every transport
-does with an Execute, a BUSY rejection and a Stats call.
+does with an Execute, an ExecuteStream, a Cancel, a BUSY rejection and a
+Stats call.
 
 Both transports call these methods: the grpcio server (server.py) wraps
 the results in protobuf messages, the native server (_native, C++) reads
@@ -13,13 +14,15 @@ import os
 import platform
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Mapping, Optional, Union
 
 from .context import CallContext
 from .diagnostics import diagnostics_json
-from .dispatch import CallError, Dispatcher, Outcome, rejected
+from .dispatch import CallError, Dispatcher, Failure, Outcome, rejected
 from .interpreter import free_threaded_build, gil_enabled
+from .running import RunningCalls
 from .slots import Slots
+from .streams import EndedStream, StreamRun
 from .thread_safety import ThreadSafetyChecker
 
 
@@ -40,17 +43,74 @@ class WorkerCalls:
         self._mode = mode
         self._adapter_spec = adapter_spec
         self._started = time.monotonic()
+        self._running = RunningCalls()
 
     def execute(self, call_id: int, command: str, args_json: str, attachments: list[bytes],
-                deadline_unix_ms: int) -> Outcome:
+                deadline_unix_ms: int, metadata: Optional[Mapping[str, str]] = None) -> Outcome:
+        """``run`` on a new call: ``deadline_unix_ms`` 0 means none;
+        ``metadata`` is ExecuteRequest.metadata."""
+        return self.run(new_call(call_id, command, attachments, deadline_unix_ms, metadata),
+                        args_json)
+
+    def run(self, call: CallContext, args_json: str) -> Outcome:
         """Runs the command if a slot is free, else answers BUSY at once;
-        counts the call either way. ``deadline_unix_ms`` 0 means none."""
-        deadline = deadline_unix_ms / 1000 if deadline_unix_ms else None
-        call = CallContext(call_id, command, attachments, deadline)
+        counts the call either way. A transport that learns that the
+        caller gave up calls ``call.mark_cancelled()``."""
         with self._slots.claim() as claimed:
-            outcome = self._dispatcher.execute(call, args_json) if claimed else self._busy()
+            if not claimed:
+                outcome = self._busy()
+            else:
+                self._running.add(call)
+                try:
+                    outcome = _cancelled_early(call) if call.cancelled \
+                        else self._dispatcher.execute(call, args_json)
+                finally:
+                    self._running.remove(call)
+                    call.finish()
         self._slots.count(failed=outcome.error is not None)
         return outcome
+
+    def execute_stream(self, call_id: int, command: str, args_json: str, attachments: list[bytes],
+                       deadline_unix_ms: int,
+                       metadata: Optional[Mapping[str, str]] = None) -> Union[StreamRun, EndedStream]:
+        """``open_stream`` on a new call, always as a stream (the native
+        transport's entry)."""
+        run = self.open_stream(new_call(call_id, command, attachments, deadline_unix_ms, metadata),
+                               args_json)
+        return run if isinstance(run, StreamRun) else EndedStream(run)
+
+    def open_stream(self, call: CallContext, args_json: str) -> Union[StreamRun, Outcome]:
+        """An ExecuteStream call: a StreamRun holding a slot until it ends
+        (its transport pulls its chunks), or, when it cannot start (BUSY,
+        UNKNOWN_COMMAND, INVALID_ARGS, cancelled before it arrived), the
+        Outcome to end the stream with at once. Counted when it ends."""
+        if not self._slots.try_claim():
+            call.finish()
+            return self.reject_busy()
+        try:
+            start = self._dispatcher.prepare(call, args_json)
+        except Failure as f:
+            return self._stream_ended(call, rejected(f.error))
+        self._running.add(call)
+        if call.cancelled:
+            return self._stream_ended(call, _cancelled_early(call))
+        return StreamRun(call, start, self._dispatcher.loop,
+                         on_end=lambda outcome: self._stream_ended(call, outcome))
+
+    def _stream_ended(self, call: CallContext, outcome: Outcome) -> Outcome:
+        self._running.remove(call)
+        call.finish()
+        self._slots.release()
+        self._slots.count(failed=outcome.error is not None)
+        return outcome
+
+    def cancel(self, call_id: int, deadline_exceeded: bool = False) -> bool:
+        """Cancel(call_id): marks the call cancelled (``on_cancel``
+        callbacks run on this thread, an async command's task is
+        cancelled, a stream's generator is closed at its next yield).
+        True if the call was running here; a call whose Cancel came first
+        ends CANCELLED without running when it arrives."""
+        return self._running.cancel(call_id, "deadline_exceeded" if deadline_exceeded else "cancelled")
 
     def reject_busy(self) -> Outcome:
         """The BUSY answer of a transport that found every slot taken
@@ -78,3 +138,17 @@ class WorkerCalls:
 
     def uptime_s(self) -> float:
         return time.monotonic() - self._started
+
+
+def new_call(call_id: int, command: str, attachments: list[bytes], deadline_unix_ms: int,
+             metadata: Optional[Mapping[str, str]] = None) -> CallContext:
+    """The context of a call as ExecuteRequest describes it
+    (``deadline_unix_ms`` 0: none)."""
+    deadline = deadline_unix_ms / 1000 if deadline_unix_ms else None
+    return CallContext(call_id, command, attachments, deadline, metadata)
+
+
+def _cancelled_early(call: CallContext) -> Outcome:
+    return rejected(CallError(
+        "CANCELLED", "", f"call {call.call_id} ({call.command}) was cancelled "
+        f"({call.cancel_reason}) before it started"))

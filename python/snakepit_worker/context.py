@@ -1,59 +1,155 @@
-"""The context of the call a handler thread is running: ``current_call()``."""
+"""The context of the call a command is running: ``current_call()``.
+
+The current call is a ``contextvars.ContextVar``: per handler thread for a
+plain command, per asyncio task for an ``async def`` command (aio.py runs
+each in a copy of its handler's context).
+"""
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import threading
 import time
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Optional
+from types import MappingProxyType, TracebackType
+from typing import Callable, Mapping, Optional
+
+_NO_METADATA: Mapping[str, str] = MappingProxyType({})
+
+log = logging.getLogger("snakepit_worker")
 
 
-@dataclass(frozen=True)
 class CallContext:
-    """One Execute call, as seen by the command that runs it.
+    """One Execute or ExecuteStream call, as seen by the command that runs it.
 
     ``deadline`` is the caller's deadline in Unix seconds, or None when the
     caller set none. The host enforces it regardless; a command may read it
-    to give up early.
+    to give up early. ``metadata`` is what the caller passed along with the
+    call (``CallOptions::metadata``, a W3C ``traceparent`` among them): a
+    read-only mapping of str to str, empty when there is none.
+
+    Cancellation (the host's Cancel, or the caller dropping the RPC): the
+    worker calls ``mark_cancelled``; ``cancelled`` turns True and every
+    ``on_cancel`` callback runs once. Thread-safe.
     """
-    call_id: int
-    command: str
-    attachments: list[bytes]
-    deadline: Optional[float]
+
+    __slots__ = ("call_id", "command", "attachments", "deadline", "metadata",
+                 "_lock", "_cancel_reason", "_callbacks", "_finished")
+
+    def __init__(self, call_id: int, command: str, attachments: list[bytes],
+                 deadline: Optional[float], metadata: Optional[Mapping[str, str]] = None) -> None:
+        self.call_id = call_id
+        self.command = command
+        self.attachments = attachments
+        self.deadline = deadline
+        # A private copy behind a read-only view (none when empty: every
+        # call without metadata shares one).
+        self.metadata: Mapping[str, str] = \
+            MappingProxyType(dict(metadata)) if metadata else _NO_METADATA
+        self._lock = threading.Lock()
+        self._cancel_reason: Optional[str] = None
+        self._callbacks: list[Callable[[], None]] = []
+        self._finished = False
+
+    def __repr__(self) -> str:
+        return (f"CallContext(call_id={self.call_id}, command={self.command!r}, "
+                f"cancelled={self.cancelled})")
 
     def remaining(self) -> Optional[float]:
         """Seconds left before the deadline (negative once past), or None."""
         return None if self.deadline is None else self.deadline - time.time()
 
+    @property
+    def cancelled(self) -> bool:
+        """True once the call was cancelled: stop as soon as you can (the
+        result of a cancelled call is not wanted)."""
+        return self._cancel_reason is not None
 
-_local = threading.local()
+    @property
+    def cancel_reason(self) -> Optional[str]:
+        """None, or why the call was cancelled: "cancelled" (the caller
+        cancelled) or "deadline_exceeded" (its deadline passed)."""
+        return self._cancel_reason
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Registers ``callback`` to run once when the call is cancelled: at
+        once, on this thread, if it is already; else on the thread that
+        cancels it (not the command's). A blocking command uses it to
+        interrupt itself (set an Event, close a socket, kill a child). An
+        exception it raises is logged, never propagated. Returns a function
+        that unregisters it (a no-op once it ran)."""
+        with self._lock:
+            if self._cancel_reason is None:
+                self._callbacks.append(callback)
+                return lambda: self._forget(callback)
+        _run_callback(self, callback)
+        return lambda: None
+
+    def mark_cancelled(self, reason: str = "cancelled") -> bool:
+        """Called by the worker (not by commands): marks the call cancelled
+        and runs its callbacks on this thread. False if it was already, or
+        the call had finished."""
+        with self._lock:
+            if self._cancel_reason is not None or self._finished:
+                return False
+            self._cancel_reason = reason
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            _run_callback(self, callback)
+        return True
+
+    def finish(self) -> None:
+        """Called by the worker (not by commands) once the call's reply is
+        computed: later cancels are ignored, and no callback runs."""
+        with self._lock:
+            self._finished = True
+            self._callbacks = []
+
+    def _forget(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+
+def _run_callback(call: CallContext, callback: Callable[[], None]) -> None:
+    try:
+        callback()
+    except Exception:  # noqa: BLE001 - a callback's failure is the adapter's, logged
+        log.exception("on_cancel callback %r of call %d (%s) raised", callback,
+                      call.call_id, call.command)
+
+
+_current: contextvars.ContextVar[Optional[CallContext]] = \
+    contextvars.ContextVar("snakepit_current_call", default=None)
 
 
 def current_call() -> CallContext:
-    """The context of the call running on this thread.
+    """The context of the call running on this thread (or asyncio task).
 
     Raises RuntimeError outside a command (e.g. in ``setup``).
     """
-    call: Optional[CallContext] = getattr(_local, "call", None)
+    call = _current.get()
     if call is None:
         raise RuntimeError("current_call() used outside a command")
     return call
 
 
 class call_scope:  # noqa: N801 - used like the function it replaced
-    """``with call_scope(call):`` makes ``call`` this thread's current call
-    for the block's duration. (A class rather than a generator: it is on
-    every call's path.)"""
+    """``with call_scope(call):`` makes ``call`` the current call for the
+    block's duration. (A class rather than a generator: it is on every
+    call's path.)"""
 
-    __slots__ = ("_call",)
+    __slots__ = ("_call", "_token")
 
     def __init__(self, call: CallContext) -> None:
         self._call = call
+        self._token: Optional[contextvars.Token[Optional[CallContext]]] = None
 
     def __enter__(self) -> None:
-        _local.call = self._call
+        self._token = _current.set(self._call)
 
     def __exit__(self, kind: Optional[type[BaseException]], error: Optional[BaseException],
                  traceback: Optional[TracebackType]) -> None:
-        _local.call = None
+        if self._token is not None:
+            _current.reset(self._token)
+            self._token = None

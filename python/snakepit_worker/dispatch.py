@@ -15,15 +15,17 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .adapter import Adapter, Reply, is_concurrent_safe
+from .aio import EventLoop
 from .context import CallContext, call_scope
 
 if TYPE_CHECKING:
     from .thread_safety import ThreadSafetyChecker
 
-_CHECKER_MODULE = f"{__package__}.thread_safety"
+_WORKER_MODULES = frozenset(f"{__package__}.{name}"
+                            for name in ("dispatch", "streams", "aio", "thread_safety"))
 # json.dumps(value, allow_nan=False) builds this encoder on every call.
 _ENCODER = json.JSONEncoder(allow_nan=False)
 # How deep args may nest (a top-level list or object is level 1): the
@@ -60,12 +62,27 @@ class Outcome:
     cpu_ns: int = 0
 
 
-class _Failure(Exception):
-    """Internal: carries a CallError out of a step of ``execute``."""
+class Failure(Exception):
+    """Carries a CallError out of a step of ``execute`` or ``prepare``."""
 
     def __init__(self, error: CallError) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+def failed(call: CallContext, e: BaseException, outcome: Outcome) -> Outcome:
+    """``outcome`` (its timing set) failed with ``e``, raised by the command:
+    CANCELLED when the call was cancelled by then, else EXCEPTION."""
+    # The traceback starts at the command: the worker's frames are noise.
+    tb = "".join(traceback.format_exception(type(e), e, _command_frames(e.__traceback__)))
+    if call.cancelled:
+        outcome.error = CallError(
+            "CANCELLED", qualified_name(type(e)),
+            f"call {call.call_id} ({call.command}) was cancelled ({call.cancel_reason}) "
+            f"and stopped with: {_message(e) or qualified_name(type(e))}", tb)
+    else:
+        outcome.error = CallError("EXCEPTION", qualified_name(type(e)), _message(e), tb)
+    return outcome
 
 
 def rejected(error: CallError) -> Outcome:
@@ -93,6 +110,7 @@ class Dispatcher:
     def __init__(self, adapter: Adapter,
                  checker: Optional[ThreadSafetyChecker] = None) -> None:
         self._adapter_name = type(adapter).__name__
+        self._loop = EventLoop()
         self._commands = adapter.commands()
         self._signatures = {name: inspect.signature(method)
                             for name, method in self._commands.items()}
@@ -102,19 +120,27 @@ class Dispatcher:
                     name, f"{self._adapter_name}.{getattr(method, '__name__', name)}", method)
                 for name, method in self._commands.items()}
 
+    @property
+    def loop(self) -> EventLoop:
+        """Where async commands run (aio.py)."""
+        return self._loop
+
     def execute(self, call: CallContext, args_json: str) -> Outcome:
         """Decodes ``args_json``, runs ``call.command`` and encodes its result.
+        An ``async def`` command runs on the event loop (aio.py) while this
+        thread waits.
 
         Errors: INVALID_ARGS (args not JSON, not an object/list/null, or not
         accepted by the method's signature), UNKNOWN_COMMAND, EXCEPTION (the
-        method raised anything, even SystemExit), NOT_SERIALIZABLE (the
-        result is not JSON-encodable or an attachment is not bytes-like).
+        method raised anything, even SystemExit), CANCELLED (it raised, or
+        its task was cancelled, after the call was cancelled),
+        STREAM_REQUIRED (a generator command: it needs ExecuteStream),
+        NOT_SERIALIZABLE (the result is not JSON-encodable or an attachment
+        is not bytes-like).
         """
         try:
-            method = self._lookup(call.command)
-            args, kwargs = _decode_args(call.command, args_json)
-            self._bind(call.command, args, kwargs)
-        except _Failure as f:
+            start = self.prepare(call, args_json)
+        except Failure as f:
             return rejected(f.error)
 
         thread_id = threading.get_ident()
@@ -122,23 +148,38 @@ class Dispatcher:
         cpu_started = time.thread_time_ns()
         try:
             with call_scope(call):
-                result = method(*args, **kwargs)
+                result = start()
+                if inspect.iscoroutine(result):
+                    result = self._loop.run(result, call)
         except BaseException as e:  # noqa: B036 - every failure is reported
             cpu_ns = time.thread_time_ns() - cpu_started
-            finished = time.time_ns()
-            # The traceback starts at the command: this frame is noise.
-            tb = traceback.format_exception(type(e), e, _command_frames(e.__traceback__))
-            error = CallError("EXCEPTION", qualified_name(type(e)), _message(e), "".join(tb))
-            return Outcome(started, finished, thread_id, error=error, cpu_ns=cpu_ns)
+            return failed(call, e, Outcome(started, time.time_ns(), thread_id, cpu_ns=cpu_ns))
         cpu_ns = time.thread_time_ns() - cpu_started
         finished = time.time_ns()
-        return _encode(call.command, result,
-                       Outcome(started, finished, thread_id, cpu_ns=cpu_ns))
+        outcome = Outcome(started, finished, thread_id, cpu_ns=cpu_ns)
+        if inspect.isgenerator(result) or inspect.isasyncgen(result):
+            if inspect.isgenerator(result):
+                result.close()  # never started: runs nothing
+            outcome.error = CallError(
+                "STREAM_REQUIRED", "",
+                f"command '{call.command}' is a generator (a streaming command): call it "
+                f"with execute_stream (the ExecuteStream RPC), not execute")
+            return outcome
+        return encode(call.command, result, outcome)
+
+    def prepare(self, call: CallContext, args_json: str) -> Callable[[], Any]:
+        """The command of ``call`` bound to its decoded args, ready to be
+        called (within ``call_scope(call)``). Raises Failure
+        (UNKNOWN_COMMAND, INVALID_ARGS)."""
+        method = self._lookup(call.command)
+        args, kwargs = _decode_args(call.command, args_json)
+        self._bind(call.command, args, kwargs)
+        return lambda: method(*args, **kwargs)
 
     def _lookup(self, name: str) -> Any:
         method = self._commands.get(name)
         if method is None:
-            raise _Failure(CallError(
+            raise Failure(CallError(
                 "UNKNOWN_COMMAND", "",
                 f"unknown command '{name}' on {self._adapter_name}; "
                 f"available: {', '.join(sorted(self._commands)) or '(none)'}"))
@@ -149,7 +190,7 @@ class Dispatcher:
         try:
             signature.bind(*args, **kwargs)
         except TypeError as e:
-            raise _Failure(CallError(
+            raise Failure(CallError(
                 "INVALID_ARGS", "TypeError",
                 f"bad args for command '{name}': {e}; "
                 f"expected {name}{_plain(signature)}")) from e
@@ -166,12 +207,16 @@ def _message(e: BaseException) -> str:
 
 
 def _command_frames(tb: Any) -> Any:
-    """The traceback from the command on: drops this module's frame and the
-    thread-safety checker's wrapper."""
-    tb = tb.tb_next
-    while tb is not None and tb.tb_frame.f_globals.get("__name__") == _CHECKER_MODULE:
+    """The traceback from the command on: drops the leading frames of the
+    worker (this module, streams, the event loop, the thread-safety
+    checker's wrapper) and of asyncio."""
+    while tb is not None and _is_worker_frame(tb.tb_frame.f_globals.get("__name__", "")):
         tb = tb.tb_next
     return tb
+
+
+def _is_worker_frame(module: str) -> bool:
+    return module in _WORKER_MODULES or module.startswith("asyncio.")
 
 
 def _plain(signature: inspect.Signature) -> inspect.Signature:
@@ -186,14 +231,14 @@ def _decode_args(command: str, args_json: str) -> tuple[list[Any], dict[str, Any
     if not args_json.strip():
         return [], {}
     if _nesting_depth(args_json) > MAX_ARGS_DEPTH:
-        raise _Failure(CallError(
+        raise Failure(CallError(
             "INVALID_ARGS", "",
             f"args of command '{command}' are nested deeper than "
             f"{MAX_ARGS_DEPTH} levels"))
     try:
         value = json.loads(args_json, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as e:
-        raise _Failure(CallError(
+        raise Failure(CallError(
             "INVALID_ARGS", qualified_name(type(e)),
             f"args of command '{command}' are not valid JSON: {e}")) from e
     if value is None:
@@ -202,7 +247,7 @@ def _decode_args(command: str, args_json: str) -> tuple[list[Any], dict[str, Any
         return [], value
     if isinstance(value, list):
         return value, {}
-    raise _Failure(CallError(
+    raise Failure(CallError(
         "INVALID_ARGS", "",
         f"args of command '{command}' must be a JSON object, list or null, "
         f"not {type(value).__name__}"))
@@ -245,7 +290,7 @@ def _nesting_depth(text: str) -> int:
     return deepest
 
 
-def _encode(command: str, result: Any, outcome: Outcome) -> Outcome:
+def encode(command: str, result: Any, outcome: Outcome) -> Outcome:
     """Fills ``outcome`` with the encoded result, or a NOT_SERIALIZABLE error."""
     value, attachments = (result.value, result.attachments) \
         if isinstance(result, Reply) else (result, [])

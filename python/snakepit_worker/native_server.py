@@ -5,7 +5,8 @@ python/native/). See docs/worker-protocol.md, "Transports".
 Importing this module raises ImportError when ``_native`` was not built for
 this interpreter. It imports neither grpc nor Python protobuf: C++ parses
 each request, calls ``WorkerCalls.execute`` on one of its handler threads,
-and builds the reply from the Outcome's attributes.
+and builds the reply from the Outcome's attributes (a stream: pulls
+``StreamRun.next`` on its handler thread, one chunk per write).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,
     file cannot be read."""
     server = _native.Server(listen=listen, handler_threads=slots,
                             max_message_bytes=max_message_bytes,
-                            execute=calls.execute, stats=calls.stats,
+                            execute=calls.execute, execute_stream=calls.execute_stream,
+                            cancel=calls.cancel, stats=calls.stats,
                             auth_token=auth_token, tls_cert_file=tls_cert_file,
                             tls_key_file=tls_key_file)
     try:

@@ -9,21 +9,26 @@ from __future__ import annotations
 import os
 import threading
 from concurrent import futures
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import grpc
 
 from ._proto import worker_pb2, worker_pb2_grpc
 from .addresses import unix_socket_path
 from .auth import TokenInterceptor, server_credentials
-from .calls import WorkerCalls
+from .calls import WorkerCalls, new_call
+from .context import CallContext
 from .dispatch import Outcome
+from .streams import StreamRun
 from .tls_files import BIND_FAILURE_HINT
 
 if TYPE_CHECKING:
     from .worker import Options
 
 NAME = "grpcio"
+# How long a cancelled stream's chunk may still wait for its reader (as
+# StreamCall::kCancelGrace on the native transport).
+CANCEL_GRACE_S = 0.05
 
 
 class _OpenCalls:
@@ -52,7 +57,8 @@ class _OpenCalls:
 
 
 class WorkerService(worker_pb2_grpc.WorkerServicer):
-    """Implements Execute, Health and Stats on top of WorkerCalls.
+    """Implements Execute, ExecuteStream, Cancel, Health and Stats on top
+    of WorkerCalls.
 
     Thread-safe: grpc calls every method from its handler threads.
     """
@@ -65,9 +71,45 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
                 context: grpc.ServicerContext) -> worker_pb2.ExecuteResponse:
         """Runs the command if a slot is free, else answers BUSY at once."""
         self.open_calls.open(context)
-        outcome = self._calls.execute(request.call_id, request.command, request.args_json,
-                                      list(request.attachments), request.deadline_unix_ms)
-        return _response(request.call_id, outcome)
+        call = _new_call(request)
+        # Runs when the RPC ends: a no-op once the call finished, a cancel
+        # when the caller gave up (cancelled, or its gRPC deadline passed).
+        context.add_callback(call.mark_cancelled)
+        return _response(request.call_id, self._calls.run(call, request.args_json))
+
+    def ExecuteStream(self, request: worker_pb2.ExecuteRequest,
+                      context: grpc.ServicerContext) -> Iterator[worker_pb2.StreamMessage]:
+        """The command's chunks, then its end. grpc pulls the next message
+        only once the previous one was sent (flow control), so the command
+        is advanced no faster than the client reads."""
+        self.open_calls.open(context)
+        call = _new_call(request)
+        context.add_callback(call.mark_cancelled)
+        run = self._calls.open_stream(call, request.args_json)
+        if isinstance(run, Outcome):
+            yield worker_pb2.StreamMessage(end=_response(request.call_id, run))
+            return
+        pump = _Pump(run, context)
+        call.on_cancel(pump.cancelled)
+        # grpc drops this generator when the RPC ends early (the client
+        # went away): closing it closes the command's.
+        try:
+            while True:
+                end, outcome = pump.next()
+                if end:
+                    yield worker_pb2.StreamMessage(end=_response(request.call_id, outcome))
+                    return
+                pump.parked = True  # until grpc sent it and asks for the next
+                yield worker_pb2.StreamMessage(chunk=worker_pb2.Result(
+                    json=outcome.json, attachments=outcome.attachments))
+                pump.parked = False
+        finally:
+            pump.close()
+
+    def Cancel(self, request: worker_pb2.CancelRequest,
+               context: grpc.ServicerContext) -> worker_pb2.CancelResponse:
+        deadline = request.reason == worker_pb2.CancelRequest.DEADLINE_EXCEEDED
+        return worker_pb2.CancelResponse(found=self._calls.cancel(request.call_id, deadline))
 
     def Health(self, request: worker_pb2.HealthRequest,
                context: grpc.ServicerContext) -> worker_pb2.HealthResponse:
@@ -78,6 +120,47 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
     def Stats(self, request: worker_pb2.StatsRequest,
               context: grpc.ServicerContext) -> worker_pb2.StatsResponse:
         return worker_pb2.StatsResponse(**self._calls.stats())
+
+
+class _Pump:
+    """A StreamRun as grpc pulls it, and what a cancel does to it: the
+    chunk being made is not sent (the StreamRun sees the cancel), and a
+    chunk that waits for a reader who does not read is given up after
+    CANCEL_GRACE_S: the command is closed (GeneratorExit at its yield),
+    then the RPC cancelled. Thread-safe: a lock orders grpc's pulls, the
+    cancel's timer and the close."""
+
+    def __init__(self, run: StreamRun, context: grpc.ServicerContext) -> None:
+        self._run = run
+        self._context = context
+        self._lock = threading.Lock()
+        self.parked = False  # a chunk was handed to grpc, which has not pulled again
+
+    def next(self) -> tuple[bool, Outcome]:
+        with self._lock:
+            return self._run.next()
+
+    def close(self) -> None:
+        with self._lock:
+            self._run.close()
+
+    def cancelled(self) -> None:
+        """The call's on_cancel callback (the Cancel's thread)."""
+        timer = threading.Timer(CANCEL_GRACE_S, self._give_up_if_parked)
+        timer.daemon = True
+        timer.start()
+
+    def _give_up_if_parked(self) -> None:
+        with self._lock:
+            if not self.parked or self._run.ended:
+                return
+            self._run.close()
+        self._context.cancel()
+
+
+def _new_call(request: worker_pb2.ExecuteRequest) -> CallContext:
+    return new_call(request.call_id, request.command, list(request.attachments),
+                    request.deadline_unix_ms, dict(request.metadata))
 
 
 def _response(call_id: int, outcome: Outcome) -> worker_pb2.ExecuteResponse:

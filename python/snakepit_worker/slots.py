@@ -27,6 +27,21 @@ class Slots:
         block, or False if none was free."""
         return _Claim(self)
 
+    def try_claim(self) -> bool:
+        """Takes a slot if one is free (True); the holder gives it back
+        with ``release``. For a holder that outlives a ``with`` block (a
+        stream)."""
+        with self._lock:
+            if self._in_flight >= self.capacity:
+                return False
+            self._in_flight += 1
+            return True
+
+    def release(self) -> None:
+        """Gives back a slot taken by ``try_claim``."""
+        with self._lock:
+            self._in_flight -= 1
+
     def count(self, failed: bool) -> None:
         """Records one answered call; ``failed`` when it ended with an Error."""
         with self._lock:
@@ -50,15 +65,10 @@ class _Claim:
         self._claimed = False
 
     def __enter__(self) -> bool:
-        slots = self._slots
-        with slots._lock:
-            self._claimed = slots._in_flight < slots.capacity
-            if self._claimed:
-                slots._in_flight += 1
+        self._claimed = self._slots.try_claim()
         return self._claimed
 
     def __exit__(self, kind: Optional[type[BaseException]], error: Optional[BaseException],
                  traceback: Optional[TracebackType]) -> None:
         if self._claimed:
-            with self._slots._lock:
-                self._slots._in_flight -= 1
+            self._slots.release()

@@ -92,13 +92,14 @@ class Worker:
     @staticmethod
     def request(command: str, args: Any = None, *, args_json: Optional[str] = None,
                 attachments: Sequence[bytes] = (), call_id: int = 0,
-                deadline_unix_ms: int = 0) -> pb.ExecuteRequest:
+                deadline_unix_ms: int = 0,
+                metadata: Optional[dict[str, str]] = None) -> pb.ExecuteRequest:
         """``args`` is JSON-encoded unless ``args_json`` gives the raw text."""
         if args_json is None:
             args_json = "" if args is None else json.dumps(args)
         return pb.ExecuteRequest(command=command, args_json=args_json,
                                  attachments=list(attachments), call_id=call_id,
-                                 deadline_unix_ms=deadline_unix_ms)
+                                 deadline_unix_ms=deadline_unix_ms, metadata=metadata or {})
 
     def execute(self, command: str, args: Any = None, *, timeout: float = CALL_TIMEOUT_S,
                 **fields: Any) -> pb.ExecuteResponse:

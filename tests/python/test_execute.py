@@ -75,6 +75,14 @@ def test_call_context_sees_id_deadline_and_attachments(fixture_worker: Worker) -
     assert 50 < info["remaining"] <= 60
     no_deadline = fixture_worker.call("call_info")
     assert no_deadline["deadline"] is None and no_deadline["remaining"] is None
+    assert no_deadline["metadata"] == {}
+
+
+def test_call_context_sees_metadata(fixture_worker: Worker) -> None:
+    metadata = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                "tenant": "caf\u00e9", "": "empty key"}
+    info = fixture_worker.call("call_info", metadata=metadata)
+    assert info["metadata"] == metadata
 
 
 def test_unknown_command_names_it_and_lists_commands(showcase: Worker) -> None:

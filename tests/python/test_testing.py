@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import threading
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 
 from snakepit_worker import Adapter, Reply, command, current_call
+from snakepit_worker.context import CallContext
 from snakepit_worker.showcase import ShowcaseAdapter
 from snakepit_worker.testing import AdapterClient, CommandFailed
 
@@ -27,6 +30,10 @@ class Recorder(Adapter):
         remaining = call.remaining()
         return {"attachments": len(call.attachments), "has_deadline": remaining is not None,
                 "remaining_ok": remaining is None or 0 < remaining <= 5}
+
+    @command
+    def metadata(self) -> dict[str, str]:
+        return dict(current_call().metadata)
 
     @command
     def pair(self, a: Any, b: Any = None) -> Any:
@@ -61,6 +68,16 @@ def test_call_context_attachments_and_deadline() -> None:
         assert reply.value == {"n": 1} and reply.attachments == [b"cba"]
 
 
+def test_call_context_metadata_is_read_only() -> None:
+    with AdapterClient(Recorder) as client:
+        assert client.call("metadata") == {}
+        assert client.call("metadata", metadata={"traceparent": "00-ab-cd-01"}) == {
+            "traceparent": "00-ab-cd-01"}
+    call = CallContext(1, "c", [], None, {"k": "v"})
+    with pytest.raises(TypeError):
+        call.metadata["k"] = "w"  # type: ignore[index]
+
+
 def test_failures_carry_the_workers_error_kinds() -> None:
     client = AdapterClient(ShowcaseAdapter())
     with pytest.raises(CommandFailed) as raised:
@@ -88,3 +105,68 @@ def test_the_package_ships_type_information() -> None:
     import snakepit_worker
     from pathlib import Path
     assert (Path(snakepit_worker.__file__).parent / "py.typed").is_file()
+
+
+class Streamer(Adapter):
+    def __init__(self) -> None:
+        self.exits = 0
+        self.interrupted = threading.Event()
+
+    @command
+    def count(self, n: int) -> Iterator[Reply]:
+        try:
+            for i in range(n):
+                yield Reply({"i": i, "call": current_call().command}, attachments=[bytes([i])])
+        except GeneratorExit:
+            self.exits += 1
+            raise
+
+    @command
+    async def async_count(self, n: int) -> AsyncIterator[int]:
+        for i in range(n):
+            await asyncio.sleep(0)
+            yield i
+
+    @command
+    async def double(self, x: int) -> int:
+        await asyncio.sleep(0)
+        return 2 * x
+
+    @command
+    def block(self) -> str:
+        woken = threading.Event()
+        current_call().on_cancel(woken.set)
+        if not woken.wait(30):
+            return "timed out"
+        self.interrupted.set()
+        raise RuntimeError("interrupted")
+
+
+def test_streams_async_commands_and_cancel_in_process() -> None:
+    with AdapterClient(Streamer) as client:
+        chunks = list(client.stream("count", n=3))
+        assert [c.value for c in chunks] == [{"i": i, "call": "count"} for i in range(3)]
+        assert [c.attachments for c in chunks] == [[b"\x00"], [b"\x01"], [b"\x02"]]
+        assert [c.value for c in client.stream("async_count", 4)] == [0, 1, 2, 3]
+        assert client.call("double", 21) == 42
+        assert [c.value for c in client.stream("double", 2)] == [4]
+        with pytest.raises(CommandFailed) as refused:
+            client.call("count", n=1)
+        assert refused.value.kind == "STREAM_REQUIRED"
+
+        stream = client.stream("count", n=100)
+        assert next(stream).value["i"] == 0
+        stream.cancel()
+        with pytest.raises(CommandFailed) as cancelled:
+            next(stream)
+        assert cancelled.value.kind == "CANCELLED" and client.adapter.exits == 1
+        with client.stream("count", n=100) as dropped:
+            next(dropped)
+        assert client.adapter.exits == 2
+
+        pending = client.start("block")
+        assert pending.cancel(deadline_exceeded=True)
+        with pytest.raises(CommandFailed) as stopped:
+            pending.result()
+        assert stopped.value.kind == "CANCELLED" and "deadline_exceeded" in stopped.value.message
+        assert client.adapter.interrupted.is_set()

@@ -48,11 +48,12 @@ class FixtureAdapter(ShowcaseAdapter):
     @concurrent_safe
     def call_info(self) -> dict[str, Any]:
         """What ``current_call()`` says about this call.
-        -> {"call_id", "command", "attachments" (count), "deadline", "remaining"}."""
+        -> {"call_id", "command", "attachments" (count), "deadline", "remaining",
+        "metadata"}."""
         call = current_call()
         return {"call_id": call.call_id, "command": call.command,
                 "attachments": len(call.attachments), "deadline": call.deadline,
-                "remaining": call.remaining()}
+                "remaining": call.remaining(), "metadata": dict(call.metadata)}
 
     @command
     @synchronized

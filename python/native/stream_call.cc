@@ -1,0 +1,195 @@
+#include "native/stream_call.h"
+
+#include <utility>
+
+#include "native/call_runner.h"
+
+namespace snakepit::native {
+
+namespace {
+
+// How long a thread waits for a write that a cancel of the RPC must end.
+constexpr absl::Duration kCancelledWriteWait = absl::Seconds(10);
+
+}  // namespace
+
+void StreamCall::Op::Done(bool ok) {
+  std::shared_ptr<StreamCall> held = std::move(hold);  // the queue lets go of the call
+  (call->*done)(ok);
+}
+
+StreamCall::StreamCall(CallQueue& queue, OpenCalls& open, StreamArrivals& arrivals, Canceller& canceller)
+    : queue_(queue), open_(open), arrivals_(arrivals), canceller_(canceller) {
+  arrival_.call = write_.call = end_.call = over_.call = this;
+  arrival_.done = &StreamCall::Arrived;
+  write_.done = &StreamCall::Written;
+  end_.done = &StreamCall::Ended;
+  over_.done = &StreamCall::Over;
+}
+
+bool StreamCall::Request(v1::Worker::AsyncService& service, CallQueue& queue, OpenCalls& open, StreamArrivals& arrivals,
+                         Canceller& canceller) {
+  std::shared_ptr<StreamCall> call(new StreamCall(queue, open, arrivals, canceller));
+  StreamCall& c = *call;
+  c.arrival_.hold = call;
+  // Held until the RPC is over. (Should no RPC come - a shutdown - that
+  // event may not come either: the call is then leaked, once, at exit.)
+  c.over_.hold = call;
+  c.context_.AsyncNotifyWhenDone(&c.over_);
+  const bool started = queue.Start([&c, &service](grpc::ServerCompletionQueue* cq) {
+    service.RequestExecuteStream(&c.context_, &c.request_, &c.writer_, cq, cq, &c.arrival_);
+  });
+  if (!started) {
+    c.arrival_.hold.reset();
+    c.over_.hold.reset();
+  }
+  return started;
+}
+
+bool StreamCall::StartOp(Op& op, absl::FunctionRef<void()> start) {
+  op.hold = shared_from_this();
+  const bool started = queue_.Start([&start](grpc::ServerCompletionQueue* /*cq*/) { start(); });
+  if (!started) op.hold.reset();
+  return started;
+}
+
+bool StreamCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) {
+  absl::MutexLock lock(&mu_);
+  if (failed_) return false;
+  read(request_);
+  return true;
+}
+
+void StreamCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {
+  // Cancelled before it started: Python hears of it first, so that the
+  // command does not run (as ExecuteCall::Run).
+  if (const std::optional<bool> deadline_exceeded = TakeCancel()) runner.Cancel(call_id_, *deadline_exceeded);
+  counters.Started();
+  std::unique_ptr<ChunkSource> source = runner.OpenStream(*this);
+  if (source == nullptr) {
+    counters.Finished(/*answered=*/false, /*failed=*/false);
+    idle();
+    End(nullptr, grpc::Status(grpc::StatusCode::CANCELLED, "the stream ended before its command started"));
+    return;
+  }
+  v1::StreamMessage message;
+  bool chunk = source->Next(message);
+  while (chunk) {
+    if (const std::optional<bool> deadline_exceeded = TakeCancel()) {
+      // Cancelled while the chunk was made: it is not sent, and the next
+      // message is the end (the generator closed).
+      runner.Cancel(call_id_, *deadline_exceeded);
+    } else if (!Write(std::move(message))) {
+      break;
+    }
+    message.Clear();
+    chunk = source->Next(message);
+  }
+  if (chunk) source->Close();  // a chunk could not be sent: the RPC is over
+  source.reset();
+  counters.Finished(/*answered=*/true, /*failed=*/chunk || message.end().has_error());
+  idle();
+  if (chunk) {
+    End(nullptr, grpc::Status(grpc::StatusCode::CANCELLED, "the stream was cancelled before its end was sent"));
+  } else {
+    End(&message, grpc::Status::OK);
+  }
+}
+
+bool StreamCall::Write(v1::StreamMessage&& message) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (failed_) return false;
+    writing_ = true;
+  }
+  outgoing_ = std::move(message);
+  if (!StartOp(write_, [this] { writer_.Write(outgoing_, &write_); })) {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    return false;
+  }
+  absl::MutexLock lock(&mu_);
+  // A reader may hold a write for ever: the wait wakes every second, and
+  // after a Cancel the reader has kCancelGrace left to take the chunk.
+  while (!mu_.AwaitWithTimeout(absl::Condition(this, &StreamCall::WriteSettled), absl::Seconds(1))) {
+  }
+  if (writing_ && !mu_.AwaitWithDeadline(absl::Condition(this, &StreamCall::NotWriting), cancel_time_ + kCancelGrace)) {
+    // Cancelling the RPC ends the write (not OK) and tells the client.
+    failed_ = true;
+    context_.TryCancel();
+    mu_.AwaitWithTimeout(absl::Condition(this, &StreamCall::NotWriting), kCancelledWriteWait);
+  }
+  return !writing_ && written_ok_;
+}
+
+void StreamCall::End(const v1::StreamMessage* end, const grpc::Status& status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (ended_) return;
+    ended_ = true;
+  }
+  if (end != nullptr) outgoing_ = *end;
+  const bool started = StartOp(end_, [&] {
+    if (end != nullptr) {
+      writer_.WriteAndFinish(outgoing_, grpc::WriteOptions(), status, &end_);
+    } else {
+      writer_.Finish(status, &end_);
+    }
+  });
+  if (!started) open_.Remove(this);
+}
+
+void StreamCall::Fail(const grpc::Status& /*status*/) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (ended_ || failed_) return;
+    failed_ = true;
+  }
+  context_.TryCancel();
+}
+
+void StreamCall::CancelRequested(bool deadline_exceeded) {
+  absl::MutexLock lock(&mu_);
+  if (cancel_requested_) return;
+  cancel_requested_ = true;
+  cancel_deadline_ = deadline_exceeded;
+  cancel_time_ = absl::Now();
+}
+
+std::optional<bool> StreamCall::TakeCancel() {
+  absl::MutexLock lock(&mu_);
+  if (!cancel_requested_ || cancel_passed_on_) return std::nullopt;
+  cancel_passed_on_ = true;
+  return cancel_deadline_;
+}
+
+void StreamCall::Arrived(bool ok) {
+  if (!ok) return;  // the server is shutting down: no RPC came
+  {
+    absl::MutexLock lock(&mu_);
+    arrived_ = true;
+    call_id_ = request_.call_id();
+  }
+  arrivals_.Arrived(shared_from_this());
+}
+
+void StreamCall::Written(bool ok) {
+  absl::MutexLock lock(&mu_);
+  writing_ = false;
+  written_ok_ = ok;
+}
+
+void StreamCall::Ended(bool /*ok*/) { open_.Remove(this); }
+
+void StreamCall::Over(bool /*ok*/) {
+  std::uint64_t call_id = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!arrived_ || ended_ || !context_.IsCancelled()) return;
+    failed_ = true;  // every later write would fail
+    call_id = call_id_;
+  }
+  canceller_.Post(call_id, /*deadline_exceeded=*/false);
+}
+
+}  // namespace snakepit::native

@@ -49,13 +49,13 @@ StreamChannel::~StreamChannel() {
 }
 
 void StreamChannel::SetControl(std::shared_ptr<StreamControl> control) {
-  bool resume = false;
+  std::shared_ptr<StreamControl> resume;
   {
     MutexLock lock(&mu_);
     control_ = std::move(control);
-    resume = std::exchange(resume_wanted_, false) && control_ != nullptr;
+    if (control_ != nullptr && std::exchange(resume_wanted_, false)) resume = control_;
   }
-  if (resume) control_->Resume();
+  if (resume) resume->Resume();
 }
 
 void StreamChannel::SetDeadline(absl::Time deadline) {

@@ -127,7 +127,7 @@ class RpcClient::PendingStream final : public grpc::ClientReadReactor<snakepit::
     } else {
       // A generator that finished sends an end with no result: the stream's
       // outcome is OK, carrying the run's timing.
-      if (!end_->has_error() && !end_->has_result()) end_->mutable_result()->set_json("null");
+      if (!end_->has_error() && end_->result().json().empty()) end_->mutable_result()->set_json("null");
       result = DecodeResponse(*end_, client_->label_, command_);
     }
     gate->Detach();

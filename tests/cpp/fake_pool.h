@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -376,6 +377,19 @@ class FakeFleet {
   std::deque<absl::Status> start_failures_ ABSL_GUARDED_BY(mu_);
   std::set<int> exited_ ABSL_GUARDED_BY(mu_);
 };
+
+// A pool of `config` over `fleet`'s workers and `clock`, not yet started;
+// its events are appended to `events` under `mu`.
+inline std::unique_ptr<Pool> MakeFakePool(const PoolConfig& config, FakeFleet& fleet, FakeClock& clock, std::mutex& mu,
+                                          std::vector<Event>& events) {
+  return std::make_unique<Pool>(
+      config, fleet.Factory(),
+      [&mu, &events](Event e) {
+        std::lock_guard<std::mutex> lock(mu);
+        events.push_back(std::move(e));
+      },
+      nullptr, &clock);
+}
 
 // Waits (real time, bounded) for `cond`; for the supervisor's background
 // scripts, which run on threads of their own.

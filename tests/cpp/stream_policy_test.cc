@@ -38,13 +38,7 @@ class StreamPolicyTest : public ::testing::Test {
   }
   void Make(PoolConfig config, int capacity = 1) {
     fleet_ = std::make_unique<FakeFleet>(capacity);
-    pool_ = std::make_unique<Pool>(
-        config, fleet_->Factory(),
-        [this](Event e) {
-          std::lock_guard<std::mutex> lock(mu_);
-          events_.push_back(e);
-        },
-        nullptr, &clock_);
+    pool_ = testing::MakeFakePool(config, *fleet_, clock_, mu_, events_);
     ASSERT_TRUE(pool_->Start().ok());
   }
   // A unary call whose outcome lands in results_ ("OK: <command>" or the code).

@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator
 
-from snakepit_worker.adapter import command, concurrent_safe
+from snakepit_worker.adapter import Adapter, command, concurrent_safe
 
 _WORDS = ("the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog")
 
 
-class TokenAdapter:
-    """Stateless: every command is safe to run concurrently."""
+class TokenAdapter(Adapter):
+    """Every command is safe to run concurrently (the one counter is only
+    bumped, and read for the example's check)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.stopped_early = 0  # generators closed by a cancel
 
     @command

@@ -46,6 +46,8 @@ absl::StatusOr<std::unique_ptr<PoolManager>> StartPool(const BenchEnv& env, cons
   pool.worker_transport = spec.transport;
   pool.env = spec.env;
   pool.startup_batch_size = spec.startup_batch_size;
+  if (!spec.adapter.empty()) pool.adapter = spec.adapter;
+  pool.python_path = spec.python_path;
   // Workers stop at once at shutdown: nothing is left in flight.
   pool.kill_grace = std::chrono::milliseconds(2'000);
   config.pools.push_back(std::move(pool));

@@ -3,7 +3,9 @@
 #define SNAKEPIT_CALL_H_
 
 #include <chrono>
+#include <map>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,32 @@ struct CallOptions {
   // UNAVAILABLE. Default: false.
   bool idempotent = false;
   int max_attempts = 3;  // with idempotent; at least 1
+
+  // Cancels the call when stop is requested on it (std::stop_source):
+  // queued, it leaves the queue; running, its caller gets CANCELLED at once
+  // and the worker is asked to stop it (current_call().cancelled, the
+  // on_cancel callbacks, GeneratorExit at a generator's next yield). The
+  // call keeps its slot until the worker has really finished it; a worker
+  // that ignores the cancel for call_kill_timeout is killed and replaced.
+  // Works for execute, call, execute_async and execute_stream. A stop
+  // requested before submission cancels at once. Default: none.
+  std::stop_token stop_token = {};
+
+  // Streams only: chunks the host may hold for the reader before it stops
+  // reading from the worker (gRPC flow control then pauses the generator).
+  // 0: the pool's stream_buffer. Default: 0.
+  int stream_buffer = 0;
+
+  // Key/values the command reads as current_call().metadata (a W3C
+  // `traceparent`, a tenant). Default: none.
+  std::map<std::string, std::string> metadata = {};
+};
+
+// One chunk of a stream: what a generator command yielded.
+struct Chunk {
+  nlohmann::json data;
+  // Binary blobs yielded with snakepit_worker.Reply(...) (or Chunk(...)).
+  std::vector<std::string> attachments;
 };
 
 // What a command returned.

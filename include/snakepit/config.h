@@ -196,12 +196,20 @@ struct PoolConfig {
   std::chrono::milliseconds health_check_timeout{5'000};
   int health_check_failures = 3;
 
-  // "Harakiri": a call still running this long after its deadline gets its
-  // worker SIGKILLed and replaced (the only way to stop a process stuck in C
-  // code). Its caller already got DEADLINE_EXCEEDED at the deadline. In the
-  // thread profile this fails the worker's other in-flight calls too.
-  // 0 = never. Default: 0.
-  std::chrono::milliseconds call_kill_timeout{0};
+  // "Harakiri": a call still running this long after its caller gave up
+  // on it (its deadline passed or it was cancelled; the worker was asked to
+  // stop it) gets its worker SIGKILLed and replaced, its Python stacks
+  // dumped first (the only way to stop a process stuck in C code). Its
+  // caller already got DEADLINE_EXCEEDED or CANCELLED. In the thread
+  // profile this fails the worker's other in-flight calls too
+  // (UNAVAILABLE). 0 = never. Default: 10 s, so that a pool heals from a
+  // stuck call without configuration.
+  std::chrono::milliseconds call_kill_timeout{10'000};
+
+  // Chunks of a stream the host holds for a reader that has not taken them
+  // (CallOptions::stream_buffer overrides it per call); when that many
+  // wait, the host stops reading and the generator pauses. Default: 16.
+  int stream_buffer = 16;
 
   // Replacement workers that may run on top of pool_size while their
   // predecessors drain. 0 = stop the old worker first. Default: 1.

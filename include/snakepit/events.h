@@ -30,13 +30,15 @@ enum class EventType {
   kPoolSaturated,    // calls started waiting in the queue; `queued`, `in_flight`
   kCapacityReached,  // every slot of the pool became busy; `in_flight`
   kPoolWarning,      // the profile does not fit what runs; `reason`, `message`
+  kCallCancelled,    // a running call's caller gave up: `reason` "cancelled" or
+                     // "deadline_exceeded", `command`; the worker was asked to stop it
 };
 
 // "worker_started", "worker_ready", "worker_start_failed",
 // "worker_draining", "worker_recycled", "worker_crashed",
 // "health_check_failed", "restart_backoff", "pool_degraded",
 // "pool_recovered", "request_executed", "pool_saturated",
-// "capacity_reached", "pool_warning".
+// "capacity_reached", "pool_warning", "call_cancelled".
 //
 // kPoolSaturated and kCapacityReached fire when the condition begins, at
 // most once per second per pool. kPoolWarning reasons: "gil_enabled" (a

@@ -27,6 +27,7 @@
 #include "snakepit/config.h"
 #include "snakepit/events.h"
 #include "snakepit/stats.h"
+#include "snakepit/stream.h"
 
 namespace snakepit {
 
@@ -36,6 +37,14 @@ class PoolManager {
   // hand long work to your own thread. An exception it throws is caught and
   // logged, and changes nothing else.
   using Callback = std::function<void(absl::StatusOr<Reply>)>;
+  // A stream's chunks, one at a time, in order, never two at once; the
+  // host reads the next chunk from the worker only once it returns (a slow
+  // callback pauses the generator). Runs on an internal thread; must not
+  // block for long. An exception it throws cancels the stream (logged).
+  using ChunkCallback = std::function<void(Chunk)>;
+  // A stream's end, exactly once, after its last ChunkCallback: OK when the
+  // command finished, else why it stopped (as StreamReader::Next).
+  using StreamDone = std::function<void(absl::Status)>;
 
   // Validates `config`, then starts every pool (each in parallel batches)
   // and returns once every worker is ready. If any pool cannot start, the
@@ -73,6 +82,20 @@ class PoolManager {
       const CallOptions& options = {});
   void execute_async(std::string_view pool, std::string_view command, const nlohmann::json& args,
                      const CallOptions& options, Callback done);
+
+  // Runs `command` as a stream: a generator command's chunks as it yields
+  // them (any other command gives one chunk). Returns at once; the reader
+  // (stream.h) gives the chunks, then the end or the error. Errors found
+  // at submission (unknown pool, bad args, queue full) come from the first
+  // Next(). Cancel with reader.Cancel(), options.stop_token, or by
+  // destroying the reader. Idempotent retries do not apply to streams.
+  [[nodiscard]] StreamReader execute_stream(std::string_view pool, std::string_view command,
+                                            const nlohmann::json& args = nlohmann::json::object(),
+                                            const CallOptions& options = {});
+  // The callback form: `on_chunk` for each chunk, then `done` once (see
+  // ChunkCallback, StreamDone). Cancel through options.stop_token.
+  void execute_stream(std::string_view pool, std::string_view command, const nlohmann::json& args,
+                      const CallOptions& options, ChunkCallback on_chunk, StreamDone done);
 
   // Pool names in configuration order.
   std::vector<std::string> list_pools() const;

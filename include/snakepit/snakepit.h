@@ -11,6 +11,7 @@
 #include "snakepit/pool_manager.h"
 #include "snakepit/python_environment.h"
 #include "snakepit/stats.h"
+#include "snakepit/stream.h"
 #include "snakepit/version.h"
 
 #endif  // SNAKEPIT_SNAKEPIT_H_

@@ -96,6 +96,22 @@ struct PoolStats {
   std::uint64_t late_replies_discarded = 0;
   // Idempotent calls run again because their worker died (CallOptions).
   std::uint64_t retries = 0;
+  // Cancellation (docs/streaming.md): calls whose caller cancelled them,
+  // and running calls whose worker was asked to stop them (a cancel or a
+  // deadline); of those, the ones still running on a worker now (their
+  // slots stay taken until the worker has finished them).
+  std::uint64_t cancelled = 0;
+  std::uint64_t cancels_sent = 0;
+  int abandoned_in_flight = 0;
+  // Streams: open now, opened in all, chunks handed to readers, chunks
+  // dropped because their stream had ended (cancelled, deadline), and the
+  // chunks and bytes held for readers now, over every open stream.
+  int open_streams = 0;
+  std::uint64_t streams = 0;
+  std::uint64_t stream_chunks = 0;
+  std::uint64_t stream_chunks_dropped = 0;
+  std::int64_t stream_buffered_chunks = 0;
+  std::int64_t stream_buffered_bytes = 0;
   // Lifecycle.
   bool degraded = false;  // degraded_after_failures starts failed in a row
   int consecutive_start_failures = 0;

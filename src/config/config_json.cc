@@ -137,6 +137,7 @@ constexpr PoolField kPoolFields[] = {
     {"max_queue", &ParseIntField<&PoolConfig::max_queue, kMaxQueueRange>},
     {"queue_timeout", &ParseSecondsField<&PoolConfig::queue_timeout, ZeroDuration::kRejected>},
     {"call_timeout", &ParseSecondsField<&PoolConfig::call_timeout, ZeroDuration::kRejected>},
+    {"stream_buffer", &ParseIntField<&PoolConfig::stream_buffer, kStreamBufferRange>},
     {"fallback_to_process", &ParseBoolField<&PoolConfig::fallback_to_process>},
     {"thread_safety_checks", &ParseBoolField<&PoolConfig::thread_safety_checks>},
     {"rlimit_as_mb", &ParseInt64Field<&PoolConfig::rlimit_as_mb, kRlimitAsRange>},

@@ -61,6 +61,8 @@ inline constexpr IntRange kRlimitNofileRange{0, 1 << 20};
 inline constexpr IntRange kThreadsPerWorkerRange{1, 1024};
 inline constexpr IntRange kStartupBatchSizeRange{1, kIntMax};
 inline constexpr IntRange kMaxQueueRange{0, kIntMax};
+// Chunks a stream buffers on the host: at least one, so a stream can move.
+inline constexpr IntRange kStreamBufferRange{1, 1 << 20};
 // Lifecycle counts. Request counts stop at 2^53, the largest integer every
 // JSON reader holds exactly; memory stops at 16 TiB, in MiB.
 inline constexpr IntRange kWorkerMaxRequestsRange{0, std::int64_t{1} << 53};

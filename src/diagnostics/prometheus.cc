@@ -102,6 +102,22 @@ std::string InspectionReport::ToPrometheus() const {
           [](const PoolReport& p) { return static_cast<double>(p.stats.timeouts); });
   counter("snakepit_requests_rejected_total", "Calls refused because the queue was full.",
           [](const PoolReport& p) { return static_cast<double>(p.stats.rejected); });
+  counter("snakepit_calls_cancelled_total", "Calls their callers cancelled (stop token, reader).",
+          [](const PoolReport& p) { return static_cast<double>(p.stats.cancelled); });
+  counter("snakepit_cancels_sent_total", "Running calls a worker was asked to stop (cancel or deadline).",
+          [](const PoolReport& p) { return static_cast<double>(p.stats.cancels_sent); });
+  gauge("snakepit_abandoned_calls", "Calls still running on workers after their callers gave up.",
+        [](const PoolReport& p) { return static_cast<double>(p.stats.abandoned_in_flight); });
+  gauge("snakepit_open_streams", "Streams open now.",
+        [](const PoolReport& p) { return static_cast<double>(p.stats.open_streams); });
+  counter("snakepit_streams_total", "Streams opened.",
+          [](const PoolReport& p) { return static_cast<double>(p.stats.streams); });
+  counter("snakepit_stream_chunks_total", "Stream chunks handed to readers.",
+          [](const PoolReport& p) { return static_cast<double>(p.stats.stream_chunks); });
+  counter("snakepit_stream_chunks_dropped_total", "Stream chunks that arrived after their stream had ended.",
+          [](const PoolReport& p) { return static_cast<double>(p.stats.stream_chunks_dropped); });
+  gauge("snakepit_stream_buffered_chunks", "Stream chunks held for readers now.",
+        [](const PoolReport& p) { return static_cast<double>(p.stats.stream_buffered_chunks); });
   counter("snakepit_worker_crashes_total", "Workers that exited on their own.",
           [](const PoolReport& p) { return static_cast<double>(p.stats.crashes); });
   counter("snakepit_worker_restarts_total", "Replacements started for crashed or killed workers.",

@@ -34,6 +34,8 @@ std::string_view EventTypeName(EventType type) {
       return "capacity_reached";
     case EventType::kPoolWarning:
       return "pool_warning";
+    case EventType::kCallCancelled:
+      return "call_cancelled";
   }
   return "unknown";
 }
@@ -54,6 +56,7 @@ nlohmann::json Event::ToJson() const {
   if (type == EventType::kRestartBackoff) j["backoff_ms"] = backoff.count();
   if (failures > 0) j["failures"] = failures;
   if (!message.empty()) j["message"] = message;
+  if (type == EventType::kCallCancelled) j["command"] = command;
   if (type == EventType::kRequestExecuted) {
     j["command"] = command;
     j["duration_us"] = std::chrono::duration_cast<std::chrono::microseconds>(duration).count();

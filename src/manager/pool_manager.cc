@@ -86,25 +86,42 @@ PoolManager::~PoolManager() {
 
 void PoolManager::execute_async(std::string_view pool, std::string_view command, const nlohmann::json& args,
                                 const CallOptions& options, Callback done) {
-  Pool* target = impl_->Find(pool);
-  if (target == nullptr) {
-    done(impl_->UnknownPool(pool));
+  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args);
+  if (!call.ok()) {
+    done(call.status());
     return;
   }
-  // absl::StrCat takes absl::string_view, which Debian's Abseil keeps
-  // distinct from std::string_view.
-  const std::string pool_name(pool), command_name(command);
-  if (absl::Status name = internal::CheckCommandName(command); !name.ok()) {
-    done(absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': ", name.message())));
+  call->pool->Submit(std::string(command), std::move(call->args_json), options, std::move(done));
+}
+
+StreamReader PoolManager::execute_stream(std::string_view pool, std::string_view command, const nlohmann::json& args,
+                                         const CallOptions& options) {
+  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args);
+  if (!call.ok()) {
+    // A reader of the error alone: its first Next() returns it.
+    auto failed = std::make_shared<internal::StreamChannel>(1, std::make_shared<internal::StreamGauges>());
+    failed->Finish(call.status());
+    return StreamReader(std::move(failed));
+  }
+  std::shared_ptr<internal::StreamChannel> channel = call->pool->NewStream(options);
+  call->pool->Submit(
+      std::string(command), std::move(call->args_json), options,
+      [channel](absl::StatusOr<Reply> end) { channel->Finish(end.status()); }, channel);
+  return StreamReader(std::move(channel));
+}
+
+void PoolManager::execute_stream(std::string_view pool, std::string_view command, const nlohmann::json& args,
+                                 const CallOptions& options, ChunkCallback on_chunk, StreamDone done) {
+  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args);
+  if (!call.ok()) {
+    done(call.status());
     return;
   }
-  absl::StatusOr<std::string> args_json = internal::EncodeArgs(args);
-  if (!args_json.ok()) {
-    done(absl::InvalidArgumentError(
-        absl::StrCat("pool '", pool_name, "': command '", command_name, "': ", args_json.status().message())));
-    return;
-  }
-  target->Submit(command_name, *std::move(args_json), options, std::move(done));
+  std::shared_ptr<internal::StreamChannel> channel =
+      call->pool->NewStream(options, std::move(on_chunk), std::move(done));
+  call->pool->Submit(
+      std::string(command), std::move(call->args_json), options,
+      [channel](absl::StatusOr<Reply> end) { channel->Finish(end.status()); }, channel);
 }
 
 std::future<absl::StatusOr<nlohmann::json>> PoolManager::execute_async(std::string_view pool, std::string_view command,

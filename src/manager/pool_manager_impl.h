@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/call_args.h"
 #include "common/mutex.h"
 #include "lifecycle/event_bus.h"
 #include "lifecycle/lifecycle_manager.h"
@@ -85,6 +86,29 @@ class PoolManager::Impl {
       if (p->name() == name) return p.get();
     }
     return nullptr;
+  }
+
+  // A call's pool and its args as JSON text, or the error that refuses it
+  // (unknown pool, bad command name, args that are not strict JSON).
+  struct Prepared {
+    Pool* pool = nullptr;
+    std::string args_json;
+  };
+  absl::StatusOr<Prepared> Prepare(std::string_view pool, std::string_view command, const nlohmann::json& args) const {
+    Pool* target = Find(pool);
+    if (target == nullptr) return UnknownPool(pool);
+    // absl::StrCat takes absl::string_view, which Debian's Abseil keeps
+    // distinct from std::string_view.
+    const std::string pool_name(pool), command_name(command);
+    if (absl::Status name = internal::CheckCommandName(command); !name.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': ", name.message()));
+    }
+    absl::StatusOr<std::string> args_json = internal::EncodeArgs(args);
+    if (!args_json.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pool '", pool_name, "': command '", command_name, "': ", args_json.status().message()));
+    }
+    return Prepared{target, *std::move(args_json)};
   }
 
   absl::Status UnknownPool(std::string_view name) const {

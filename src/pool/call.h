@@ -12,6 +12,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -22,13 +25,21 @@
 
 namespace snakepit::internal {
 
+class StreamChannel;
+struct Slot;
+
 struct Call {
+  using StopCallback = std::stop_callback<std::function<void()>>;
+
   using Callback = std::function<void(absl::StatusOr<Reply>)>;
 
   std::uint64_t id = 0;
   std::string command;
   std::string args_json;
   std::vector<std::string> attachments;
+  std::map<std::string, std::string> metadata;
+  // Set for a streaming call: where its chunks go (its `done` ends it).
+  std::shared_ptr<StreamChannel> stream;
   absl::Time submitted;
   absl::Time deadline;
   absl::Time queue_deadline;  // when queued: min(deadline, submitted + queue_timeout)
@@ -39,11 +50,21 @@ struct Call {
   int attempts = 0;       // runs sent so far
   bool queued = false;
   std::string worker_label;  // the worker it was last dispatched to
+  // The slot it runs on while dispatched and not answered (see Slot:
+  // its worker lives while the call is in flight).
+  Slot* slot = nullptr;
   Clock::TimerHandle timer;  // its deadline (queued: its queue deadline)
-  // Fires at deadline + call_kill_timeout while the worker has not
-  // answered; `answered` is set by the reply.
+  // Armed when the caller gives up on a running call (deadline, cancel):
+  // fires call_kill_timeout later while the worker has not answered;
+  // `answered` is set by the reply.
   Clock::TimerHandle kill_timer;
   bool answered = false;
+  // Its caller has its answer (deadline, cancel) but the worker still runs
+  // it: counted in PoolCore::abandoned and Slot::abandoned until it ends.
+  bool abandoned = false;
+  // Cancel on the caller's stop token and the stream's own; dropped when
+  // the call is delivered (destroying one waits for it if it is running).
+  std::vector<std::unique_ptr<StopCallback>> stop_callbacks;
 
   // Makes the calling thread the one to finish the call; false if another
   // already did.

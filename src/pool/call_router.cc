@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/callback_scope.h"
 #include "snakepit/logging.h"
 
@@ -25,16 +27,20 @@ std::string Ms(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds
 CallRouter::CallRouter(PoolCore& core, PoolTelemetry& telemetry, WorkerControl& workers)
     : core_(core), telemetry_(telemetry), workers_(workers) {}
 
-void CallRouter::Submit(std::string command, std::string args_json, CallOptions options, Call::Callback done) {
+void CallRouter::Submit(std::string command, std::string args_json, CallOptions options, Call::Callback done,
+                        std::shared_ptr<StreamChannel> stream) {
   const PoolConfig& config = core_.config;
   auto call = std::make_shared<Call>();
   call->id = g_next_call_id.fetch_add(1, std::memory_order_relaxed);
   call->command = std::move(command);
   call->args_json = std::move(args_json);
   call->attachments = std::move(options.attachments);
+  call->metadata = std::move(options.metadata);
+  call->stream = std::move(stream);
   call->submitted = core_.clock.Now();
   call->done = std::move(done);
-  call->attempts_left = options.idempotent ? std::max(1, options.max_attempts) : 1;
+  // A stream's chunks may already be with its reader: never run it twice.
+  call->attempts_left = options.idempotent && !call->stream ? std::max(1, options.max_attempts) : 1;
   if (options.timeout.count() < 0) {
     Complete(*call, absl::DeadlineExceededError(absl::StrCat("pool '", core_.name(), "': command '", call->command,
                                                              "' was submitted with a negative timeout (",
@@ -44,7 +50,15 @@ void CallRouter::Submit(std::string command, std::string args_json, CallOptions 
   const auto timeout = options.timeout.count() > 0 ? options.timeout : config.call_timeout;
   call->deadline = call->submitted + absl::FromChrono(timeout);
   call->queue_deadline = std::min(call->deadline, call->submitted + absl::FromChrono(config.queue_timeout));
+  // In real time: the reader waits on the wall clock, whatever clock the
+  // pool runs on (a fake one in tests).
+  if (call->stream) call->stream->SetDeadline(absl::Now() + (call->deadline - call->submitted));
 
+  if (options.stop_token.stop_requested() || (call->stream && call->stream->cancel_token().stop_requested())) {
+    Complete(*call, absl::CancelledError(absl::StrCat("pool '", core_.name(), "': command '", call->command,
+                                                      "' was cancelled before it was submitted")));
+    return;
+  }
   std::size_t bytes = call->args_json.size();
   for (const std::string& a : call->attachments) bytes += a.size();
   if (static_cast<std::int64_t>(bytes) > config.max_message_bytes) {
@@ -84,8 +98,34 @@ void CallRouter::Submit(std::string command, std::string args_json, CallOptions 
   telemetry_.EmitLoadEdges(edges);
   if (!refused.ok()) {
     Complete(*call, std::move(refused));
-  } else if (chosen != nullptr) {
-    Send({chosen, std::move(call)});
+    return;
+  }
+  if (chosen != nullptr) Send({chosen, call});
+  // Watched once sent, so that a cancel finds the call on its worker.
+  WatchStop(call, std::move(options.stop_token));
+}
+
+void CallRouter::WatchStop(const std::shared_ptr<Call>& call, std::stop_token caller) {
+  std::vector<std::unique_ptr<Call::StopCallback>> callbacks;
+  std::weak_ptr<Call> weak = call;
+  std::function<void()> cancel = [this, weak] {
+    if (auto c = weak.lock()) {
+      Abandon(c,
+              absl::CancelledError(absl::StrCat("pool '", core_.name(), "': command '", c->command, "' was cancelled")),
+              CancelReason::kCancelled);
+    }
+  };
+  // Either may run `cancel` at once, here, if its stop was already asked.
+  if (caller.stop_possible()) callbacks.push_back(std::make_unique<Call::StopCallback>(std::move(caller), cancel));
+  if (call->stream) callbacks.push_back(std::make_unique<Call::StopCallback>(call->stream->cancel_token(), cancel));
+  if (callbacks.empty()) return;
+  {
+    MutexLock lock(&core_.mu);
+    // Delivered meanwhile: Deliver has dropped the call's callbacks, and
+    // these are dropped here, outside the lock.
+    if (!call->finished()) {
+      for (auto& cb : callbacks) call->stop_callbacks.push_back(std::move(cb));
+    }
   }
 }
 
@@ -110,9 +150,9 @@ void CallRouter::Assign(Slot& slot, const std::shared_ptr<Call>& call, absl::Tim
   call->queued = false;
   call->sent = now;
   call->worker_label = slot.label;
+  call->slot = &slot;
   ++call->attempts;
   ArmDeadline(call, call->deadline);
-  ArmKillTimer(slot, call);
 }
 
 std::vector<CallRouter::Dispatch> CallRouter::TakeQueuedWork(absl::Time now) {
@@ -177,7 +217,7 @@ void CallRouter::FailQueue(const absl::Status& why) {
 
 bool CallRouter::AwaitIdle(absl::Time deadline) {
   MutexLock lock(&core_.mu);
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu) { return core_.in_flight == 0; };
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu) { return core_.in_flight == core_.abandoned; };
   return core_.clock.AwaitUntil(&core_.mu, Condition(&idle), deadline);
 }
 
@@ -189,14 +229,14 @@ void CallRouter::ArmDeadline(const std::shared_ptr<Call>& call, absl::Time when)
   });
 }
 
-void CallRouter::ArmKillTimer(const Slot& slot, const std::shared_ptr<Call>& call) {
+void CallRouter::ArmKillTimer(const Slot& slot, const std::shared_ptr<Call>& call, absl::Time now) {
   if (core_.config.call_kill_timeout.count() <= 0) return;
   std::weak_ptr<Call> weak = call;
   const int id = slot.id;
-  call->kill_timer =
-      core_.clock.Schedule(call->deadline + absl::FromChrono(core_.config.call_kill_timeout), [this, weak, id] {
-        if (auto c = weak.lock()) OnKillTimer(c, id);
-      });
+  core_.clock.Cancel(call->kill_timer);
+  call->kill_timer = core_.clock.Schedule(now + absl::FromChrono(core_.config.call_kill_timeout), [this, weak, id] {
+    if (auto c = weak.lock()) OnKillTimer(c, id);
+  });
 }
 
 void CallRouter::Send(const Dispatch& work) {
@@ -216,13 +256,22 @@ void CallRouter::Send(const Dispatch& work) {
     wire.attachments = std::move(call->attachments);
   }
   wire.deadline = call->deadline;
+  wire.metadata = call->metadata;
   // `slot` is a raw pointer on purpose: a slot's worker is destroyed only
   // once no call is in flight or being handed to it (the supervisor waits
   // for both), and destroying a worker waits for its RPC callbacks; a
   // callback must never own the worker whose callback it is.
   HandoffScope handoff(*slot);
-  slot->worker->Execute(std::move(wire),
-                        [this, slot, call](absl::StatusOr<Reply> result) { OnReply(slot, call, std::move(result)); });
+  auto on_end = [this, slot, call](absl::StatusOr<Reply> result) { OnReply(slot, call, std::move(result)); };
+  if (call->stream == nullptr) {
+    slot->worker->Execute(std::move(wire), std::move(on_end));
+    return;
+  }
+  // The channel, not the call: a chunk must not keep the call's payload.
+  std::shared_ptr<StreamChannel> channel = call->stream;
+  StreamHandlers handlers{.on_chunk = [channel](Chunk chunk) { return channel->Push(std::move(chunk)); },
+                          .on_end = std::move(on_end)};
+  channel->SetControl(slot->worker->ExecuteStream(std::move(wire), std::move(handlers)));
 }
 
 void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr<Reply> result) {
@@ -262,6 +311,11 @@ void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::St
     core_.clock.Cancel(call->timer);
     core_.clock.Cancel(call->kill_timer);
     call->answered = true;
+    call->slot = nullptr;
+    if (std::exchange(call->abandoned, false)) {
+      --slot->abandoned;
+      --core_.abandoned;
+    }
     --slot->in_flight;
     --core_.in_flight;
     const absl::Duration cpu = ok ? absl::FromChrono(result->python_cpu_time) : absl::ZeroDuration();
@@ -343,12 +397,52 @@ void CallRouter::OnDeadline(const std::shared_ptr<Call>& call) {
                              " in the queue (queue_timeout=", Ms(absl::FromChrono(core_.config.queue_timeout)),
                              ") with all ", core_.in_flight, " slots busy"));
     } else {
-      status = absl::DeadlineExceededError(absl::StrCat(
-          "pool '", core_.name(), "': command '", call->command, "' did not finish within its deadline (",
-          Ms(call->deadline - call->submitted), ") on worker ", call->worker_label, "; its reply will be discarded"));
+      status = absl::DeadlineExceededError(
+          absl::StrCat("pool '", core_.name(), "': command '", call->command, "' did not finish within its deadline (",
+                       Ms(call->deadline - call->submitted), ") on worker ", call->worker_label,
+                       "; it was asked to stop, and what it still sends is discarded"));
     }
   }
-  Complete(*call, std::move(status));
+  Abandon(call, std::move(status), CancelReason::kDeadlineExceeded);
+}
+
+void CallRouter::Abandon(const std::shared_ptr<Call>& call, absl::Status status, CancelReason reason) {
+  const absl::Time now = core_.clock.Now();
+  Slot* running = nullptr;
+  // Keeps the worker while it is told, outside the lock (see Slot::handoffs).
+  std::optional<HandoffScope> handoff;
+  {
+    MutexLock lock(&core_.mu);
+    // Claimed under the lock: a reply (which claims under it too) either
+    // came first, or comes later and finds the call abandoned.
+    if (!call->Claim()) return;
+    if (call->queued) {
+      core_.queue.erase(std::find(core_.queue.begin(), core_.queue.end(), call));
+      call->queued = false;
+      core_.clock.Cancel(call->timer);
+      (void)NoteLoad(now);
+    } else if (call->slot != nullptr && !call->answered) {
+      running = call->slot;
+      handoff.emplace(*running);
+      call->abandoned = true;
+      ++running->abandoned;
+      ++core_.abandoned;
+      core_.clock.Cancel(call->timer);
+      ArmKillTimer(*running, call, now);
+    }
+  }
+  const bool cancelled = reason == CancelReason::kCancelled;
+  if (cancelled) telemetry_.CountCancelled();
+  Deliver(*call, std::move(status));
+  if (running == nullptr) return;
+  running->worker->Cancel(call->id, reason);
+  telemetry_.CountCancelSent();
+  Event event = core_.MakeEventUnlocked(EventType::kCallCancelled, running);
+  event.reason = cancelled ? "cancelled" : "deadline_exceeded";
+  event.command = call->command;
+  event.message = absl::StrCat("call ", call->id, " on worker ", running->label,
+                               ": its caller gave up; the worker was asked to stop it");
+  core_.Emit(std::move(event));
 }
 
 void CallRouter::OnKillTimer(const std::shared_ptr<Call>& call, int worker_id) {
@@ -368,6 +462,14 @@ void CallRouter::Complete(Call& call, absl::StatusOr<Reply> result) {
 }
 
 void CallRouter::Deliver(Call& call, absl::StatusOr<Reply> result) {
+  std::vector<std::unique_ptr<Call::StopCallback>> stops;
+  {
+    MutexLock lock(&core_.mu);
+    stops.swap(call.stop_callbacks);
+  }
+  // Outside the lock: destroying one waits for it if it runs on another
+  // thread (where its cancel finds the call finished and returns).
+  stops.clear();
   telemetry_.RecordCompletion(call, result.status(), core_.clock.Now());
   Call::Callback done = std::move(call.done);
   // The callback is the application's code, run on a library thread: an

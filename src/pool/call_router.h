@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "pool/call.h"
 #include "pool/pool_core.h"
 #include "pool/pool_telemetry.h"
+#include "pool/stream_channel.h"
 #include "snakepit/call.h"
 
 namespace snakepit::internal {
@@ -54,7 +56,11 @@ class CallRouter {
   // UNAVAILABLE (closed, degraded, no workers, worker died) or the
   // worker's error. A negative options.timeout is DEADLINE_EXCEEDED at
   // once; zero means the pool's call_timeout.
-  void Submit(std::string command, std::string args_json, CallOptions options, Call::Callback done);
+  // A streaming call passes its `stream`: its chunks go there, and `done`
+  // ends it; streams are never retried. options.stop_token (and, for a
+  // stream, the stream's own cancel token) cancels the call (Cancel).
+  void Submit(std::string command, std::string args_json, CallOptions options, Call::Callback done,
+              std::shared_ptr<StreamChannel> stream = nullptr);
 
   // Capacity may have appeared (a worker became ready): sends queued calls.
   void DispatchQueued();
@@ -62,7 +68,8 @@ class CallRouter {
   void FailQueueIfHopeless();
   // Fails every queued call with `why` (shutdown).
   void FailQueue(const absl::Status& why);
-  // Waits until no call is in flight or `deadline`; false if calls remain.
+  // Waits until no call is in flight or `deadline`, not counting calls
+  // whose caller has gone (abandoned); false if calls remain.
   bool AwaitIdle(absl::Time deadline);
   // Worker `slot` exited (`why`: "exit status 3", "killed by signal 11
   // (SIGSEGV)"): the calls parked on it, whose channel broke before the
@@ -81,10 +88,20 @@ class CallRouter {
   std::vector<std::shared_ptr<Call>> TakeQueue(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
   PoolTelemetry::LoadEdges NoteLoad(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
   void ArmDeadline(const std::shared_ptr<Call>& call, absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
-  void ArmKillTimer(const Slot& slot, const std::shared_ptr<Call>& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  // call_kill_timeout from `now` (the caller gave up at `now`).
+  void ArmKillTimer(const Slot& slot, const std::shared_ptr<Call>& call, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
   void Send(const Dispatch& work);
   void OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::StatusOr<Reply> result);
   void OnDeadline(const std::shared_ptr<Call>& call);
+  // Registers the call's stop tokens; a stop already requested cancels it
+  // at once.
+  void WatchStop(const std::shared_ptr<Call>& call, std::stop_token caller);
+  // The caller gives up on `call` with `status` (CANCELLED, or
+  // DEADLINE_EXCEEDED from OnDeadline): a queued call leaves the queue; a
+  // running one is delivered `status` now, the worker is asked to stop it,
+  // and the kill timer is armed; its slot is freed by its reply (OnReply).
+  void Abandon(const std::shared_ptr<Call>& call, absl::Status status, CancelReason reason);
   void OnKillTimer(const std::shared_ptr<Call>& call, int worker_id);
   // Delivers `result` unless the call already finished.
   void Complete(Call& call, absl::StatusOr<Reply> result);

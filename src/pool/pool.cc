@@ -21,6 +21,15 @@ Pool::Pool(PoolConfig config, WorkerFactory factory, EventSink events, EventsWan
 
 Pool::~Pool() { Shutdown(); }
 
+std::shared_ptr<StreamChannel> Pool::NewStream(const CallOptions& options, StreamChannel::ChunkCallback on_chunk,
+                                               StreamChannel::EndCallback on_end) const {
+  if (on_chunk) {
+    return std::make_shared<StreamChannel>(std::move(on_chunk), std::move(on_end), telemetry_.stream_gauges());
+  }
+  const int buffer = options.stream_buffer > 0 ? options.stream_buffer : core_.config.stream_buffer;
+  return std::make_shared<StreamChannel>(static_cast<std::size_t>(buffer), telemetry_.stream_gauges());
+}
+
 PoolStats Pool::Stats() const {
   PoolStats stats;
   stats.name = core_.config.name;
@@ -30,6 +39,7 @@ PoolStats Pool::Stats() const {
   stats.profile = core_.running_profile;
   stats.fallback_reason = core_.fallback_reason;
   stats.in_flight = core_.in_flight;
+  stats.abandoned_in_flight = core_.abandoned;
   stats.queued = static_cast<int>(core_.queue.size());
   stats.max_queue = core_.config.max_queue;
   stats.degraded = core_.degraded;

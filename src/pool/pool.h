@@ -62,9 +62,15 @@ class Pool final : public ManagedPool {
   [[nodiscard]] absl::Status Start() { return supervisor_.Start(); }
 
   // Routes one call; see CallRouter::Submit.
-  void Submit(std::string command, std::string args_json, CallOptions options, Callback done) {
-    router_.Submit(std::move(command), std::move(args_json), std::move(options), std::move(done));
+  void Submit(std::string command, std::string args_json, CallOptions options, Callback done,
+              std::shared_ptr<StreamChannel> stream = nullptr) {
+    router_.Submit(std::move(command), std::move(args_json), std::move(options), std::move(done), std::move(stream));
   }
+  // A new stream of this pool (not yet submitted): a reader's when
+  // `on_chunk` is empty, holding options.stream_buffer chunks (0: the
+  // pool's stream_buffer), else a callback stream.
+  std::shared_ptr<StreamChannel> NewStream(const CallOptions& options, StreamChannel::ChunkCallback on_chunk = nullptr,
+                                           StreamChannel::EndCallback on_end = nullptr) const;
 
   PoolStats Stats() const;
   Clock& clock() const { return core_.clock; }

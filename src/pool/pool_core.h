@@ -50,6 +50,7 @@ struct PoolCore {
   // Calls waiting for a slot, oldest first (the router's).
   std::deque<std::shared_ptr<Call>> queue ABSL_GUARDED_BY(mu);
   int in_flight ABSL_GUARDED_BY(mu) = 0;  // calls sent and not yet answered
+  int abandoned ABSL_GUARDED_BY(mu) = 0;  // of which their caller has gone (Slot::abandoned)
   bool closed ABSL_GUARDED_BY(mu) = false;
   // Differs from config.profile after a thread pool fell back to processes.
   Profile running_profile ABSL_GUARDED_BY(mu);

@@ -74,6 +74,16 @@ void PoolTelemetry::CountRetry() {
   ++retries_;
 }
 
+void PoolTelemetry::CountCancelled() {
+  MutexLock lock(&mu_);
+  ++cancelled_;
+}
+
+void PoolTelemetry::CountCancelSent() {
+  MutexLock lock(&mu_);
+  ++cancels_sent_;
+}
+
 void PoolTelemetry::CountCrash() {
   MutexLock lock(&mu_);
   ++crashes_;
@@ -133,6 +143,15 @@ void PoolTelemetry::Fill(PoolStats& stats, absl::Time now) const {
   stats.rejected = rejected_;
   stats.late_replies_discarded = late_replies_;
   stats.retries = retries_;
+  stats.cancelled = cancelled_;
+  stats.cancels_sent = cancels_sent_;
+  const StreamGauges& g = *stream_gauges_;
+  stats.open_streams = static_cast<int>(g.open.load());
+  stats.streams = g.opened.load();
+  stats.stream_chunks = g.chunks.load();
+  stats.stream_chunks_dropped = g.dropped.load();
+  stats.stream_buffered_chunks = g.buffered_chunks.load();
+  stats.stream_buffered_bytes = g.buffered_bytes.load();
   stats.crashes = crashes_;
   stats.restarts = restarts_;
   stats.recycles = recycles_;

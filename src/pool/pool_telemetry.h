@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -23,6 +24,7 @@
 #include "common/mutex.h"
 #include "pool/call.h"
 #include "pool/pool_core.h"
+#include "pool/stream_channel.h"
 #include "snakepit/stats.h"
 
 namespace snakepit::internal {
@@ -56,6 +58,11 @@ class PoolTelemetry {
   void CountReply(bool ok, bool retry, bool late, absl::Duration busy, absl::Duration cpu);
   void CountRejected();
   void CountRetry();
+  // A caller cancelled its call; the router asked a worker to stop a call.
+  void CountCancelled();
+  void CountCancelSent();
+  // The figures every stream of this pool keeps up to date.
+  const std::shared_ptr<StreamGauges>& stream_gauges() const { return stream_gauges_; }
   void CountCrash();
   void CountRestart();
   void CountRecycle(const std::string& reason);
@@ -74,6 +81,7 @@ class PoolTelemetry {
   const PoolCore& core_;
   const EventsWanted events_wanted_;
   const absl::Time created_at_;
+  const std::shared_ptr<StreamGauges> stream_gauges_ = std::make_shared<StreamGauges>();
   LatencyHistogram latency_;  // lock-free
 
   mutable Mutex mu_;
@@ -83,6 +91,8 @@ class PoolTelemetry {
   std::uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t late_replies_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t retries_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t cancelled_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t cancels_sent_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t timeouts_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t crashes_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t restarts_ ABSL_GUARDED_BY(mu_) = 0;

@@ -96,7 +96,9 @@ void WorkerSupervisor::Retire(const std::shared_ptr<Slot>& old, const std::strin
   int abandoned = 0;
   {
     MutexLock lock(&core_.mu);
-    auto drained = [&old]() { return old->in_flight == 0 || old->state == WorkerState::kDead; };
+    // Calls whose callers have gone are not waited for (they were asked to
+    // stop; SIGTERM ends them).
+    auto drained = [&old]() { return old->in_flight == old->abandoned || old->state == WorkerState::kDead; };
     core_.clock.AwaitUntil(&core_.mu, Condition(&drained),
                            core_.clock.Now() + absl::FromChrono(core_.config.drain_timeout));
     // A kill under way (its stack dump takes up to a second) ends in the
@@ -105,7 +107,7 @@ void WorkerSupervisor::Retire(const std::shared_ptr<Slot>& old, const std::strin
     core_.clock.AwaitUntil(&core_.mu, Condition(&killed_and_gone),
                            core_.clock.Now() + absl::FromChrono(core_.config.kill_grace) + absl::Seconds(5));
     dead = old->state == WorkerState::kDead;
-    abandoned = dead ? 0 : old->in_flight;
+    abandoned = dead ? 0 : old->in_flight - old->abandoned;
     if (!dead) old->state = WorkerState::kStopped;
   }
   if (dead) {

@@ -58,6 +58,9 @@ struct Slot {
   std::string kill_stacks;  // its Python stacks, asked just before a hung-worker kill
 
   int in_flight = 0;
+  // Of in_flight, calls whose caller already has its answer (deadline,
+  // cancel): shutdown and drains do not wait for them.
+  int abandoned = 0;
   std::uint64_t requests = 0;
   absl::Time started_at;
   // Limits drawn for this worker (jitter included); 0 / InfiniteFuture: none.

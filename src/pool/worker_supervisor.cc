@@ -188,15 +188,20 @@ void WorkerSupervisor::RemoveSlot(const std::shared_ptr<Slot>& slot) {
 }
 
 void WorkerSupervisor::StopSlots(std::vector<std::shared_ptr<Slot>> slots) {
+  std::vector<absl::Duration> graces;
   {
     MutexLock lock(&core_.mu);
     for (auto& s : slots) {
       if (s->state != WorkerState::kDead) s->state = WorkerState::kStopped;
+      // A worker busy only with calls whose callers have gone (deadline,
+      // cancel) has nothing worth a grace period: it is killed at once.
+      const bool only_abandoned = s->in_flight > 0 && s->in_flight == s->abandoned;
+      graces.push_back(only_abandoned ? absl::ZeroDuration() : absl::FromChrono(core_.config.kill_grace));
     }
   }
   std::vector<std::thread> stoppers;
-  for (auto& s : slots) {
-    stoppers.emplace_back([this, s] { s->worker->Stop(absl::FromChrono(core_.config.kill_grace)); });
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    stoppers.emplace_back([s = slots[i], grace = graces[i]] { s->worker->Stop(grace); });
   }
   for (std::thread& t : stoppers) t.join();
   // Destroying a worker waits for its last RPC callback, so no callback can

@@ -170,6 +170,20 @@ void PythonWorker::Execute(WorkerCall call, Done done) {
   rpc->Execute(std::move(call), std::move(done));
 }
 
+std::shared_ptr<StreamControl> PythonWorker::ExecuteStream(WorkerCall call, StreamHandlers handlers) {
+  std::shared_ptr<RpcClient> rpc = Rpc();
+  if (rpc == nullptr) {
+    handlers.on_end(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
+    return nullptr;
+  }
+  return rpc->ExecuteStream(std::move(call), std::move(handlers));
+}
+
+void PythonWorker::Cancel(std::uint64_t call_id, CancelReason reason) {
+  std::shared_ptr<RpcClient> rpc = Rpc();
+  if (rpc != nullptr && !dead_.load()) rpc->Cancel(call_id, reason);
+}
+
 void PythonWorker::Kill() {
   // issue 14 item 5: the worker's descendants die with it.
   if (child_ != nullptr && watcher_ != nullptr && !watcher_->exited()) child_->KillWithDescendants();

@@ -36,6 +36,8 @@ class PythonWorker final : public Worker {
   absl::Status Start(absl::Time deadline) override;
   void Stop(absl::Duration grace) override;
   void Execute(WorkerCall call, Done done) override;
+  std::shared_ptr<StreamControl> ExecuteStream(WorkerCall call, StreamHandlers handlers) override;
+  void Cancel(std::uint64_t call_id, CancelReason reason) override;
   void Kill() override;
   std::string DumpStacks(absl::Time deadline) override;
   void CheckHealth(absl::Time deadline, std::function<void(absl::Status)> done) override;

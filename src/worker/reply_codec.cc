@@ -33,6 +33,26 @@ void SetPythonError(absl::Status& status, const PythonError& error) {
   status.SetPayload(kPythonErrorUrl, absl::Cord(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
+void EncodeRequest(WorkerCall& call, snakepit::v1::ExecuteRequest& request) {
+  request.set_command(call.command);
+  request.set_args_json(std::move(call.args_json));
+  for (std::string& a : call.attachments) request.add_attachments(std::move(a));
+  request.set_call_id(call.call_id);
+  if (call.deadline != absl::InfiniteFuture()) request.set_deadline_unix_ms(absl::ToUnixMillis(call.deadline));
+  for (auto& [key, value] : call.metadata) (*request.mutable_metadata())[key] = value;
+}
+
+absl::StatusOr<Chunk> DecodeChunk(const snakepit::v1::Result& chunk, absl::string_view label,
+                                  absl::string_view command) {
+  Chunk out;
+  out.data = nlohmann::json::parse(chunk.json(), nullptr, /*allow_exceptions=*/false);
+  if (out.data.is_discarded()) {
+    return absl::InternalError(absl::StrCat(label, ": command '", command, "': worker sent a chunk of invalid JSON"));
+  }
+  out.attachments.assign(chunk.attachments().begin(), chunk.attachments().end());
+  return out;
+}
+
 absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& response, absl::string_view label,
                                      absl::string_view command) {
   if (response.has_error()) {
@@ -47,6 +67,11 @@ absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& respon
         return absl::InternalError(absl::StrCat(where, e.message()));
       case snakepit::v1::Error::BUSY:
         return absl::ResourceExhaustedError(absl::StrCat(where, e.message()));
+      case snakepit::v1::Error::CANCELLED:
+        return absl::CancelledError(absl::StrCat(where, "cancelled: ", e.message()));
+      case snakepit::v1::Error::STREAM_REQUIRED:
+        return absl::FailedPreconditionError(
+            absl::StrCat(where, e.message(), " (a generator command: call it with execute_stream)"));
       default: {
         absl::Status status(absl::StatusCode::kUnknown, absl::StrCat(where, e.type(), ": ", e.message(),
                                                                      e.traceback().empty() ? "" : "\n", e.traceback()));

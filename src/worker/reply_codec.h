@@ -1,4 +1,5 @@
-// Turning a worker's answer into what the caller sees.
+// Turning a call into the worker's request, and the worker's answer into
+// what the caller sees.
 //
 // Every error text starts with the worker's label and the command, so an
 // operator reading one line knows where it came from.
@@ -13,13 +14,22 @@
 #include "grpcpp/support/status.h"
 #include "snakepit/call.h"
 #include "snakepit/v1/worker.pb.h"
+#include "worker/worker.h"
 
 namespace snakepit::internal {
+
+// Fills `request` from `call`, moving its payload.
+void EncodeRequest(WorkerCall& call, snakepit::v1::ExecuteRequest& request);
+
+// One chunk of a stream; INTERNAL if its JSON is invalid.
+absl::StatusOr<Chunk> DecodeChunk(const snakepit::v1::Result& chunk, absl::string_view label,
+                                  absl::string_view command);
 
 // A successful RPC: the Python result, or the Python-side error mapped to a
 // canonical code (UNKNOWN_COMMAND -> NOT_FOUND, INVALID_ARGS ->
 // INVALID_ARGUMENT, EXCEPTION -> UNKNOWN with a PythonError payload,
-// NOT_SERIALIZABLE -> INTERNAL, BUSY -> RESOURCE_EXHAUSTED).
+// NOT_SERIALIZABLE -> INTERNAL, BUSY -> RESOURCE_EXHAUSTED, CANCELLED ->
+// CANCELLED, STREAM_REQUIRED -> FAILED_PRECONDITION).
 absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& response, absl::string_view label,
                                      absl::string_view command);
 

@@ -1,6 +1,7 @@
 #include "worker/rpc_client.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -88,15 +89,9 @@ absl::Status RpcClient::WaitConnected(absl::Time deadline) {
 
 void RpcClient::Execute(WorkerCall call, Worker::Done done) {
   auto* pending = new PendingCall;
-  pending->command = std::move(call.command);
+  pending->command = call.command;
   pending->done = std::move(done);
-  pending->request.set_command(pending->command);
-  pending->request.set_args_json(std::move(call.args_json));
-  for (std::string& a : call.attachments) pending->request.add_attachments(std::move(a));
-  pending->request.set_call_id(call.call_id);
-  if (call.deadline != absl::InfiniteFuture()) {
-    pending->request.set_deadline_unix_ms(absl::ToUnixMillis(call.deadline));
-  }
+  EncodeRequest(call, pending->request);
   if (call.rpc_deadline != absl::InfiniteFuture()) {
     pending->context.set_deadline(absl::ToChronoTime(call.rpc_deadline));
   }
@@ -141,6 +136,7 @@ bool RpcClient::Track(void* rpc, grpc::ClientContext* context, std::string* abor
 std::string RpcClient::Untrack(void* rpc) {
   MutexLock lock(&mu_);
   pending_.erase(rpc);  // its RPC is over: Abort() no longer touches its context
+  streams_.erase(rpc);
   ++finishing_;
   return abort_reason_;
 }
@@ -182,10 +178,17 @@ void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_statu
 }
 
 void RpcClient::Abort(const std::string& reason) {
-  MutexLock lock(&mu_);
-  if (abort_reason_.empty()) abort_reason_ = reason.empty() ? "aborted" : reason;
-  // TryCancel is thread-safe and never runs the callback inline.
-  for (auto& [pending, context] : pending_) context->TryCancel();
+  std::vector<std::shared_ptr<StreamControl>> streams;
+  {
+    MutexLock lock(&mu_);
+    if (abort_reason_.empty()) abort_reason_ = reason.empty() ? "aborted" : reason;
+    // TryCancel is thread-safe and never runs the callback inline.
+    for (auto& [pending, context] : pending_) context->TryCancel();
+    for (auto& [pending, stream] : streams_) streams.push_back(stream);
+  }
+  // A stream its reader paused has no read to fail: read once more, so
+  // that it ends (outside mu_: the read may complete on this thread).
+  for (const auto& stream : streams) stream->Resume();
 }
 
 }  // namespace snakepit::internal

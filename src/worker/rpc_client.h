@@ -52,6 +52,14 @@ class RpcClient {
   // Asynchronous Execute; see Worker::Execute.
   void Execute(WorkerCall call, Worker::Done done);
 
+  // Asynchronous ExecuteStream (rpc_stream.cc); see Worker::ExecuteStream.
+  // Reads one message at a time: while the handlers hold reading paused,
+  // nothing more is read, so gRPC flow control holds back the worker.
+  std::shared_ptr<StreamControl> ExecuteStream(WorkerCall call, StreamHandlers handlers);
+
+  // The Cancel RPC, fire and forget (rpc_stream.cc); see Worker::Cancel.
+  void Cancel(std::uint64_t call_id, CancelReason reason);
+
   // Health probe: OK only if the worker answers SERVING by `deadline`;
   // UNAVAILABLE otherwise. `done` runs exactly once, on a gRPC thread (or
   // inline if the client is already aborted), and must not block.
@@ -68,6 +76,8 @@ class RpcClient {
   struct PendingCall;
   struct PendingHealth;
   struct PendingStats;
+  class PendingStream;
+  struct PendingCancel;
   void Finish(PendingCall* call, const grpc::Status& rpc_status);
   void FinishHealth(PendingHealth* probe, const grpc::Status& rpc_status);
   void FinishStats(PendingStats* query, const grpc::Status& rpc_status);
@@ -96,6 +106,9 @@ class RpcClient {
   // Every RPC in flight (Execute and Health), by its pending record.
   std::unordered_map<void*, grpc::ClientContext*> pending_ ABSL_GUARDED_BY(mu_);
   int finishing_ ABSL_GUARDED_BY(mu_) = 0;  // untracked, not yet deleted
+  // Streams in flight (also in pending_), resumed by Abort() so that a
+  // paused one ends too.
+  std::unordered_map<void*, std::shared_ptr<StreamControl>> streams_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace snakepit::internal

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,29 @@ struct WorkerCall {
   // enforces it; the RPC itself is bounded by `rpc_deadline`.
   absl::Time deadline = absl::InfiniteFuture();
   absl::Time rpc_deadline = absl::InfiniteFuture();
+  std::map<std::string, std::string> metadata;  // current_call().metadata
+};
+
+// Why the host asks a worker to stop a call (the Cancel RPC's reason).
+enum class CancelReason { kCancelled, kDeadlineExceeded };
+
+// Resumes reading a stream that its consumer paused (StreamHandlers).
+class StreamControl {
+ public:
+  virtual ~StreamControl() = default;
+  // Reads the next message if reading is paused; else makes the next pause
+  // return at once. Thread-safe; never blocks; no-op once the stream ended.
+  virtual void Resume() = 0;
+};
+
+// Receives one streaming call's messages, serially, on arbitrary threads.
+struct StreamHandlers {
+  // A chunk, in order. True: read the next message at once. False: pause
+  // reading (gRPC flow control then pauses the worker) until Resume().
+  std::function<bool(Chunk)> on_chunk;
+  // Exactly once, after the last on_chunk: OK (an empty Reply with the
+  // worker's timing) when the command finished, else as Execute's done.
+  std::function<void(absl::StatusOr<Reply>)> on_end;
 };
 
 struct WorkerMetadata {
@@ -76,6 +100,17 @@ class Worker {
   // UNAVAILABLE promptly; otherwise the reply, or DEADLINE_EXCEEDED once
   // call.rpc_deadline passes.
   virtual void Execute(WorkerCall call, Done done) = 0;
+
+  // Sends one streaming call (ExecuteStream). Never blocks; handlers as
+  // StreamHandlers says, with the same end guarantees as Execute's done.
+  // The returned control stays valid until after on_end.
+  virtual std::shared_ptr<StreamControl> ExecuteStream(WorkerCall call, StreamHandlers handlers) = 0;
+
+  // Asks the worker to stop call `call_id` (the Cancel RPC), without
+  // waiting for the answer; the call's own RPC ends when the worker has
+  // really stopped it. A worker that is gone or does not know the call
+  // ignores it. Never blocks.
+  virtual void Cancel(std::uint64_t call_id, CancelReason reason) = 0;
 
   // SIGKILLs the process now and returns without waiting; the exit is
   // reported through the ExitCallback as usual, and calls in flight fail

@@ -80,7 +80,8 @@ void ExpectLifecycleDefaults(const PoolConfig& pool) {
   EXPECT_EQ(pool.health_check_interval, milliseconds(0));
   EXPECT_EQ(pool.health_check_timeout, milliseconds(5'000));
   EXPECT_EQ(pool.health_check_failures, 3);
-  EXPECT_EQ(pool.call_kill_timeout, milliseconds(0));
+  EXPECT_EQ(pool.call_kill_timeout, milliseconds(10'000));
+  EXPECT_EQ(pool.stream_buffer, 16);
   EXPECT_EQ(pool.max_surge, 1);
   EXPECT_EQ(pool.restart_backoff_initial, milliseconds(100));
   EXPECT_EQ(pool.restart_backoff_max, milliseconds(30'000));

@@ -6,10 +6,13 @@
 #ifndef SNAKEPIT_TESTS_CPP_FAKE_POOL_H_
 #define SNAKEPIT_TESTS_CPP_FAKE_POOL_H_
 
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -88,9 +91,20 @@ class FakeClock final : public Clock {
   std::map<std::pair<absl::Time, std::uint64_t>, std::function<void()>> timers_ ABSL_GUARDED_BY(mu_);
 };
 
+// A fake stream's flow control: counts the host's Resume() calls.
+class FakeStreamControl final : public StreamControl {
+ public:
+  void Resume() override { resumes_.fetch_add(1); }
+  int resumes() const { return resumes_.load(); }
+
+ private:
+  std::atomic<int> resumes_{0};
+};
+
 // One worker whose calls wait until the test answers them. Kill() and
 // Crash() report the exit from a thread of their own, as a real worker's
-// watcher does.
+// watcher does. Streams wait for the test too: it sends their chunks and
+// ends them; Cancel requests are recorded, nothing more.
 class FakeWorker final : public Worker {
  public:
   FakeWorker(int id, int capacity, absl::Status start_result, ExitCallback on_exit)
@@ -114,6 +128,23 @@ class FakeWorker final : public Worker {
       }
     }
     done(absl::UnavailableError("worker is gone"));
+  }
+  std::shared_ptr<StreamControl> ExecuteStream(WorkerCall call, StreamHandlers handlers) override {
+    auto control = std::make_shared<FakeStreamControl>();
+    {
+      MutexLock lock(&mu_);
+      if (!exited_) {
+        const std::uint64_t id = call.call_id;
+        streams_.emplace(id, OpenStream{std::move(call), std::move(handlers), control});
+        return control;
+      }
+    }
+    handlers.on_end(absl::UnavailableError("worker is gone"));
+    return control;
+  }
+  void Cancel(std::uint64_t call_id, CancelReason reason) override {
+    MutexLock lock(&mu_);
+    cancels_.emplace_back(call_id, reason);
   }
   void Kill() override { Crash(ExitInfo{.signal = 9}); }
   std::string DumpStacks(absl::Time) override { return "Thread 0x1 (most recent call first):\n  File \"fake.py\""; }
@@ -177,6 +208,53 @@ class FakeWorker final : public Worker {
     for (const auto& p : pending_) out.push_back(p.first.command);
     return out;
   }
+  // Ids of the streams open on this worker, oldest first.
+  std::vector<std::uint64_t> streams() const {
+    MutexLock lock(&mu_);
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, stream] : streams_) ids.push_back(id);
+    return ids;
+  }
+  // Sends a chunk on stream `id`; returns what the host answered (true:
+  // read on, false: paused until a Resume).
+  bool SendChunk(std::uint64_t id, nlohmann::json data) {
+    std::function<bool(Chunk)> on_chunk;
+    {
+      MutexLock lock(&mu_);
+      on_chunk = streams_.at(id).handlers.on_chunk;
+    }
+    return on_chunk(Chunk{std::move(data), {}});
+  }
+  // The host's resumes of stream `id` so far.
+  int Resumes(std::uint64_t id) const {
+    MutexLock lock(&mu_);
+    return streams_.at(id).control->resumes();
+  }
+  // Ends stream `id` with `status` (OK: the generator finished).
+  void EndStream(std::uint64_t id, absl::Status status = absl::OkStatus()) {
+    OpenStream stream;
+    {
+      MutexLock lock(&mu_);
+      stream = std::move(streams_.at(id));
+      streams_.erase(id);
+    }
+    if (status.ok()) {
+      stream.handlers.on_end(snakepit::Reply{});
+    } else {
+      stream.handlers.on_end(std::move(status));
+    }
+  }
+  // The Cancel requests received: call id and reason.
+  std::vector<std::pair<std::uint64_t, CancelReason>> cancels() const {
+    MutexLock lock(&mu_);
+    return cancels_;
+  }
+  // Id of the oldest pending unary call (0 if none).
+  std::uint64_t oldest_call() const {
+    MutexLock lock(&mu_);
+    return pending_.empty() ? 0 : pending_.front().first.call_id;
+  }
+
   // Answers the oldest health probe; false if none.
   bool AnswerHealth(absl::Status status) {
     std::function<void(absl::Status)> done;
@@ -212,12 +290,21 @@ class FakeWorker final : public Worker {
       p.second(absl::UnavailableError(why));
     }
     std::deque<std::function<void(absl::Status)>> probes;
+    std::map<std::uint64_t, OpenStream> streams;
     {
       MutexLock lock(&mu_);
       probes.swap(health_probes_);
+      streams.swap(streams_);
     }
     for (auto& done : probes) done(absl::UnavailableError(why));
+    for (auto& [id, stream] : streams) stream.handlers.on_end(absl::UnavailableError(why));
   }
+
+  struct OpenStream {
+    WorkerCall call;
+    StreamHandlers handlers;
+    std::shared_ptr<FakeStreamControl> control;
+  };
 
   const int id_;
   const int capacity_;
@@ -227,6 +314,8 @@ class FakeWorker final : public Worker {
   bool exited_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<std::pair<WorkerCall, Done>> pending_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void(absl::Status)>> health_probes_ ABSL_GUARDED_BY(mu_);
+  std::map<std::uint64_t, OpenStream> streams_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::uint64_t, CancelReason>> cancels_ ABSL_GUARDED_BY(mu_);
   std::thread exiter_;
 };
 
@@ -288,6 +377,19 @@ class FakeFleet {
   std::deque<absl::Status> start_failures_ ABSL_GUARDED_BY(mu_);
   std::set<int> exited_ ABSL_GUARDED_BY(mu_);
 };
+
+// A pool of `config` over `fleet`'s workers and `clock`, not yet started;
+// its events are appended to `events` under `mu`.
+inline std::unique_ptr<Pool> MakeFakePool(const PoolConfig& config, FakeFleet& fleet, FakeClock& clock, std::mutex& mu,
+                                          std::vector<Event>& events) {
+  return std::make_unique<Pool>(
+      config, fleet.Factory(),
+      [&mu, &events](Event e) {
+        std::lock_guard<std::mutex> lock(mu);
+        events.push_back(std::move(e));
+      },
+      nullptr, &clock);
+}
 
 // Waits (real time, bounded) for `cond`; for the supervisor's background
 // scripts, which run on threads of their own.

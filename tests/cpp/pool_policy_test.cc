@@ -32,13 +32,7 @@ class PoolPolicyTest : public ::testing::Test {
   }
   void Make(PoolConfig config, int capacity = 1) {
     fleet_ = std::make_unique<FakeFleet>(capacity);
-    pool_ = std::make_unique<Pool>(
-        config, fleet_->Factory(),
-        [this](Event e) {
-          std::lock_guard<std::mutex> lock(mu_);
-          events_.push_back(e);
-        },
-        nullptr, &clock_);
+    pool_ = testing::MakeFakePool(config, *fleet_, clock_, mu_, events_);
     ASSERT_TRUE(pool_->Start().ok());
   }
   void Submit(const std::string& command, CallOptions options = {}) {

@@ -298,7 +298,9 @@ void WorkerSupervisor::Kill(int id, std::string reason) {
   // useful line of its post-mortem. That waits, so not on the caller's
   // thread (the timer's or the lifecycle manager's); spawned under mu after
   // the closed check, like every task.
-  const bool hung = slot->kill_reason == "call_kill_timeout" || slot->kill_reason == "health_check";
+  // A remote worker's stacks are on its own host: it is ejected at once.
+  const bool hung =
+      !core_.config.remote && (slot->kill_reason == "call_kill_timeout" || slot->kill_reason == "health_check");
   if (hung && !core_.closed) {
     tasks_.Spawn([this, slot] { DumpStacksThenKill(slot); });
     return;

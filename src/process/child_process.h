@@ -36,7 +36,7 @@ struct ExitInfo {
   bool status_unknown = false;
   // Set: what ended a worker that is no process of ours (a remote worker
   // ejected from its pool); ToString() returns it.
-  std::string detail;
+  std::string detail = {};
   // "exit status 3" / "killed by signal 9 (SIGKILL)" /
   // "exit status unknown: reaped by someone else"
   std::string ToString() const;

@@ -21,6 +21,10 @@ PACKAGES=(
   python3-dev
   # A library the thread-safety matrix marks unsafe, for the diagnostics tests.
   python3-httplib2
+  # Remote pools: the manifests test parses deploy/kubernetes/ (yaml); the
+  # namespace tests create network namespaces and veth pairs (ip) and
+  # certificates (openssl).
+  python3-yaml iproute2 openssl
   # Without OpenBLAS, numpy uses the reference BLAS and thread pinning has
   # nothing to pin.
   libopenblas0-pthread

@@ -39,6 +39,7 @@ nlohmann::json RunAlternatives(BenchEnv& env);    // 9
 nlohmann::json RunTransport(BenchEnv& env);       // 10
 nlohmann::json RunFreeThreading(BenchEnv& env);   // 11
 nlohmann::json RunStreaming(BenchEnv& env);       // 12
+nlohmann::json RunRemote(BenchEnv& env);          // 13 (root: network namespaces)
 
 }  // namespace snakepit::bench
 

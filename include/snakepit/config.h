@@ -57,6 +57,45 @@ struct TcpConfig {
   bool allow_plaintext = false;
 };
 
+// A pool whose workers run elsewhere (docs/remote.md): standalone worker
+// servers (`python -m snakepit_worker serve`) that the library does not
+// start, found through `target` and re-resolved every resolve_interval, so
+// that workers that come and go (Kubernetes pods) join and leave the pool.
+// Each resolved address is one worker, with the capacity its Stats
+// reports. An address whose calls fail at the transport, or whose health
+// probes fail, is ejected and readmitted after a backoff. Calls cross the
+// network, so TLS and the token are required.
+struct RemoteConfig {
+  // Where the workers are, in gRPC's target syntax: "dns:///name:port"
+  // (every address the name resolves to; a Kubernetes headless Service),
+  // "name:port" (the same), or a static list
+  // "ipv4:10.0.0.5:50051,10.0.0.6:50051" / "ipv6:[fd00::5]:50051,...".
+  // Required.
+  std::string target;
+  // PEM file of the CA certificate(s) the workers' certificates are
+  // verified against. Required: a remote pool speaks TLS only.
+  std::string tls_ca;
+  // The name the workers' certificates must carry. Default: the target's
+  // host name (for a static list, required unless the certificates carry
+  // the IP addresses).
+  std::string tls_server_name;
+  // Mutual TLS: the host's client certificate (chain) and key, PEM files;
+  // both or neither. Default: none (the token authenticates the host).
+  std::string tls_client_cert;
+  std::string tls_client_key;
+  // File holding the token the workers require (their --token-file, e.g.
+  // the same Kubernetes Secret). Required.
+  std::string token_file;
+  // How often the target is resolved again. Default: 5 s.
+  std::chrono::milliseconds resolve_interval{5'000};
+  // An ejected address (or one that failed to start) is retried after
+  // eject_backoff_initial, doubling per failure up to eject_backoff_max;
+  // the backoff resets once a worker there has served for
+  // eject_backoff_max. Defaults: 1 s, 30 s.
+  std::chrono::milliseconds eject_backoff_initial{1'000};
+  std::chrono::milliseconds eject_backoff_max{30'000};
+};
+
 // The server a worker uses for the worker protocol (docs/worker-protocol.md,
 // "Transports"). The host cannot tell them apart; they differ in cost and in
 // which interpreters they run on.
@@ -224,6 +263,11 @@ struct PoolConfig {
   std::chrono::milliseconds restart_backoff_initial{100};
   std::chrono::milliseconds restart_backoff_max{30'000};
   int degraded_after_failures = 3;
+
+  // Set: a remote pool (see RemoteConfig); the workers are not started by
+  // the library, so the settings of a worker process (tcp, python, env,
+  // pool_size, lifecycle limits, ...) are refused with it. Default: unset.
+  std::optional<RemoteConfig> remote;
 
   // Resolved values (profile defaults applied).
   int effective_pool_size() const;

@@ -36,6 +36,15 @@ bool OneEqualToken(const Multimap& metadata, std::string_view token) {
   return first != last && std::next(first) == last && ConstantTimeEquals(token, first->second);
 }
 
+// grpc.health.v1 (gRPC's default health service, enabled by
+// WorkerServer): probes carry no token, and the answer tells only the state.
+template <typename Multimap>
+bool IsHealthCheck(const Multimap& metadata) {
+  const auto path = metadata.find(":path");
+  return path != metadata.end() &&
+         std::string_view(path->second.data(), path->second.size()).starts_with("/grpc.health.v1.Health/");
+}
+
 // Writes one line to stderr (which the host drains into its log) at most
 // every 10 s, with how many RPCs were refused since the last line. The
 // processor does not know the peer's address (gRPC gives it none), so the
@@ -68,7 +77,7 @@ class TokenProcessor final : public grpc::AuthMetadataProcessor {
   bool IsBlocking() const override { return false; }
 
   grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext*, OutputMetadata*, OutputMetadata*) override {
-    if (OneEqualToken(metadata, token_)) return grpc::Status::OK;
+    if (OneEqualToken(metadata, token_) || IsHealthCheck(metadata)) return grpc::Status::OK;
     log_.Refused();
     return Unauthenticated();
   }

@@ -10,6 +10,8 @@
 #include <thread>
 #include <utility>
 
+#include <grpcpp/health_check_service_interface.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -68,12 +70,20 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const ServerOp
   if (!credentials.ok()) return credentials.status();
 
   std::unique_ptr<WorkerServer> server(new WorkerServer(options, runner));
+  // grpc.health.v1 beside the Worker service (Kubernetes' gRPC probes);
+  // NOT_SERVING once a stop begins (StopAccepting).
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // A remote pool's keepalive pings (every second, with or without calls)
+  // are welcome: they are how it finds a worker whose host vanished.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 500);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.RegisterService(server->service_.service());
   std::unique_ptr<grpc::ServerCompletionQueue> queue = builder.AddCompletionQueue();
   const std::optional<std::string> socket_path = UnixSocketPath(options.listen);
@@ -114,7 +124,12 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const ServerOp
   return server;
 }
 
-void WorkerServer::StopAccepting() { service_.StopAccepting(); }
+void WorkerServer::StopAccepting() {
+  service_.StopAccepting();
+  if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+}
 
 bool WorkerServer::Drain(absl::Time deadline) { return open_.WaitEmpty(deadline); }
 

@@ -19,6 +19,8 @@ import grpc
 from .tls_files import read_tls_files
 
 TOKEN_METADATA_KEY = "snakepit-token"
+# grpc.health.v1 (health.py): answered without the token.
+HEALTH_METHODS = ("/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch")
 
 log = logging.getLogger("snakepit_worker")
 
@@ -45,6 +47,8 @@ class TokenInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation: Callable[[Any], Any],
                           handler_call_details: grpc.HandlerCallDetails) -> Any:
+        if handler_call_details.method in HEALTH_METHODS:
+            return continuation(handler_call_details)  # probes carry no token (health.py)
         presented = [value for key, value in handler_call_details.invocation_metadata or ()
                      if key == TOKEN_METADATA_KEY]
         if len(presented) == 1 and hmac.compare_digest(
@@ -105,13 +109,23 @@ class RefusalLog:
         return due
 
 
-def server_credentials(cert_file: Optional[str],
-                       key_file: Optional[str]) -> Optional[grpc.ServerCredentials]:
+def server_credentials(cert_file: Optional[str], key_file: Optional[str],
+                       client_ca_file: Optional[str] = None) -> Optional[grpc.ServerCredentials]:
     """TLS credentials from a PEM certificate (chain) and its private key,
-    or None (plaintext) when neither is given. Raises ValueError when only
-    one is given, OSError when a file cannot be read."""
+    or None (plaintext) when neither is given. With ``client_ca_file``
+    (mutual TLS, ``serve --tls-client-ca``) every client must present a
+    certificate signed by those CAs. Raises ValueError when only one of
+    cert and key is given, or a client CA without them; OSError when a
+    file cannot be read."""
     pem = read_tls_files(cert_file, key_file)
     if pem is None:
+        if client_ca_file is not None:
+            raise ValueError("--tls-client-ca needs --tls-cert and --tls-key")
         return None
     cert, key = pem
-    return grpc.ssl_server_credentials([(key, cert)])
+    if client_ca_file is None:
+        return grpc.ssl_server_credentials([(key, cert)])
+    with open(client_ca_file, "rb") as f:
+        client_ca = f.read()
+    return grpc.ssl_server_credentials([(key, cert)], root_certificates=client_ca,
+                                       require_client_auth=True)

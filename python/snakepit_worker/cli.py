@@ -103,9 +103,13 @@ def configure_logging(worker_id: str) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["serve"]:  # the standalone server of a container (serve.py)
+        from .serve import main as serve_main
+        return serve_main(args[1:])
     # First of all, so that nothing loaded later can see the token; no local
     # of this frame, which lives as long as the worker, holds it.
-    opts = dataclasses.replace(parse_args(argv), auth_token=TokenHandoff(take_token()))
+    opts = dataclasses.replace(parse_args(args), auth_token=TokenHandoff(take_token()))
     configure_logging(opts.worker_id)
     if isinstance(sys.stdout, io.TextIOWrapper):
         # An adapter's prints reach the host's log as they happen, not in

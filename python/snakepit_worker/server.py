@@ -20,6 +20,7 @@ from .calls import WorkerCalls, new_call
 from .context import CallContext
 from .dispatch import Outcome
 from .streams import StreamRun
+from .health import HealthService
 from .tls_files import BIND_FAILURE_HINT
 
 if TYPE_CHECKING:
@@ -215,16 +216,21 @@ def start(calls: WorkerCalls, opts: Options) -> GrpcioTransport:
     when the address cannot be bound, ValueError or OSError on a bad TLS
     setup.
     """
-    credentials = server_credentials(opts.tls_cert_file, opts.tls_key_file)
+    credentials = server_credentials(opts.tls_cert_file, opts.tls_key_file, opts.tls_client_ca_file)
     interceptor = _token_interceptor(opts)
     server = grpc.server(
         futures.ThreadPoolExecutor(opts.slots + 2, thread_name_prefix="snakepit-handler"),
         interceptors=[interceptor] if interceptor else None,
         options=[("grpc.max_send_message_length", opts.max_message_bytes),
                  ("grpc.max_receive_message_length", opts.max_message_bytes),
-                 ("grpc.so_reuseport", 0)])
+                 ("grpc.so_reuseport", 0),
+                 # A remote pool's keepalive pings (every second) are welcome.
+                 ("grpc.keepalive_permit_without_calls", 1),
+                 ("grpc.http2.min_ping_interval_without_data_ms", 500),
+                 ("grpc.http2.max_ping_strikes", 0)])
     service = WorkerService(calls)
     worker_pb2_grpc.add_WorkerServicer_to_server(service, server)
+    server.add_generic_rpc_handlers((HealthService(calls.stopping),))  # grpc.health.v1
     listen = opts.listen
     if credentials is None:
         port = server.add_insecure_port(listen)

@@ -12,9 +12,10 @@ import json
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Optional
+from typing import Callable, Optional
 
 from .adapter import Adapter
 from .addresses import unix_socket_path
@@ -65,6 +66,18 @@ class Options:
     tls_cert_file: Optional[str] = None
     tls_key_file: Optional[str] = None
     transport: str = "auto"
+    # PEM CA file that clients' certificates must chain to (mutual TLS;
+    # ``serve --tls-client-ca``, grpcio transport only).
+    tls_client_ca_file: Optional[str] = None
+    # Seconds between the start of a stop (health says STOPPING/NOT_SERVING)
+    # and the refusal of new calls, so that clients that probe health see
+    # the drain coming (``serve --drain-notice``). 0 for a worker the host
+    # started: its host is the one stopping it.
+    drain_notice: float = 0.0
+    # Called once the worker is ready, with its WorkerCalls (``serve``
+    # starts its health port there); an exception fails the start.
+    on_ready: Optional[Callable[[WorkerCalls], None]] = field(default=None, repr=False,
+                                                              compare=False)
 
     @property
     def slots(self) -> int:
@@ -79,10 +92,13 @@ class _Serving:
     slots: Slots
     adapter: Adapter
 
-    def stop(self, grace: float) -> None:
-        """Refuses new calls, lets in-flight ones finish for up to ``grace``
-        s, cancels the rest, runs teardown, logs the final counters."""
+    def stop(self, grace: float, notice: float = 0.0) -> None:
+        """Says STOPPING on health for ``notice`` s, then refuses new calls,
+        lets in-flight ones finish for up to ``grace`` s, cancels the rest,
+        runs teardown, logs the final counters."""
         self.calls.stopping.set()
+        if notice > 0:
+            time.sleep(notice)
         self.transport.stop_accepting(grace)
         if not self.transport.drain(grace):
             log.warning("calls still running after the %.1f s grace period are cancelled",
@@ -129,6 +145,13 @@ def run(opts: Options) -> int:
         return EXIT_STARTUP_FAILED
     stop_signals = StopSignals()
     server = serving.transport
+    if opts.on_ready is not None:
+        try:
+            opts.on_ready(serving.calls)
+        except Exception as e:  # noqa: BLE001 - reported like every start-up failure
+            announce(opts.ready_fd, failure_record(e))
+            serving.stop(0)
+            return EXIT_STARTUP_FAILED
     announce(opts.ready_fd, ready_record(server.listen, opts.mode, opts.slots, server.name,
                                          token_required=server.token_required, tls=server.tls))
     log.info("ready: pid %d, %s%s, %s mode, %d slot(s), adapter %s, %s transport, token %s",
@@ -136,7 +159,7 @@ def run(opts: Options) -> int:
              opts.adapter, server.name, "required" if server.token_required else "not required")
     signum = stop_signals.wait()
     log.info("%s received; stopping (grace %.1f s)", signum.name, opts.grace)
-    serving.stop(opts.grace)
+    serving.stop(opts.grace, opts.drain_notice)
     sys.stdout.flush()
     sys.stderr.flush()
     # Handler threads still running past the grace period must not hold the

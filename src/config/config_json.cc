@@ -14,6 +14,7 @@
 #include "config/config_errors.h"
 #include "config/config_rules.h"
 #include "config/json_fields.h"
+#include "config/remote_config.h"
 #include "config/tcp_config.h"
 
 namespace snakepit::internal {
@@ -114,6 +115,11 @@ absl::Status ParseTcpField(const std::string& path, const json& value, PoolConfi
   return absl::OkStatus();
 }
 
+absl::Status ParseRemoteField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.remote, ParseRemoteConfig(path, value));
+  return absl::OkStatus();
+}
+
 struct PoolField {
   std::string_view key;
   FieldParser parse;
@@ -144,6 +150,7 @@ constexpr PoolField kPoolFields[] = {
     {"rlimit_nofile", &ParseIntField<&PoolConfig::rlimit_nofile, kRlimitNofileRange>},
     {"max_message_mb", &ParseMaxMessageField},
     {"tcp", &ParseTcpField},
+    {"remote", &ParseRemoteField},
     {"drain_timeout", &ParseSecondsField<&PoolConfig::drain_timeout, ZeroDuration::kAllowed>},
     {"kill_grace", &ParseSecondsField<&PoolConfig::kill_grace, ZeroDuration::kAllowed>},
     // Lifecycle (docs/lifecycle.md).

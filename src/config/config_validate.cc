@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "config/config_errors.h"
 #include "config/config_rules.h"
+#include "config/remote_config.h"
 #include "config/reserved_env.h"
 #include "config/tcp_config.h"
 
@@ -148,6 +149,7 @@ absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
   SNAKEPIT_RETURN_IF_ERROR(CheckDurations(pool, path));
   SNAKEPIT_RETURN_IF_ERROR(CheckLifecycle(pool, path));
   if (pool.tcp) SNAKEPIT_RETURN_IF_ERROR(ValidateTcp(*pool.tcp, JoinPath(path, "tcp")));
+  if (pool.remote) SNAKEPIT_RETURN_IF_ERROR(ValidateRemote(pool, path));
   return CheckMaxMessageBytes(JoinPath(path, "max_message_bytes"), pool.max_message_bytes);
 }
 

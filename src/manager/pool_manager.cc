@@ -29,15 +29,28 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
   impl->site.socket_dir = impl->socket_dir->path();
   impl->site.default_python = internal::DefaultPython();
 
+  std::vector<std::pair<internal::RemoteMembership*, Pool*>> remote;
   for (const PoolConfig& pool_config : config.pools) {
     const internal::WorkerSite* site = &impl->site;  // outlives the pools
     internal::EventBus* events = &impl->events;      // outlives the pools
+    Pool::WorkerFactory factory = [pool_config, site](Profile profile, int id, internal::Worker::ExitCallback on_exit) {
+      return internal::MakeWorker(profile, pool_config, *site, id, std::move(on_exit));
+    };
+    internal::RemoteMembership* membership = nullptr;
+    if (pool_config.remote) {
+      SNAKEPIT_ASSIGN_OR_RETURN(std::unique_ptr<internal::RemoteMembership> m,
+                                internal::RemoteMembership::Create(pool_config));
+      membership = m.get();
+      impl->memberships.push_back(std::move(m));
+      // Only the membership adds workers to a remote pool (Pool::AddWorker).
+      factory = [membership](Profile, int id, internal::Worker::ExitCallback on_exit) {
+        return membership->MakeWorker(id, std::move(on_exit));
+      };
+    }
     impl->pools.push_back(std::make_unique<Pool>(
-        pool_config,
-        [pool_config, site](Profile profile, int id, internal::Worker::ExitCallback on_exit) {
-          return internal::MakeWorker(profile, pool_config, *site, id, std::move(on_exit));
-        },
-        [events](Event event) { events->Publish(std::move(event)); }, [events] { return events->has_subscribers(); }));
+        pool_config, std::move(factory), [events](Event event) { events->Publish(std::move(event)); },
+        [events] { return events->has_subscribers(); }));
+    if (membership != nullptr) remote.emplace_back(membership, impl->pools.back().get());
   }
   // Pools start in parallel; each starts its own workers in batches.
   std::vector<absl::Status> results(impl->pools.size());
@@ -49,6 +62,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
   for (const absl::Status& status : results) {
     if (!status.ok()) return status;  // ~Impl stops the pools that did start
   }
+  for (auto [membership, pool] : remote) SNAKEPIT_RETURN_IF_ERROR(membership->Start(*pool));
   {
     internal::MutexLock lock(&impl->lifecycle_mu);
     for (const auto& pool : impl->pools) {

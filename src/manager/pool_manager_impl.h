@@ -15,6 +15,7 @@
 #include "common/mutex.h"
 #include "lifecycle/event_bus.h"
 #include "lifecycle/lifecycle_manager.h"
+#include "manager/remote_membership.h"
 #include "manager/socket_dir.h"
 #include "pool/pool.h"
 #include "profile/worker_site.h"
@@ -33,6 +34,9 @@ class PoolManager::Impl {
   std::unique_ptr<internal::SocketDir> socket_dir;
   internal::WorkerSite site;
   std::vector<std::unique_ptr<Pool>> pools;  // configuration order; fixed after Start
+  // The remote pools' memberships (destroyed before the pools); fixed
+  // after Start.
+  std::vector<std::unique_ptr<internal::RemoteMembership>> memberships;
   internal::Mutex lifecycle_mu;
   std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
 
@@ -47,8 +51,9 @@ class PoolManager::Impl {
 
   // Stops the lifecycle managers, then every pool, in parallel.
   void ShutdownPools() {
-    // No recycling decisions while pools drain.
+    // No recycling decisions, and no workers joining, while pools drain.
     StopLifecycle();
+    for (const auto& m : memberships) m->Stop();
     std::vector<std::thread> stoppers;
     for (const auto& p : pools) {
       Pool* pool = p.get();

@@ -61,6 +61,10 @@ class Pool final : public ManagedPool {
   // Call once.
   [[nodiscard]] absl::Status Start() { return supervisor_.Start(); }
 
+  // A remote pool's membership; see WorkerSupervisor.
+  [[nodiscard]] absl::Status AddWorker() { return supervisor_.AddWorker(); }
+  void RetireWorker(int id, std::string reason) { supervisor_.RetireWorker(id, std::move(reason)); }
+
   // Routes one call; see CallRouter::Submit.
   void Submit(std::string command, std::string args_json, CallOptions options, Callback done,
               std::shared_ptr<StreamChannel> stream = nullptr) {

@@ -16,6 +16,11 @@ absl::Status WorkerSupervisor::Recycle(int id, std::string reason, std::int64_t 
   std::shared_ptr<Slot> slot = core_.Find(id);
   if (slot == nullptr) return absl::NotFoundError(absl::StrCat("pool '", core_.name(), "' has no worker ", id));
   if (core_.closed) return absl::FailedPreconditionError(absl::StrCat("pool '", core_.name(), "' is shutting down"));
+  if (core_.config.remote) {
+    return absl::FailedPreconditionError(absl::StrCat("pool '", core_.name(), "' is remote: worker ", slot->label,
+                                                      " is no process of ours to recycle (", reason,
+                                                      "); restart its pod instead"));
+  }
   if (slot->state != WorkerState::kReady || slot->replacement != Replacement::kNone) {
     return absl::FailedPreconditionError(
         absl::StrCat("worker ", slot->label, " is ", std::string(WorkerStateName(slot->state)),

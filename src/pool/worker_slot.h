@@ -19,8 +19,10 @@
 //                   recycle with kill_reason, not as a crash.
 //
 // A slot takes calls only when TakesCalls(). Everything but `id`,
-// `label`, `capacity` and `handoffs` is guarded by the pool's mutex
-// (PoolCore::mu); those are set before the slot is shared. `worker` is
+// `label` and `handoffs` is guarded by the pool's mutex (PoolCore::mu);
+// those are set before the slot is shared. `capacity` is set before too,
+// and again under the mutex when the worker becomes ready (a remote worker
+// learns it from its Stats). `worker` is
 // moved out, under the mutex, only by the supervisor once the slot has left
 // the pool, and destroyed once `handoffs` is zero: a thread that read the
 // pointer under the mutex may use it outside while it holds a hand-off.

@@ -39,7 +39,8 @@ absl::Status WorkerSupervisor::Start() {
 
 absl::Status WorkerSupervisor::StartBatches(Profile profile) {
   const PoolConfig& config = core_.config;
-  const int total = config.effective_pool_size();
+  // A remote pool's workers are added by its membership (AddWorker).
+  const int total = config.remote ? 0 : config.effective_pool_size();
   const int batch = std::max(1, config.startup_batch_size);
   for (int first = 0; first < total; first += batch) {
     std::vector<std::shared_ptr<Slot>> fresh;
@@ -154,7 +155,26 @@ absl::Status WorkerSupervisor::StartSlot(const std::shared_ptr<Slot>& slot) {
   return absl::OkStatus();
 }
 
+absl::Status WorkerSupervisor::AddWorker() {
+  Profile profile;
+  {
+    MutexLock lock(&core_.mu);
+    profile = core_.running_profile;
+  }
+  return StartSlot(NewSlot(profile));
+}
+
+void WorkerSupervisor::RetireWorker(int id, std::string reason) {
+  MutexLock lock(&core_.mu);
+  std::shared_ptr<Slot> slot = core_.Find(id);
+  if (slot == nullptr || core_.closed || slot->replacement != Replacement::kNone || !slot->live()) return;
+  slot->replacement = Replacement::kCommitted;  // no successor, and the exit handler starts none
+  tasks_.Spawn([this, slot, reason = std::move(reason)] { Retire(slot, reason, 0); });
+}
+
 void WorkerSupervisor::MarkReady(Slot& slot) {
+  // A remote worker learns its capacity from its Stats during Start().
+  slot.capacity = slot.worker->capacity();
   slot.state = WorkerState::kReady;
   slot.started_at = core_.clock.Now();
   slot.expires_at = slot.started_at + slot.lifetime;
@@ -236,7 +256,12 @@ void WorkerSupervisor::OnWorkerExit(Slot* slot, const ExitInfo& info) {
         telemetry_.CountRecycle(kill_reason);
       }
       // A recycle that committed to a successor starts it itself.
-      if (slot->replacement != Replacement::kCommitted && !core_.closed) {
+      if (core_.config.remote && slot->replacement != Replacement::kCommitted && !core_.closed) {
+        // Ejected: removed without a successor; the membership readmits the
+        // address after a backoff.
+        slot->replacement = Replacement::kCommitted;
+        tasks_.Spawn([this, dead = core_.Find(slot->id)] { RemoveSlot(dead); });
+      } else if (slot->replacement != Replacement::kCommitted && !core_.closed) {
         slot->replacement = Replacement::kCommitted;
         ++core_.pending_starts;
         // Under mu, after the closed check: Shutdown() sets closed under mu
@@ -278,7 +303,9 @@ void WorkerSupervisor::Kill(int id, std::string reason) {
   // useful line of its post-mortem. That waits, so not on the caller's
   // thread (the timer's or the lifecycle manager's); spawned under mu after
   // the closed check, like every task.
-  const bool hung = slot->kill_reason == "call_kill_timeout" || slot->kill_reason == "health_check";
+  // A remote worker's stacks are on its own host: it is ejected at once.
+  const bool hung =
+      !core_.config.remote && (slot->kill_reason == "call_kill_timeout" || slot->kill_reason == "health_check");
   if (hung && !core_.closed) {
     tasks_.Spawn([this, slot] { DumpStacksThenKill(slot); });
     return;

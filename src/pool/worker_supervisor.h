@@ -52,6 +52,16 @@ class WorkerSupervisor final : public WorkerControl {
   // batch in parallel. On error every worker is stopped. Call once.
   [[nodiscard]] absl::Status Start();
 
+  // Remote pools (manager/remote_membership.h), whose membership follows
+  // resolved addresses instead of pool_size. AddWorker starts one more
+  // worker from the factory and blocks until it is ready or failed
+  // (startup_timeout); RetireWorker drains worker `id` (drain_timeout) and
+  // removes it without a successor, on a task thread. In a remote pool a
+  // worker that exits is removed, not restarted: the membership readmits
+  // its address with a backoff.
+  [[nodiscard]] absl::Status AddWorker();
+  void RetireWorker(int id, std::string reason);
+
   std::vector<WorkerView> Workers() const;
   // See ManagedPool.
   absl::Status Recycle(int id, std::string reason, std::int64_t memory_bytes) override;

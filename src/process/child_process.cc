@@ -83,6 +83,7 @@ bool PidfdReadable(int pidfd) {
 }  // namespace
 
 std::string ExitInfo::ToString() const {
+  if (!detail.empty()) return detail;
   if (status_unknown) return "exit status unknown: reaped by someone else";
   if (signal != 0) {
     const char* abbrev = ::sigabbrev_np(signal);

@@ -34,6 +34,9 @@ struct ExitInfo {
   // reaped it (the application set SIGCHLD to SIG_IGN, or called
   // waitpid(-1)). exit_code stays -1 and signal 0.
   bool status_unknown = false;
+  // Set: what ended a worker that is no process of ours (a remote worker
+  // ejected from its pool); ToString() returns it.
+  std::string detail = {};
   // "exit status 3" / "killed by signal 9 (SIGKILL)" /
   // "exit status unknown: reaped by someone else"
   std::string ToString() const;

@@ -32,6 +32,8 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const RpcEndpoint& endpoin
   if (endpoint.tls_roots_pem.empty()) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = endpoint.tls_roots_pem;
+  options.pem_cert_chain = endpoint.tls_client_cert_pem;
+  options.pem_private_key = endpoint.tls_client_key_pem;
   return grpc::SslCredentials(options);
 }
 
@@ -51,6 +53,13 @@ std::shared_ptr<grpc::Channel> MakeChannel(const RpcEndpoint& endpoint, std::int
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  if (endpoint.keepalive > absl::ZeroDuration()) {
+    const int ms = static_cast<int>(absl::ToInt64Milliseconds(endpoint.keepalive));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ms);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ms);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   return grpc::CreateCustomChannel(endpoint.target, Credentials(endpoint), args);
 }
 
@@ -166,8 +175,9 @@ void RpcClient::FinishHealth(PendingHealth* probe, const grpc::Status& rpc_statu
   if (!rpc_status.ok()) {
     result = absl::UnavailableError(absl::StrCat(label_, ": health check failed: ", rpc_status.error_message()));
   } else if (probe->response.state() != snakepit::v1::HealthResponse::SERVING) {
-    result = absl::UnavailableError(absl::StrCat(
-        label_, ": worker is not serving (", snakepit::v1::HealthResponse::State_Name(probe->response.state()), ")"));
+    const std::string state = snakepit::v1::HealthResponse::State_Name(probe->response.state());
+    result = absl::UnavailableError(absl::StrCat(label_, ": worker is not serving (", state, ")"));
+    result.SetPayload(kHealthStatePayload, absl::Cord(state));
   }
   {
     std::function<void(absl::Status)> done = std::move(probe->done);

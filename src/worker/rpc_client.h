@@ -36,7 +36,20 @@ struct RpcEndpoint {
   std::string tls_roots_pem;
   // The name the certificate must carry; empty: the target's host.
   std::string tls_server_name;
+  // Mutual TLS (remote pools): the host's certificate chain and private
+  // key, PEM text; both empty: none.
+  std::string tls_client_cert_pem;
+  std::string tls_client_key_pem;
+  // Non-zero: HTTP/2 keepalive pings this often, and a connection whose
+  // ping is not answered within the same time is closed, failing its calls
+  // with UNAVAILABLE (a remote worker whose host vanished without a word).
+  // Zero: none (a local worker's death is seen by its exit watcher).
+  absl::Duration keepalive = absl::ZeroDuration();
 };
+
+// Payload of a HealthAsync failure whose worker answered but is not
+// SERVING: the state's name ("STOPPING": it drains).
+inline constexpr char kHealthStatePayload[] = "snakepit.health_state";
 
 class RpcClient {
  public:

@@ -7,11 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/call_args.h"
+#include "common/call_metadata.h"
 #include "common/callback_scope.h"
 #include "common/status_macros.h"
 #include "manager/pool_manager_impl.h"
 #include "manager/worker_package.h"
 #include "profile/profiles.h"
+#include "snakepit/inspector.h"
 #include "snakepit/logging.h"
 #include "worker/worker_endpoint.h"
 
@@ -60,13 +62,38 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
     logger()->info("pool '{}' ready: {} profile, {} workers, capacity {}", s.name, ProfileName(s.profile), s.workers,
                    s.capacity);
   }
-  return std::unique_ptr<PoolManager>(new PoolManager(std::move(impl)));
+  std::unique_ptr<PoolManager> manager(new PoolManager(std::move(impl)));
+  if (config.metrics) SNAKEPIT_RETURN_IF_ERROR(manager->StartMetrics(*config.metrics));
+  return manager;
+}
+
+absl::Status PoolManager::StartMetrics(const MetricsConfig& config) {
+  // One inspector for the endpoint's life: each page's window runs from
+  // the previous request of any page.
+  auto inspector = std::make_shared<Inspector>(*this);
+  internal::MetricsEndpoint::Pages pages{
+      .prometheus = [inspector] { return inspector->Inspect().ToPrometheus(); },
+      .text = [inspector] { return inspector->Inspect().ToText(); },
+      .json =
+          [inspector] {
+            return inspector->Inspect().ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+          },
+  };
+  SNAKEPIT_ASSIGN_OR_RETURN(impl_->metrics, internal::MetricsEndpoint::Start(config, std::move(pages)));
+  return absl::OkStatus();
+}
+
+std::string PoolManager::metrics_url() const {
+  return impl_->metrics != nullptr ? impl_->metrics->url() + "/metrics" : "";
 }
 
 PoolManager::PoolManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PoolManager::~PoolManager() {
   if (impl_ == nullptr) return;
+  // Its pages read this object: stopped here, on any thread (its threads
+  // are never a library callback's).
+  impl_->StopMetrics();
   if (internal::LibraryCallbackScope::Active()) {
     // Destroying the pools waits for this very thread (a gRPC callback, a
     // timer or the event thread) to leave the library: that waiting, and
@@ -96,6 +123,11 @@ void PoolManager::execute_async(std::string_view pool, std::string_view command,
   const std::string pool_name(pool), command_name(command);
   if (absl::Status name = internal::CheckCommandName(command); !name.ok()) {
     done(absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': ", name.message())));
+    return;
+  }
+  if (absl::Status metadata = internal::CheckCallMetadata(options.metadata); !metadata.ok()) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("pool '", pool_name, "': command '", command_name, "': ", metadata.message())));
     return;
   }
   absl::StatusOr<std::string> args_json = internal::EncodeArgs(args);
@@ -170,9 +202,11 @@ void PoolManager::shutdown() {
     logger()->warn(
         "snakepit: PoolManager::shutdown() called inside a completion callback or event handler; the pools shut "
         "down on a thread of their own once the callback returns");
+    impl_->StopMetrics();
     impl_->ShutdownInBackground();
     return;
   }
+  impl_->StopMetrics();
   impl_->JoinBackgroundShutdown();
   impl_->ShutdownPools();
 }

@@ -14,6 +14,7 @@
 #include "common/mutex.h"
 #include "lifecycle/event_bus.h"
 #include "lifecycle/lifecycle_manager.h"
+#include "manager/metrics_endpoint.h"
 #include "manager/socket_dir.h"
 #include "pool/pool.h"
 #include "profile/worker_site.h"
@@ -39,9 +40,21 @@ class PoolManager::Impl {
   internal::Mutex shutdown_mu;
   std::thread background_shutdown ABSL_GUARDED_BY(shutdown_mu);
 
+  // The metrics endpoint (Config::metrics), or null. Its pages read the
+  // pools through the PoolManager: stopped (StopMetrics) before the
+  // PoolManager lets go of this Impl, and declared last so that it goes
+  // first anyway. Set once by Start, before the manager is handed out.
+  std::unique_ptr<internal::MetricsEndpoint> metrics;
+
   ~Impl() {
+    StopMetrics();
     JoinBackgroundShutdown();
     StopLifecycle();
+  }
+
+  // Joins the endpoint's threads: no page is being served after it.
+  void StopMetrics() {
+    if (metrics != nullptr) metrics->Stop();
   }
 
   // Stops the lifecycle managers, then every pool, in parallel.

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ struct Call {
   std::string command;
   std::string args_json;
   std::vector<std::string> attachments;
+  std::map<std::string, std::string> metadata;  // CallOptions::metadata, checked
+  std::string trace_id;                         // of its traceparent, or ""
   absl::Time submitted;
   absl::Time deadline;
   absl::Time queue_deadline;  // when queued: min(deadline, submitted + queue_timeout)

@@ -94,6 +94,7 @@ void RpcClient::Execute(WorkerCall call, Worker::Done done) {
   pending->request.set_args_json(std::move(call.args_json));
   for (std::string& a : call.attachments) pending->request.add_attachments(std::move(a));
   pending->request.set_call_id(call.call_id);
+  pending->request.mutable_metadata()->insert(call.metadata.begin(), call.metadata.end());
   if (call.deadline != absl::InfiniteFuture()) {
     pending->request.set_deadline_unix_ms(absl::ToUnixMillis(call.deadline));
   }

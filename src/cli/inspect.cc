@@ -55,6 +55,9 @@ int Inspect(const std::vector<std::string>& argv) {
   }
   if (!args.positional.empty()) return UsageError("inspect", "unexpected argument '" + args.positional[0] + "'");
   if (args.has("--config") == args.has("--url")) return UsageError("inspect", "give one of --config FILE or --url URL");
+  if (auto url = args.value("--url"); url && url->rfind("http://", 0) != 0) {
+    return UsageError("inspect", "--url: expected http://HOST:PORT (the endpoint is plain HTTP), got \"" + *url + "\"");
+  }
   if (args.has("--json") && args.has("--prometheus"))
     return UsageError("inspect", "--json and --prometheus exclude each other");
   std::chrono::milliseconds interval(2000);

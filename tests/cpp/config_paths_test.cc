@@ -21,7 +21,7 @@ class TempFolder {
  public:
   TempFolder() {
     std::string pattern = ::testing::TempDir() + "/snakepit_config_paths.XXXXXX";
-    path_ = fs::path(::mkdtemp(pattern.data()));
+    path_ = fs::path(::mkdtemp(pattern.data())).lexically_normal();
   }
   ~TempFolder() {
     std::error_code ignored;

@@ -52,7 +52,7 @@ TEST(MetricsEndpoint, APrometheusScrapeShowsEveryPoolWithoutPidLabels) {
   ASSERT_NE(pools, nullptr);
   const std::string url = pools->metrics_url();
   ASSERT_THAT(url, StartsWith("http://127.0.0.1:"));
-  ASSERT_THAT(url, testing::EndsWith("/metrics"));
+  ASSERT_THAT(url, ::testing::EndsWith("/metrics"));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(pools->execute("p", "ping").ok());
   ASSERT_TRUE(pools->execute("t", "ping").ok());
 

@@ -1,5 +1,7 @@
 #include "manager/metrics_endpoint.h"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <chrono>
 #include <string>
@@ -45,6 +47,13 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const Me
   server->set_keep_alive_max_count(1);
   server->set_read_timeout(kIoTimeoutSeconds);
   server->set_write_timeout(kIoTimeoutSeconds);
+  // SO_REUSEADDR (a restart may bind while the last run's connections sit
+  // in TIME_WAIT) but not httplib's default SO_REUSEPORT, with which a
+  // second process would share the port silently instead of failing.
+  server->set_socket_options([](int sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   Serve(*server, "/metrics", std::move(pages.prometheus), "text/plain; version=0.0.4; charset=utf-8");
   Serve(*server, "/inspect", std::move(pages.text), "text/plain; charset=utf-8");
   Serve(*server, "/inspect.json", std::move(pages.json), "application/json");

@@ -4,7 +4,8 @@
 #
 # Installed tree (relative to the prefix; lib/ and share/ follow GNUInstallDirs):
 #   include/snakepit/*.h                public headers (no gRPC/protobuf header)
-#   lib/libsnakepit.a                   the static library
+#   lib/libsnakepit.a                   the static library, or with SNAKEPIT_SHARED
+#   lib/libsnakepit.so.0.1.0            the shared one (and its .so.0.1, .so links)
 #   lib/cmake/snakepit/                 snakepitConfig.cmake, ...ConfigVersion.cmake,
 #                                       snakepitTargets*.cmake
 #   share/snakepit/python/snakepit_worker/   the Python worker package with its
@@ -28,6 +29,7 @@ set(SNAKEPIT_INSTALL_PYTHONDIR "${CMAKE_INSTALL_DATADIR}/snakepit/python")
 # seeing their headers.
 install(TARGETS snakepit EXPORT snakepitTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS snakepit_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/snakepit" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
@@ -69,7 +71,7 @@ install(FILES "${PROJECT_BINARY_DIR}/snakepitConfig.cmake" "${PROJECT_BINARY_DIR
 
 # pkg-config (cmake/snakepit.pc.in), for builds without CMake:
 #   c++ -std=c++20 app.cc $(pkg-config --cflags --libs snakepit)
-# The static archive needs gRPC and protobuf at link time, so they are in
+# The static archive needs gRPC, protobuf and cpp-httplib at link time, so they are in
 # Requires (plain `--libs` then links them); a shared library links them
 # itself, so there they are Requires.private. The public headers need
 # Abseil, nlohmann_json and spdlog either way.
@@ -78,9 +80,9 @@ set(SNAKEPIT_PC_REQUIRES
 set(SNAKEPIT_PC_REQUIRES_PRIVATE "")
 get_target_property(_snakepit_type snakepit TYPE)
 if(_snakepit_type STREQUAL "STATIC_LIBRARY")
-  string(APPEND SNAKEPIT_PC_REQUIRES " grpc++ protobuf")
+  string(APPEND SNAKEPIT_PC_REQUIRES " grpc++ protobuf cpp-httplib")
 else()
-  set(SNAKEPIT_PC_REQUIRES_PRIVATE "grpc++ protobuf")
+  set(SNAKEPIT_PC_REQUIRES_PRIVATE "grpc++ protobuf cpp-httplib")
 endif()
 set(SNAKEPIT_PC_CFLAGS "")
 file(RELATIVE_PATH SNAKEPIT_PC_PREFIX_FROM_PCDIR "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
@@ -106,7 +108,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "libdevel")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "python3, libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev, libprotoc-dev, protobuf-compiler, libabsl-dev, libspdlog-dev, nlohmann-json3-dev")
+  "python3, libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev, libprotoc-dev, protobuf-compiler, libabsl-dev, libspdlog-dev, nlohmann-json3-dev, libcpp-httplib-dev, pkg-config")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-grpcio, python3-protobuf")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 include(CPack)

@@ -10,6 +10,8 @@ PACKAGES=(
   ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev nlohmann-json3-dev
+  # HTTP for the metrics endpoint and `snakepit inspect --url`.
+  libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # The worker's interpreter is Debian's /usr/bin/python3; these are its
   # modules (PyPI is not used).

@@ -3,11 +3,14 @@
 //   "default": the process profile, 4 single-threaded Python workers.
 //   "hpc":     the thread profile, 2 workers x 4 threads each.
 //
-// It runs a mix of calls on both, concurrently, then prints each pool's
-// stats. Usage: hybrid_pools [pools.json]  (default: the config below).
+// It runs a mix of calls on both, concurrently, then prints a line of each
+// pool's stats (PoolStats::ToJson() has them all). Usage:
+// hybrid_pools [pools.json]  (default: the config below).
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "snakepit/snakepit.h"
@@ -30,6 +33,10 @@ void Print(const char* what, const absl::StatusOr<nlohmann::json>& result, bool 
   if (!result.ok() && must_succeed) g_failed = true;
   if (result.ok()) {
     std::printf("%-34s -> %s\n", what, result->dump().c_str());
+  } else if (std::optional<snakepit::PythonError> error = snakepit::GetPythonError(result.status())) {
+    // A Python exception: its type and message; the status message and
+    // error->traceback carry the traceback too.
+    std::printf("%-34s -> Python %s: %s\n", what, error->type.c_str(), error->message.c_str());
   } else {
     // message() rather than ToString(): the latter appends the structured
     // Python-error payload, which snakepit::GetPythonError() reads instead.
@@ -85,8 +92,11 @@ int main(int argc, char** argv) {
 
   std::printf("\n");
   for (const std::string& name : pm.list_pools()) {
-    absl::StatusOr<snakepit::PoolStats> stats = pm.stats(name);
-    if (stats.ok()) std::printf("%s\n", stats->ToJson().dump(2).c_str());
+    absl::StatusOr<snakepit::PoolStats> s = pm.stats(name);
+    if (!s.ok()) continue;
+    std::printf("%s: %llu calls, %llu failed, p50 %.1f ms, %d workers x %d threads\n", name.c_str(),
+                static_cast<unsigned long long>(s->requests), static_cast<unsigned long long>(s->errors),
+                std::chrono::duration<double, std::milli>(s->latency.p50).count(), s->workers, s->threads_per_worker);
   }
   pm.shutdown();
   return g_failed ? 1 : 0;

@@ -11,10 +11,11 @@
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
+#include "snakepit/export.h"
 
 namespace snakepit {
 
-struct CallOptions {
+struct SNAKEPIT_EXPORT CallOptions {
   // Deadline for the whole call, queueing included. Zero means the pool's
   // call_timeout. The caller gets DEADLINE_EXCEEDED when it passes; a reply
   // that arrives later is discarded and never handed to another caller.
@@ -48,20 +49,25 @@ struct CallOptions {
   // 0: the pool's stream_buffer. Default: 0.
   int stream_buffer = 0;
 
-  // Key/values the command reads as current_call().metadata (a W3C
-  // `traceparent`, a tenant). Default: none.
+  // String key/values carried to the worker with the call; the adapter
+  // reads them as current_call().metadata. A W3C "traceparent" among them
+  // continues the caller's trace in Python, and its trace id tags the
+  // call's request_executed event and the call's log lines
+  // (docs/tracing.md). Keys are lower-case HTTP header names, values
+  // printable ASCII; at most 64 entries, 4 KiB a value, 16 KiB in all.
+  // Anything else fails the call with INVALID_ARGUMENT. Default: none.
   std::map<std::string, std::string> metadata = {};
 };
 
 // One chunk of a stream: what a generator command yielded.
-struct Chunk {
+struct SNAKEPIT_EXPORT Chunk {
   nlohmann::json data;
   // Binary blobs yielded with snakepit_worker.Reply(...) (or Chunk(...)).
   std::vector<std::string> attachments;
 };
 
 // What a command returned.
-struct Reply {
+struct SNAKEPIT_EXPORT Reply {
   nlohmann::json result;
   // Binary blobs the command returned with snakepit_worker.Reply(...).
   std::vector<std::string> attachments;
@@ -74,16 +80,18 @@ struct Reply {
 };
 
 // A Python exception raised by a command. The absl::Status of such a call
-// has code UNKNOWN, a message "<type>: <message>" followed by the traceback,
-// and this record as a payload.
-struct PythonError {
+// has code UNKNOWN, the message
+//   "<pool>-<worker id>: command '<command>': <type>: <message>\n<traceback>"
+// (no newline and traceback when the traceback is empty), and this record
+// as a payload.
+struct SNAKEPIT_EXPORT PythonError {
   std::string type;       // e.g. "ValueError" or "mymodule.MyError"
   std::string message;    // str(exception)
   std::string traceback;  // the formatted Python traceback
 };
 
 // The Python exception carried by `status`, if it came from one.
-std::optional<PythonError> GetPythonError(const absl::Status& status);
+SNAKEPIT_EXPORT std::optional<PythonError> GetPythonError(const absl::Status& status);
 
 }  // namespace snakepit
 

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "snakepit/export.h"
 
 namespace snakepit {
 
@@ -26,9 +27,9 @@ enum class ThreadSafety {
 };
 
 // "safe", "unsafe", "conditional".
-std::string_view ThreadSafetyName(ThreadSafety safety);
+SNAKEPIT_EXPORT std::string_view ThreadSafetyName(ThreadSafety safety);
 
-struct LibraryCompatibility {
+struct SNAKEPIT_EXPORT LibraryCompatibility {
   std::string name;                       // distribution name, normalised ("scikit-learn")
   std::vector<std::string> import_names;  // top-level modules ("sklearn")
   ThreadSafety thread_safe = ThreadSafety::kConditional;
@@ -37,7 +38,7 @@ struct LibraryCompatibility {
 };
 
 // One line of a compatibility report.
-struct CompatibilityEntry {
+struct SNAKEPIT_EXPORT CompatibilityEntry {
   std::string requirement;  // as given ("numpy>=1.26"), or "name==version" when installed
   std::string name;         // normalised distribution name
   std::string version;      // version the requirement's lower bound or pin names, or the installed one; "" if none
@@ -51,7 +52,7 @@ struct CompatibilityEntry {
   nlohmann::json ToJson() const;
 };
 
-class CompatibilityMatrix {
+class SNAKEPIT_EXPORT CompatibilityMatrix {
  public:
   // The matrix compiled into the library. Never fails: the build checks
   // the data file (a malformed one fails the library's tests).
@@ -90,10 +91,10 @@ class CompatibilityMatrix {
 // Compares dotted versions numerically, component by component ("1.10" >
 // "1.9"; a missing component is 0; a component's leading digits count, so
 // "2.1rc1" compares as 2.1). Negative, zero or positive.
-int CompareVersions(std::string_view a, std::string_view b);
+SNAKEPIT_EXPORT int CompareVersions(std::string_view a, std::string_view b);
 
 // PEP 503 normalisation: lower case, runs of '-', '_', '.' become '-'.
-std::string NormalizePackageName(std::string_view name);
+SNAKEPIT_EXPORT std::string NormalizePackageName(std::string_view name);
 
 }  // namespace snakepit
 

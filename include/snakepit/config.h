@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "snakepit/export.h"
 
 namespace snakepit {
 
@@ -27,13 +28,13 @@ enum class Profile {
 };
 
 // "process" or "thread".
-std::string_view ProfileName(Profile profile);
+SNAKEPIT_EXPORT std::string_view ProfileName(Profile profile);
 
 // A pool's workers listening on TCP instead of a Unix socket
 // (docs/configuration.md, "TCP and TLS"). Each worker binds `host` on a port
 // the kernel picks and reports it when ready; every RPC carries the
 // worker's random token, on a Unix socket too.
-struct TcpConfig {
+struct SNAKEPIT_EXPORT TcpConfig {
   // Address the workers bind and the host connects to: a host name or an
   // IPv4/IPv6 literal (no brackets). Default: "127.0.0.1".
   std::string host = "127.0.0.1";
@@ -65,7 +66,7 @@ struct TcpConfig {
 // reports. An address whose calls fail at the transport, or whose health
 // probes fail, is ejected and readmitted after a backoff. Calls cross the
 // network, so TLS and the token are required.
-struct RemoteConfig {
+struct SNAKEPIT_EXPORT RemoteConfig {
   // Where the workers are, in gRPC's target syntax: "dns:///name:port"
   // (every address the name resolves to; a Kubernetes headless Service),
   // "name:port" (the same), or a static list
@@ -106,9 +107,9 @@ enum class WorkerTransport {
 };
 
 // "auto", "native" or "grpcio".
-std::string_view WorkerTransportName(WorkerTransport transport);
+SNAKEPIT_EXPORT std::string_view WorkerTransportName(WorkerTransport transport);
 
-struct PoolConfig {
+struct SNAKEPIT_EXPORT PoolConfig {
   // Unique name callers use to address the pool. JSON: "name", required in
   // a "pools" list.
   std::string name = "default";
@@ -136,7 +137,11 @@ struct PoolConfig {
   std::string adapter = "snakepit_worker.showcase:ShowcaseAdapter";
 
   // Directories put before the worker package on the worker's PYTHONPATH
-  // (where your adapter modules live). Default: none.
+  // (where your adapter modules live). A relative entry in a config read by
+  // Config::FromJsonFile is relative to that file's folder (made absolute
+  // there); anywhere else (FromJson, FromJsonString, C++) it is left as it
+  // is, so the worker resolves it against its working directory, which is
+  // the host process's. Default: none.
   std::vector<std::string> python_path;
 
   // Extra command-line arguments appended to the worker's. Default: none.
@@ -274,8 +279,28 @@ struct PoolConfig {
   int effective_threads_per_worker() const;
 };
 
-struct Config {
+// The PoolManager's metrics endpoint (docs/diagnostics.md, "The metrics
+// endpoint"): plain HTTP serving every pool's figures, GET /metrics in
+// Prometheus text format, /inspect as the `snakepit inspect` text report and
+// /inspect.json as its JSON (one line). JSON: {"metrics": {"listen": "127.0.0.1:9464"}}.
+struct SNAKEPIT_EXPORT MetricsConfig {
+  // "host:port": an IPv4 literal, "localhost", or an IPv6 literal in
+  // brackets ("[::1]:9464"); port 0 lets the kernel pick one
+  // (PoolManager::metrics_url() says which). Required.
+  std::string listen;
+
+  // The endpoint has no authentication or TLS, so a host that is not a
+  // loopback address is refused unless this says that serving the figures
+  // to the network is meant. Default: false.
+  bool allow_plaintext = false;
+};
+
+struct SNAKEPIT_EXPORT Config {
   std::vector<PoolConfig> pools;
+
+  // Set: PoolManager::Start serves the metrics endpoint (MetricsConfig).
+  // Unset: no port is opened. Default: unset.
+  std::optional<MetricsConfig> metrics;
 
   // Parent directory of the private (0700) socket directory. Empty means
   // $XDG_RUNTIME_DIR if set, else /tmp.

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "nlohmann/json.hpp"
+#include "snakepit/export.h"
 
 namespace snakepit {
 
@@ -45,14 +46,14 @@ enum class EventType {
 // thread pool runs on an interpreter with the GIL on), "unsafe_library" (a
 // thread pool's worker loaded a library the thread-safety matrix marks
 // unsafe). kRequestExecuted events are only made while someone subscribes.
-std::string_view EventTypeName(EventType type);
+SNAKEPIT_EXPORT std::string_view EventTypeName(EventType type);
 
 // Why a worker was recycled (Event::reason of kWorkerRecycled and, for
 // graceful recycles, of the kWorkerDraining before it): "ttl",
 // "max_requests", "memory", "manual" (graceful: drained first), and
 // "health_check", "call_kill_timeout", "unreachable" (killed at once: a hung
 // or unreachable worker cannot drain; no kWorkerDraining event).
-struct Event {
+struct SNAKEPIT_EXPORT Event {
   EventType type = EventType::kWorkerStarted;
   std::string pool;
   int worker_id = -1;  // -1 for pool-level events
@@ -74,6 +75,7 @@ struct Event {
   std::string command;                   // request_executed
   std::chrono::nanoseconds duration{0};  // request_executed: submission to reply
   std::string status;                    // request_executed: "OK" or the code, e.g. "DEADLINE_EXCEEDED"
+  std::string trace_id;                  // request_executed: the call's traceparent trace id, or ""
   int queued = 0;                        // pool_saturated
   int in_flight = 0;                     // pool_saturated, capacity_reached
 

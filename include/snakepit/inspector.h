@@ -20,12 +20,13 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
+#include "snakepit/export.h"
 #include "snakepit/pool_manager.h"
 #include "snakepit/stats.h"
 
 namespace snakepit {
 
-struct InspectorOptions {
+struct SNAKEPIT_EXPORT InspectorOptions {
   // Window-based recommendations (saturation, GIL-bound, underused) stay
   // quiet over a shorter window: too little evidence. Default: 5 s.
   std::chrono::milliseconds min_window{5'000};
@@ -42,7 +43,7 @@ struct InspectorOptions {
   std::chrono::milliseconds worker_report_timeout{2'000};
 };
 
-struct Recommendation {
+struct SNAKEPIT_EXPORT Recommendation {
   std::string pool;
   // "pool_saturated", "gil_bound_thread_pool", "process_pool_underused",
   // "near_memory_limit", "thread_unsafe_library", "unlocked_concurrent_entry".
@@ -53,7 +54,7 @@ struct Recommendation {
   nlohmann::json ToJson() const;
 };
 
-struct WorkerReport {
+struct SNAKEPIT_EXPORT WorkerReport {
   WorkerStats stats;  // rss_bytes / pss_bytes measured by this Inspect()
   int threads = 0;    // Python threads (threading.active_count()); 0: unknown
   // ThreadSafetyChecker findings (docs/thread-safety.md), as the worker
@@ -62,7 +63,7 @@ struct WorkerReport {
   std::string report_error;  // why the worker's own report is missing, if it is
 };
 
-struct PoolReport {
+struct SNAKEPIT_EXPORT PoolReport {
   PoolStats stats;
   std::chrono::milliseconds window{0};
   // Over the window:
@@ -79,7 +80,7 @@ struct PoolReport {
   std::vector<Recommendation> recommendations;
 };
 
-struct InspectionReport {
+struct SNAKEPIT_EXPORT InspectionReport {
   std::chrono::system_clock::time_point time;
   std::vector<PoolReport> pools;
 
@@ -91,7 +92,7 @@ struct InspectionReport {
   std::string ToPrometheus() const;
 };
 
-class Inspector {
+class SNAKEPIT_EXPORT Inspector {
  public:
   // `pools` must outlive the inspector.
   explicit Inspector(const PoolManager& pools, InspectorOptions options = {});

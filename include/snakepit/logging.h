@@ -9,17 +9,18 @@
 
 #include <memory>
 
+#include "snakepit/export.h"
 #include "spdlog/logger.h"
 
 namespace snakepit {
 
 // The current logger. Default: a stderr logger named "snakepit" at info.
 // Thread-safe.
-std::shared_ptr<spdlog::logger> logger();
+SNAKEPIT_EXPORT std::shared_ptr<spdlog::logger> logger();
 
 // Replaces the logger for every pool, live ones included. nullptr silences
 // the library. Thread-safe.
-void set_logger(std::shared_ptr<spdlog::logger> logger);
+SNAKEPIT_EXPORT void set_logger(std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace snakepit
 

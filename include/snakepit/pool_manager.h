@@ -26,12 +26,13 @@
 #include "snakepit/call.h"
 #include "snakepit/config.h"
 #include "snakepit/events.h"
+#include "snakepit/export.h"
 #include "snakepit/stats.h"
 #include "snakepit/stream.h"
 
 namespace snakepit {
 
-class PoolManager {
+class SNAKEPIT_EXPORT PoolManager {
  public:
   // Invoked exactly once per call, on an internal thread. It must not block:
   // hand long work to your own thread. An exception it throws is caught and
@@ -127,10 +128,17 @@ class PoolManager {
   // the next shutdown() or the destructor waits for it.
   void shutdown();
 
+  // The metrics endpoint's Prometheus page, e.g.
+  // "http://127.0.0.1:9464/metrics" (the port the kernel picked for a
+  // "listen" port of 0); "" when Config::metrics is unset. Stopped by
+  // shutdown() and the destructor (docs/diagnostics.md).
+  std::string metrics_url() const;
+
  private:
   friend class Inspector;  // reads the pools (inspector.h)
   class Impl;
   explicit PoolManager(std::unique_ptr<Impl> impl);
+  absl::Status StartMetrics(const MetricsConfig& config);
   std::unique_ptr<Impl> impl_;
 };
 

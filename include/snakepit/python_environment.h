@@ -13,10 +13,11 @@
 #include "nlohmann/json.hpp"
 #include "snakepit/compatibility.h"
 #include "snakepit/config.h"
+#include "snakepit/export.h"
 
 namespace snakepit {
 
-struct ProbeOptions {
+struct SNAKEPIT_EXPORT ProbeOptions {
   // Interpreter to probe; empty: the library's default (/usr/bin/python3).
   // (The "= {}" initialisers let callers write designated initialisers
   // without -Wmissing-field-initializers.)
@@ -34,7 +35,7 @@ struct ProbeOptions {
   std::chrono::milliseconds timeout{30'000};
 };
 
-struct PythonEnvironment {
+struct SNAKEPIT_EXPORT PythonEnvironment {
   std::string executable;            // sys.executable
   std::string version;               // "3.11.2"
   std::string implementation;        // "cpython"
@@ -73,7 +74,7 @@ enum class Workload {
   kIo,             // network, disk, subprocesses: mostly waiting
 };
 
-struct ProfileRecommendation {
+struct SNAKEPIT_EXPORT ProfileRecommendation {
   Profile profile = Profile::kProcess;
   std::vector<std::string> reasons;   // sentences, each naming the fact behind it
   std::vector<std::string> warnings;  // unsafe libraries, GIL re-enabled, ...
@@ -84,8 +85,9 @@ struct ProfileRecommendation {
 // The profile that fits `env` for `workload`, with reasons. Thread-unsafe
 // libraries installed (per `matrix`) turn a thread recommendation into a
 // warning, not a refusal: being installed is not being used.
-ProfileRecommendation RecommendProfile(const PythonEnvironment& env, Workload workload = Workload::kUnknown,
-                                       const CompatibilityMatrix& matrix = CompatibilityMatrix::Builtin());
+SNAKEPIT_EXPORT ProfileRecommendation
+RecommendProfile(const PythonEnvironment& env, Workload workload = Workload::kUnknown,
+                 const CompatibilityMatrix& matrix = CompatibilityMatrix::Builtin());
 
 }  // namespace snakepit
 

@@ -12,6 +12,7 @@
 
 #include "nlohmann/json.hpp"
 #include "snakepit/config.h"
+#include "snakepit/export.h"
 
 namespace snakepit {
 
@@ -24,12 +25,12 @@ enum class WorkerState {
               // (it takes no calls and is killed if it has not exited)
 };
 
-std::string_view WorkerStateName(WorkerState state);
+SNAKEPIT_EXPORT std::string_view WorkerStateName(WorkerState state);
 
 // Call durations, from submission to the caller's reply (queueing
 // included), in a bounded histogram: percentiles are within about 9% of the
 // true value (the bucket width), never above the largest duration seen.
-struct LatencySummary {
+struct SNAKEPIT_EXPORT LatencySummary {
   std::uint64_t count = 0;
   std::chrono::nanoseconds sum{0};
   std::chrono::nanoseconds max{0};
@@ -47,7 +48,7 @@ struct LatencySummary {
   nlohmann::json ToJson() const;
 };
 
-struct WorkerStats {
+struct SNAKEPIT_EXPORT WorkerStats {
   int id = 0;  // unique within the pool, never reused
   int pid = 0;
   WorkerState state = WorkerState::kStarting;
@@ -77,7 +78,7 @@ struct WorkerStats {
   std::map<std::string, std::string> loaded_libraries;
 };
 
-struct PoolStats {
+struct SNAKEPIT_EXPORT PoolStats {
   std::string name;
   Profile profile = Profile::kProcess;  // the profile actually running
   // Set when a thread pool fell back to the process profile; says why.

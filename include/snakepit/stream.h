@@ -30,13 +30,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "snakepit/call.h"
+#include "snakepit/export.h"
 
 namespace snakepit {
 namespace internal {
 class StreamChannel;
 }  // namespace internal
 
-class StreamReader {
+class SNAKEPIT_EXPORT StreamReader {
  public:
   // A reader of nothing: Next() returns FAILED_PRECONDITION.
   StreamReader() = default;

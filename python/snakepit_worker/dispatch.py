@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .adapter import Adapter, Reply, is_concurrent_safe
 from .aio import EventLoop
 from .context import CallContext, call_scope
+from .unserializable import describe_unserializable
 
 if TYPE_CHECKING:
     from .thread_safety import ThreadSafetyChecker
@@ -299,7 +300,7 @@ def encode(command: str, result: Any, outcome: Outcome) -> Outcome:
         outcome.attachments = [_as_bytes(a) for a in attachments]
     except (TypeError, ValueError, RecursionError) as e:
         where = _non_finite_path(value, "result") if isinstance(e, ValueError) else None
-        reason = f"{where}; JSON cannot carry it" if where else str(e)
+        reason = f"{where}; JSON cannot carry it" if where else describe_unserializable(value, e)
         outcome.error = CallError(
             "NOT_SERIALIZABLE", qualified_name(type(e)),
             f"command '{command}' returned a value that cannot be sent: {reason}")

@@ -37,6 +37,9 @@ std::unique_ptr<PoolManager> StartPools(const std::string& command, const std::s
     }
     config->pools = std::move(kept);
   }
+  // The application the config belongs to serves its own endpoint on that
+  // port (inspect --url reads it); the CLI's pools open none.
+  config->metrics.reset();
   if (options.abandon_at_exit) {
     for (PoolConfig& pool : config->pools) {
       pool.drain_timeout = std::chrono::milliseconds(0);

@@ -9,9 +9,12 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <filesystem>
 #include <new>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -57,6 +60,29 @@ absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("config is over the limit of ", internal::kMaxConfigBytes >> 20, " MiB"));
+}
+
+// A config file's relative python_path entries name folders beside the
+// file, wherever the program runs from: each becomes <file's folder>/entry
+// (absolute, lexically normalised). Absolute entries are kept as written.
+// A folder whose path holds ':' (the PYTHONPATH separator) cannot be one.
+absl::Status ResolvePythonPaths(Config& config, const std::string& config_path) {
+  std::error_code error;
+  const std::filesystem::path folder = std::filesystem::absolute(config_path, error).parent_path();
+  if (error) return absl::InvalidArgumentError(absl::StrCat("cannot resolve its folder: ", error.message()));
+  for (std::size_t p = 0; p < config.pools.size(); ++p) {
+    std::vector<std::string>& entries = config.pools[p].python_path;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (!std::filesystem::path(entries[i]).is_relative()) continue;
+      std::string resolved = (folder / entries[i]).lexically_normal().string();
+      if (resolved.find(':') != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("pools[", p, "].python_path[", i, "]: relative, and \"",
+                                                       resolved, "\" contains ':', the PYTHONPATH separator"));
+      }
+      entries[i] = std::move(resolved);
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -122,6 +148,10 @@ absl::StatusOr<Config> Config::FromJsonFile(const std::string& path) {
     }
   } catch (const std::bad_alloc&) {
     config = absl::ResourceExhaustedError("out of memory while reading the config");
+  }
+  if (config.ok()) {
+    absl::Status resolved = ResolvePythonPaths(*config, path);
+    if (!resolved.ok()) config = resolved;
   }
   if (!config.ok()) {
     // Name the file: "pools.json: pools[0].pool_size: must be >= 1".

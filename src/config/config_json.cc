@@ -15,6 +15,7 @@
 #include "config/config_rules.h"
 #include "config/json_fields.h"
 #include "config/remote_config.h"
+#include "config/metrics_config.h"
 #include "config/tcp_config.h"
 
 namespace snakepit::internal {
@@ -196,7 +197,7 @@ absl::StatusOr<PoolConfig> ParsePool(const json& object, const std::string& path
   if (!object.is_object()) return TypeError(path, "an object", object);
   PoolConfig pool;
   for (const auto& [key, value] : object.items()) {
-    if (site == PoolSite::kTopLevel && key == kSocketDirKey) continue;
+    if (site == PoolSite::kTopLevel && (key == kSocketDirKey || key == kMetricsKey)) continue;
     const std::string key_path = JoinPath(path, key);
     const PoolField* field = FindPoolField(key);
     if (field == nullptr) {
@@ -204,6 +205,7 @@ absl::StatusOr<PoolConfig> ParsePool(const json& object, const std::string& path
       if (site == PoolSite::kTopLevel) {
         known.push_back(kPoolsKey);
         known.push_back(kSocketDirKey);
+        known.push_back(kMetricsKey);
       }
       return UnknownKeyError(key_path, key, known);
     }
@@ -239,6 +241,9 @@ absl::StatusOr<ParsedConfig> ParseConfigJson(const json& document) {
   if (auto it = document.find(kSocketDirKey); it != document.end()) {
     SNAKEPIT_ASSIGN_OR_RETURN(parsed.config.socket_dir, GetString(std::string(kSocketDirKey), *it));
   }
+  if (auto it = document.find(kMetricsKey); it != document.end()) {
+    SNAKEPIT_ASSIGN_OR_RETURN(parsed.config.metrics, ParseMetricsConfig(*it));
+  }
   const auto pools = document.find(kPoolsKey);
   if (pools == document.end()) {
     SNAKEPIT_ASSIGN_OR_RETURN(PoolConfig pool, ParsePool(document, "", PoolSite::kTopLevel));
@@ -247,13 +252,13 @@ absl::StatusOr<ParsedConfig> ParseConfigJson(const json& document) {
     return parsed;
   }
   for (const auto& [key, value] : document.items()) {
-    if (key == kPoolsKey || key == kSocketDirKey) continue;
+    if (key == kPoolsKey || key == kSocketDirKey || key == kMetricsKey) continue;
     if (FindPoolField(key) != nullptr) {
       return InvalidAt(key,
                        "pool keys go inside the entries of \"pools\" when \"pools\" is "
                        "given");
     }
-    constexpr std::array<std::string_view, 2> kTopLevelKeys = {kPoolsKey, kSocketDirKey};
+    constexpr std::array<std::string_view, 3> kTopLevelKeys = {kPoolsKey, kSocketDirKey, kMetricsKey};
     return UnknownKeyError(key, key, kTopLevelKeys);
   }
   SNAKEPIT_ASSIGN_OR_RETURN(parsed.config.pools, ParsePoolList(*pools));

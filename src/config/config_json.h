@@ -19,10 +19,11 @@ struct ParsedConfig {
 };
 
 // Converts a JSON document (see docs/configuration.md) to a Config:
-//  - {"pools": [...], "socket_dir": "..."}: one PoolConfig per entry, each
+//  - {"pools": [...], "socket_dir": "...", "metrics": {...}}: one
+//    PoolConfig per entry, each
 //    with a required "name";
 //  - otherwise (legacy form, including {}): the top-level keys other than
-//    "socket_dir" describe one pool, named "default" unless it has a "name".
+//    "socket_dir" and "metrics" describe one pool, named "default" unless it has a "name".
 // Fails with INVALID_ARGUMENT "<key path>: <reason>" on an unknown key
 // (suggesting a close known one), a wrong JSON type, a missing name, or a
 // value that the C++ field cannot hold (integers and durations are

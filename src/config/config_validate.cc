@@ -11,6 +11,7 @@
 #include "config/config_errors.h"
 #include "config/config_rules.h"
 #include "config/remote_config.h"
+#include "config/metrics_config.h"
 #include "config/reserved_env.h"
 #include "config/tcp_config.h"
 
@@ -167,6 +168,7 @@ absl::Status ValidateConfig(const Config& config, PathStyle style) {
                        absl::StrCat("duplicate pool name ", Quote(pool.name), " (also pools[", it->second, "])"));
     }
   }
+  if (config.metrics) SNAKEPIT_RETURN_IF_ERROR(ValidateMetrics(*config.metrics));
   return CheckSocketDir("socket_dir", config.socket_dir);
 }
 

@@ -49,9 +49,8 @@ absl::Status CheckHost(std::string_view path, std::string_view host) {
   return absl::OkStatus();
 }
 
-// "localhost", an IPv4 literal in 127.0.0.0/8, or an IPv6 loopback
-// literal ("::1", "::ffff:127.0.0.1"). Any other name may resolve to an
-// address on the network.
+}  // namespace
+
 bool IsLoopback(const std::string& host) {
   if (absl::AsciiStrToLower(host) == "localhost") return true;
   in_addr v4{};
@@ -63,8 +62,6 @@ bool IsLoopback(const std::string& host) {
   }
   return false;
 }
-
-}  // namespace
 
 absl::StatusOr<TcpConfig> ParseTcpConfig(const std::string& path, const nlohmann::json& value) {
   if (!value.is_object()) return TypeError(path, "an object", value);

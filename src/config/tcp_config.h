@@ -12,6 +12,11 @@
 
 namespace snakepit::internal {
 
+// "localhost", an IPv4 literal in 127.0.0.0/8, or an IPv6 loopback
+// literal ("::1", "::ffff:127.0.0.1"). Any other name may resolve to an
+// address on the network.
+bool IsLoopback(const std::string& host);
+
 // Converts the value of a "tcp" key at `path` ("pools[0].tcp"): an object
 // whose keys are TcpConfig's fields, strings but for the boolean
 // "allow_plaintext"; a key left out keeps its

@@ -57,8 +57,10 @@ class Writer {
 
 std::string PoolLabel(const PoolReport& p) { return absl::StrCat("pool=\"", Escape(p.stats.name), "\""); }
 
+// The worker's id, never its pid: a label value that changed with every
+// process would start a new series at every restart for the same worker.
 std::string WorkerLabels(const PoolReport& p, const WorkerReport& w) {
-  return absl::StrCat(PoolLabel(p), ",worker=\"", w.stats.id, "\",pid=\"", w.stats.pid, "\"");
+  return absl::StrCat(PoolLabel(p), ",worker=\"", w.stats.id, "\"");
 }
 
 }  // namespace

@@ -61,6 +61,7 @@ nlohmann::json Event::ToJson() const {
     j["command"] = command;
     j["duration_us"] = std::chrono::duration_cast<std::chrono::microseconds>(duration).count();
     j["status"] = status;
+    if (!trace_id.empty()) j["trace_id"] = trace_id;
   }
   if (type == EventType::kPoolSaturated) j["queued"] = queued;
   if (type == EventType::kPoolSaturated || type == EventType::kCapacityReached) j["in_flight"] = in_flight;

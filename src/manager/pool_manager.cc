@@ -7,11 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/call_args.h"
+#include "common/call_metadata.h"
 #include "common/callback_scope.h"
 #include "common/status_macros.h"
 #include "manager/pool_manager_impl.h"
 #include "manager/worker_package.h"
 #include "profile/profiles.h"
+#include "snakepit/inspector.h"
 #include "snakepit/logging.h"
 #include "worker/worker_endpoint.h"
 
@@ -74,13 +76,38 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
     logger()->info("pool '{}' ready: {} profile, {} workers, capacity {}", s.name, ProfileName(s.profile), s.workers,
                    s.capacity);
   }
-  return std::unique_ptr<PoolManager>(new PoolManager(std::move(impl)));
+  std::unique_ptr<PoolManager> manager(new PoolManager(std::move(impl)));
+  if (config.metrics) SNAKEPIT_RETURN_IF_ERROR(manager->StartMetrics(*config.metrics));
+  return manager;
+}
+
+absl::Status PoolManager::StartMetrics(const MetricsConfig& config) {
+  // One inspector for the endpoint's life: each page's window runs from
+  // the previous request of any page.
+  auto inspector = std::make_shared<Inspector>(*this);
+  internal::MetricsEndpoint::Pages pages{
+      .prometheus = [inspector] { return inspector->Inspect().ToPrometheus(); },
+      .text = [inspector] { return inspector->Inspect().ToText(); },
+      .json =
+          [inspector] {
+            return inspector->Inspect().ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+          },
+  };
+  SNAKEPIT_ASSIGN_OR_RETURN(impl_->metrics, internal::MetricsEndpoint::Start(config, std::move(pages)));
+  return absl::OkStatus();
+}
+
+std::string PoolManager::metrics_url() const {
+  return impl_->metrics != nullptr ? impl_->metrics->url() + "/metrics" : "";
 }
 
 PoolManager::PoolManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PoolManager::~PoolManager() {
   if (impl_ == nullptr) return;
+  // Its pages read this object: stopped here, on any thread (its threads
+  // are never a library callback's).
+  impl_->StopMetrics();
   if (internal::LibraryCallbackScope::Active()) {
     // Destroying the pools waits for this very thread (a gRPC callback, a
     // timer or the event thread) to leave the library: that waiting, and
@@ -100,7 +127,7 @@ PoolManager::~PoolManager() {
 
 void PoolManager::execute_async(std::string_view pool, std::string_view command, const nlohmann::json& args,
                                 const CallOptions& options, Callback done) {
-  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args);
+  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args, options);
   if (!call.ok()) {
     done(call.status());
     return;
@@ -110,7 +137,7 @@ void PoolManager::execute_async(std::string_view pool, std::string_view command,
 
 StreamReader PoolManager::execute_stream(std::string_view pool, std::string_view command, const nlohmann::json& args,
                                          const CallOptions& options) {
-  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args);
+  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args, options);
   if (!call.ok()) {
     // A reader of the error alone: its first Next() returns it.
     auto failed = std::make_shared<internal::StreamChannel>(1, std::make_shared<internal::StreamGauges>());
@@ -126,7 +153,7 @@ StreamReader PoolManager::execute_stream(std::string_view pool, std::string_view
 
 void PoolManager::execute_stream(std::string_view pool, std::string_view command, const nlohmann::json& args,
                                  const CallOptions& options, ChunkCallback on_chunk, StreamDone done) {
-  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args);
+  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args, options);
   if (!call.ok()) {
     done(call.status());
     return;
@@ -201,9 +228,11 @@ void PoolManager::shutdown() {
     logger()->warn(
         "snakepit: PoolManager::shutdown() called inside a completion callback or event handler; the pools shut "
         "down on a thread of their own once the callback returns");
+    impl_->StopMetrics();
     impl_->ShutdownInBackground();
     return;
   }
+  impl_->StopMetrics();
   impl_->JoinBackgroundShutdown();
   impl_->ShutdownPools();
 }

@@ -12,10 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/call_args.h"
+#include "common/call_metadata.h"
 #include "common/mutex.h"
 #include "lifecycle/event_bus.h"
 #include "lifecycle/lifecycle_manager.h"
 #include "manager/remote_membership.h"
+#include "manager/metrics_endpoint.h"
 #include "manager/socket_dir.h"
 #include "pool/pool.h"
 #include "profile/worker_site.h"
@@ -44,9 +46,21 @@ class PoolManager::Impl {
   internal::Mutex shutdown_mu;
   std::thread background_shutdown ABSL_GUARDED_BY(shutdown_mu);
 
+  // The metrics endpoint (Config::metrics), or null. Its pages read the
+  // pools through the PoolManager: stopped (StopMetrics) before the
+  // PoolManager lets go of this Impl, and declared last so that it goes
+  // first anyway. Set once by Start, before the manager is handed out.
+  std::unique_ptr<internal::MetricsEndpoint> metrics;
+
   ~Impl() {
+    StopMetrics();
     JoinBackgroundShutdown();
     StopLifecycle();
+  }
+
+  // Joins the endpoint's threads: no page is being served after it.
+  void StopMetrics() {
+    if (metrics != nullptr) metrics->Stop();
   }
 
   // Stops the lifecycle managers, then every pool, in parallel.
@@ -94,12 +108,14 @@ class PoolManager::Impl {
   }
 
   // A call's pool and its args as JSON text, or the error that refuses it
-  // (unknown pool, bad command name, args that are not strict JSON).
+  // (unknown pool, bad command name, args that are not strict JSON,
+  // metadata that CheckCallMetadata refuses).
   struct Prepared {
     Pool* pool = nullptr;
     std::string args_json;
   };
-  absl::StatusOr<Prepared> Prepare(std::string_view pool, std::string_view command, const nlohmann::json& args) const {
+  absl::StatusOr<Prepared> Prepare(std::string_view pool, std::string_view command, const nlohmann::json& args,
+                                   const CallOptions& options) const {
     Pool* target = Find(pool);
     if (target == nullptr) return UnknownPool(pool);
     // absl::StrCat takes absl::string_view, which Debian's Abseil keeps
@@ -107,6 +123,10 @@ class PoolManager::Impl {
     const std::string pool_name(pool), command_name(command);
     if (absl::Status name = internal::CheckCommandName(command); !name.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("pool '", pool_name, "': ", name.message()));
+    }
+    if (absl::Status metadata = internal::CheckCallMetadata(options.metadata); !metadata.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pool '", pool_name, "': command '", command_name, "': ", metadata.message()));
     }
     absl::StatusOr<std::string> args_json = internal::EncodeArgs(args);
     if (!args_json.ok()) {

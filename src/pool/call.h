@@ -37,7 +37,8 @@ struct Call {
   std::string command;
   std::string args_json;
   std::vector<std::string> attachments;
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata;  // CallOptions::metadata, checked
+  std::string trace_id;                         // of its traceparent, or ""
   // Set for a streaming call: where its chunks go (its `done` ends it).
   std::shared_ptr<StreamChannel> stream;
   absl::Time submitted;

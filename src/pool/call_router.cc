@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/call_metadata.h"
 #include "common/callback_scope.h"
 #include "snakepit/logging.h"
 
@@ -22,6 +23,11 @@ constexpr absl::Duration kUnreachableGrace = absl::Seconds(1);
 
 std::string Ms(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d), " ms"); }
 
+// A call's log lines carry its trace id, when its caller gave a traceparent.
+std::string TraceTag(const Call& call) {
+  return call.trace_id.empty() ? "" : absl::StrCat(" [trace_id=", call.trace_id, "]");
+}
+
 }  // namespace
 
 CallRouter::CallRouter(PoolCore& core, PoolTelemetry& telemetry, WorkerControl& workers)
@@ -35,6 +41,7 @@ void CallRouter::Submit(std::string command, std::string args_json, CallOptions 
   call->command = std::move(command);
   call->args_json = std::move(args_json);
   call->attachments = std::move(options.attachments);
+  call->trace_id = TraceIdOf(options.metadata);
   call->metadata = std::move(options.metadata);
   call->stream = std::move(stream);
   call->submitted = core_.clock.Now();
@@ -255,8 +262,8 @@ void CallRouter::Send(const Dispatch& work) {
     wire.args_json = std::move(call->args_json);
     wire.attachments = std::move(call->attachments);
   }
-  wire.deadline = call->deadline;
   wire.metadata = call->metadata;
+  wire.deadline = call->deadline;
   // `slot` is a raw pointer on purpose: a slot's worker is destroyed only
   // once no call is in flight or being handed to it (the supervisor waits
   // for both), and destroying a worker waits for its RPC callbacks; a
@@ -349,16 +356,16 @@ void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::St
     core_.clock.Schedule(now + kUnreachableGrace, [this, slot_id] { workers_.Kill(slot_id, "unreachable"); });
   }
   if (retry) {
-    logger()->debug("pool '{}': retrying idempotent call {} ('{}'): its worker {} died", core_.name(), call->id,
-                    call->command, worker_label);
+    logger()->debug("pool '{}': retrying idempotent call {} ('{}'): its worker {} died{}", core_.name(), call->id,
+                    call->command, worker_label, TraceTag(*call));
   } else if (claimed) {
     Deliver(*call, std::move(result));
   } else if (park) {
-    logger()->debug("pool '{}': call {} ('{}') waits for the exit status of worker {}", core_.name(), call->id,
-                    call->command, worker_label);
+    logger()->debug("pool '{}': call {} ('{}') waits for the exit status of worker {}{}", core_.name(), call->id,
+                    call->command, worker_label, TraceTag(*call));
   } else {
-    logger()->debug("pool '{}': dropped the late reply of call {} ('{}') from {}", core_.name(), call->id,
-                    call->command, worker_label);
+    logger()->debug("pool '{}': dropped the late reply of call {} ('{}') from {}{}", core_.name(), call->id,
+                    call->command, worker_label, TraceTag(*call));
   }
   // Recycled at once rather than at the lifecycle manager's next tick: the
   // worker takes no more calls, so every moment until then is lost capacity.
@@ -452,8 +459,8 @@ void CallRouter::OnKillTimer(const std::shared_ptr<Call>& call, int worker_id) {
     if (call->answered) return;
     worker_label = call->worker_label;
   }
-  logger()->warn("pool '{}': command '{}' overran its deadline by call_kill_timeout ({} ms) on worker {}", core_.name(),
-                 call->command, core_.config.call_kill_timeout.count(), worker_label);
+  logger()->warn("pool '{}': command '{}' overran its deadline by call_kill_timeout ({} ms) on worker {}{}",
+                 core_.name(), call->command, core_.config.call_kill_timeout.count(), worker_label, TraceTag(*call));
   workers_.Kill(worker_id, "call_kill_timeout");
 }
 
@@ -479,11 +486,11 @@ void CallRouter::Deliver(Call& call, absl::StatusOr<Reply> result) {
   try {
     done(std::move(result));
   } catch (const std::exception& e) {
-    logger()->error("pool '{}': the completion callback of command '{}' threw: {}", core_.name(), call.command,
-                    e.what());
+    logger()->error("pool '{}': the completion callback of command '{}' threw: {}{}", core_.name(), call.command,
+                    e.what(), TraceTag(call));
   } catch (...) {
-    logger()->error("pool '{}': the completion callback of command '{}' threw a non-std exception", core_.name(),
-                    call.command);
+    logger()->error("pool '{}': the completion callback of command '{}' threw a non-std exception{}", core_.name(),
+                    call.command, TraceTag(call));
   }
 }
 

@@ -111,6 +111,7 @@ void PoolTelemetry::RecordCompletion(const Call& call, const absl::Status& statu
   if (!core_.events || (events_wanted_ && !events_wanted_())) return;
   Event event = core_.MakeEventUnlocked(EventType::kRequestExecuted, nullptr);
   event.command = call.command;
+  event.trace_id = call.trace_id;
   event.duration = absl::ToChronoNanoseconds(took);
   event.status = status.ok() ? "OK" : absl::StatusCodeToString(status.code());
   if (!status.ok()) event.message = std::string(status.message().substr(0, 200));
@@ -126,7 +127,7 @@ void PoolTelemetry::CheckProfileFit(const Slot& slot, Profile running) {
                                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !warned_.insert(w.key).second; });
   }
   for (FitWarning& w : warnings) {
-    logger()->warn("{}", w.message);
+    logger()->log(w.advice ? spdlog::level::info : spdlog::level::warn, "{}", w.message);
     Event event = core_.MakeEventUnlocked(EventType::kPoolWarning, &slot);
     event.reason = std::move(w.reason);
     event.message = std::move(w.message);

@@ -15,7 +15,8 @@ std::vector<FitWarning> ProfileFitWarnings(const PoolConfig& pool, Profile profi
                       pool.effective_threads_per_worker(),
                       " threads of a worker run Python code one at a time (I/O and native code that releases the "
                       "GIL still overlap). For pure-Python CPU work use the process profile or a free-threaded "
-                      "interpreter.")});
+                      "interpreter."),
+         /*advice=*/true});
   }
   for (const auto& [lib, version] : CompatibilityMatrix::Builtin().UnsafeAmong(md.loaded_libraries)) {
     warnings.push_back({absl::StrCat("unsafe_library:", lib->name), "unsafe_library",

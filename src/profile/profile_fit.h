@@ -16,6 +16,14 @@ struct FitWarning {
   std::string key;     // unique per pool: "gil_enabled", "unsafe_library:<name>"
   std::string reason;  // the event's reason: "gil_enabled", "unsafe_library"
   std::string message;
+  // Logged at info rather than warn: advice about a choice that is often
+  // right. A thread pool on an interpreter with the GIL is the documented
+  // profile for GIL-releasing native code (numpy, BLAS, I/O), which the
+  // worker's metadata cannot tell from pure-Python work; whether the pool
+  // really is GIL-bound is measured by the Inspector's
+  // gil_bound_thread_pool recommendation. The pool_warning event is sent
+  // either way.
+  bool advice = false;
 };
 
 // Warnings for a worker of `pool`, running `profile`, described by `md`.

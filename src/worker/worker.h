@@ -32,6 +32,7 @@ struct WorkerCall {
   std::string command;
   std::string args_json;
   std::vector<std::string> attachments;
+  std::map<std::string, std::string> metadata;  // ExecuteRequest.metadata
   // The caller's deadline, passed to Python for information. The router
   // enforces it; the RPC itself is bounded by `rpc_deadline`.
   absl::Time deadline = absl::InfiniteFuture();

@@ -96,6 +96,23 @@ TEST_P(ExecuteTest, PythonExceptionCarriesTypeMessageAndTraceback) {
   EXPECT_EQ(*pools_->execute(pool(), "add", {{"a", 1}, {"b", 1}}), 2);
 }
 
+// The message format include/snakepit/call.h documents for PythonError:
+// "<pool>-<worker id>: command '<command>': <type>: <message>\n<traceback>".
+TEST_P(ExecuteTest, PythonErrorStatusMessageIsTheDocumentedOne) {
+  absl::StatusOr<nlohmann::json> r =
+      pools_->execute(pool(), "raise_error", {{"type", "ValueError"}, {"message", "bad input"}});
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kUnknown) << r.status();
+  const std::string message(r.status().message());
+  const std::size_t newline = message.find('\n');
+  ASSERT_NE(newline, std::string::npos) << message;
+  EXPECT_THAT(message.substr(0, newline),
+              ::testing::MatchesRegex(pool() + "-[0-9]+: command 'raise_error': ValueError: bad input"));
+  std::optional<PythonError> error = GetPythonError(r.status());
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(message.substr(newline + 1), error->traceback);
+  EXPECT_THAT(error->traceback, ::testing::StartsWith("Traceback (most recent call last):"));
+}
+
 TEST_P(ExecuteTest, BadArgumentsAreInvalidArgument) {
   absl::StatusOr<nlohmann::json> r = pools_->execute(pool(), "add", {{"a", 1}, {"c", 2}});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();

@@ -147,7 +147,8 @@ TEST(Inspector, PrometheusOutputParsesWithARealParser) {
        }) {
     EXPECT_NE(parsed.find(expected), std::string::npos) << expected << "\n---\n" << parsed;
   }
-  EXPECT_NE(parsed.find("gauge snakepit_worker_proportional_memory_bytes{pid="), std::string::npos) << parsed;
+  EXPECT_NE(parsed.find("gauge snakepit_worker_proportional_memory_bytes{pool=p,worker="), std::string::npos) << parsed;
+  EXPECT_EQ(parsed.find("pid="), std::string::npos) << "a pid label starts a new series at every restart\n" << parsed;
 }
 
 TEST(Inspector, PrometheusLabelValuesAreEscaped) {

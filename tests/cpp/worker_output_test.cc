@@ -41,6 +41,22 @@ class CaptureSink : public spdlog::sinks::base_sink<std::mutex> {
   std::vector<Line> lines_;  // under base_sink's mutex_
 };
 
+// Routes the library's logger to a CaptureSink, at every level, for the
+// object's life; then puts the previous logger back.
+struct CapturedLog {
+  CapturedLog() : sink(std::make_shared<CaptureSink>()), previous(logger()) {
+    auto capture = std::make_shared<spdlog::logger>("capture", sink);
+    capture->set_level(spdlog::level::trace);
+    set_logger(std::move(capture));
+  }
+  ~CapturedLog() { set_logger(previous); }
+  CapturedLog(const CapturedLog&) = delete;
+  CapturedLog& operator=(const CapturedLog&) = delete;
+
+  std::shared_ptr<CaptureSink> sink;
+  std::shared_ptr<spdlog::logger> previous;
+};
+
 // Whether some captured line has `level` and is exactly `text`, or contains it.
 bool Has(const std::vector<Line>& lines, spdlog::level::level_enum level, const std::string& text, bool exact) {
   for (const Line& line : lines) {
@@ -58,11 +74,8 @@ std::string Dump(const std::vector<Line>& lines) {
 }
 
 TEST(WorkerOutput, LogRecordsKeepTheirLevelAndPrintsAreInfo) {
-  auto sink = std::make_shared<CaptureSink>();
-  auto capture = std::make_shared<spdlog::logger>("capture", sink);
-  capture->set_level(spdlog::level::trace);
-  const std::shared_ptr<spdlog::logger> previous = logger();
-  set_logger(capture);
+  const CapturedLog captured;
+  const std::shared_ptr<CaptureSink>& sink = captured.sink;
 
   {
     std::unique_ptr<PoolManager> pools = testing::StartOrDie(
@@ -86,7 +99,33 @@ TEST(WorkerOutput, LogRecordsKeepTheirLevelAndPrintsAreInfo) {
     EXPECT_FALSE(Has(lines, spdlog::level::info, "snakepit_worker: ready", false)) << Dump(lines);
     pools->shutdown();
   }
-  set_logger(previous);
+}
+
+// A command's log records carry the trace id of the call's traceparent
+// (CallOptions::metadata, docs/tracing.md); a call without one, none.
+TEST(WorkerOutput, LogRecordsOfATracedCallCarryItsTraceId) {
+  const CapturedLog captured;
+  const std::shared_ptr<CaptureSink>& sink = captured.sink;
+  {
+    std::unique_ptr<PoolManager> pools = testing::StartOrDie(
+        testing::MakeConfig({{{"name", "talk"}, {"pool_size", 1}, {"adapter", "log_levels:LogLevelsAdapter"}}}));
+    ASSERT_NE(pools, nullptr);
+    const CallOptions traced{.metadata = {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}};
+    absl::StatusOr<nlohmann::json> reply = pools->execute("talk", "speak", {{"tag", "t2"}}, traced);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    ASSERT_TRUE(pools->execute("talk", "speak", {{"tag", "t3"}}).ok());
+    const std::string tag = "[talk-0 pid " + std::to_string(reply->at("pid").get<int>()) + "] ";
+    const std::string traced_line = tag + "log_levels_adapter: [trace_id=0af7651916cd43dd8448eb211c80319c] warned t2";
+    EXPECT_TRUE(testing::WaitFor(
+        [&] { return Has(sink->Lines(), spdlog::level::warn, tag + "log_levels_adapter: warned t3", true); }, 10s))
+        << Dump(sink->Lines());
+    const std::vector<Line> lines = sink->Lines();
+    EXPECT_TRUE(Has(lines, spdlog::level::warn, traced_line, true)) << Dump(lines);
+    EXPECT_TRUE(Has(lines, spdlog::level::err,
+                    tag + "log_levels_adapter: [trace_id=0af7651916cd43dd8448eb211c80319c] Traceback", false))
+        << Dump(lines);
+    pools->shutdown();
+  }
 }
 
 }  // namespace

@@ -11,6 +11,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Command-line parsing for the `snakepit` tool (header-only).
+  libcli11-dev
   # The worker's interpreter is Debian's /usr/bin/python3; these are its
   # modules (PyPI is not used).
   python3 python3-grpcio python3-protobuf python3-numpy python3-psutil

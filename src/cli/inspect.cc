@@ -6,9 +6,10 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <thread>
 
-#include "absl/strings/numbers.h"
+#include "CLI/CLI.hpp"
 #include "cli/cli.h"
 #include "cli/pools.h"
 #include "snakepit/inspector.h"
@@ -16,72 +17,63 @@
 namespace snakepit::cli {
 namespace {
 
-constexpr const char* kHelp =
-    "usage: snakepit inspect --config FILE [--watch] [--interval SECONDS] [--count N]\n"
-    "                        [--json | --prometheus] [--verbose]\n"
-    "\n"
-    "Starts the pools of FILE (a progress line shows while workers start), then prints\n"
-    "each pool's figures, its workers and the inspector's recommendations.\n"
-    "\n"
-    "  --config FILE       pools configuration (docs/configuration.md)\n"
-    "  --watch             keep refreshing until Ctrl-C: redrawn in place on a terminal,\n"
-    "                      one report after another when piped\n"
-    "  --interval SECONDS  time between refreshes (default 2)\n"
-    "  --count N           stop after N reports (default: 1, or unlimited with --watch)\n"
-    "  --json              print each report as one JSON object per line\n"
-    "  --prometheus        print each report in Prometheus text format\n"
-    "  --verbose           show the library's info log lines\n";
-
 std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true); }
 
-}  // namespace
+class InspectCommand final : public Command {
+ public:
+  void Define(CLI::App& cmd) override {
+    cmd.footer(
+        "Starts the pools of FILE (a progress line shows while workers start), then prints\n"
+        "each pool's figures, its workers and the inspector's recommendations.");
+    // The options, one line each.
+    cmd.add_option("--config", config_, "pools configuration (docs/configuration.md); required")
+        ->option_text("FILE")
+        ->required();
+    cmd.add_flag("--watch", watch_,
+                 "keep refreshing until Ctrl-C: redrawn in place on a terminal,\none report after another when piped");
+    AddSecondsOption(cmd, "--interval", &interval_, "time between refreshes (default 2)");
+    cmd.add_option("--count", count_, "stop after N reports (default: 1, or unlimited with --watch)")
+        ->option_text("N")
+        ->check(WholeNumber(1, std::numeric_limits<long long>::max()));
+    cmd.add_flag("--json", json_, "print each report as one JSON object per line");
+    cmd.add_flag("--prometheus", prometheus_, "print each report in Prometheus text format");
+  }
 
-int Inspect(const std::vector<std::string>& argv) {
-  const Args args =
-      Parse(argv, {"--help", "--watch", "--json", "--prometheus", "--verbose"}, {"--config", "--interval", "--count"});
-  if (!args.error.empty()) return UsageError("inspect", args.error);
-  if (args.has("--help")) {
-    std::fputs(kHelp, stdout);
-    return kOk;
-  }
-  if (!args.positional.empty()) return UsageError("inspect", "unexpected argument '" + args.positional[0] + "'");
-  if (!args.has("--config")) return UsageError("inspect", "--config FILE is required");
-  if (args.has("--json") && args.has("--prometheus"))
-    return UsageError("inspect", "--json and --prometheus exclude each other");
-  std::chrono::milliseconds interval(2000);
-  if (auto v = args.value("--interval")) {
-    std::string error;
-    std::optional<std::chrono::milliseconds> parsed = ParseSeconds("--interval", *v, &error);
-    if (!parsed) return UsageError("inspect", error);
-    interval = *parsed;
-  }
-  long long count = args.has("--watch") ? -1 : 1;
-  if (auto v = args.value("--count"); v && (!absl::SimpleAtoi(*v, &count) || count <= 0)) {
-    return UsageError("inspect", "--count must be a positive integer");
-  }
-  QuietLogs(args.has("--verbose"));
+  int Execute() override;
 
-  std::unique_ptr<PoolManager> pools = StartPools("inspect", *args.value("--config"), {.progress = true});
+ private:
+  std::string config_;
+  bool watch_ = false;
+  std::chrono::milliseconds interval_{2000};
+  long long count_ = 0;  // 0: not given
+  bool json_ = false;
+  bool prometheus_ = false;
+};
+
+int InspectCommand::Execute() {
+  if (json_ && prometheus_) return UsageError("inspect", "--json and --prometheus exclude each other");
+  const long long count = count_ > 0 ? count_ : (watch_ ? -1 : 1);
+  std::unique_ptr<PoolManager> pools = StartPools("inspect", config_, {.progress = true});
   if (pools == nullptr) return kFailed;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  const bool redraw = args.has("--watch") && ::isatty(STDOUT_FILENO) == 1 && !args.has("--json");
+  const bool redraw = watch_ && ::isatty(STDOUT_FILENO) == 1 && !json_;
   Inspector inspector(*pools);
   for (long long n = 0; (count < 0 || n < count) && !g_stop.load(); ++n) {
     if (n > 0) {
       // Sleep in small steps so Ctrl-C is prompt.
-      const auto until = std::chrono::steady_clock::now() + interval;
+      const auto until = std::chrono::steady_clock::now() + interval_;
       while (std::chrono::steady_clock::now() < until && !g_stop.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       if (g_stop.load()) break;
     }
     const InspectionReport report = inspector.Inspect();
-    if (args.has("--json")) {
+    if (json_) {
       std::cout << report.ToJson().dump() << "\n";
-    } else if (args.has("--prometheus")) {
+    } else if (prometheus_) {
       std::cout << report.ToPrometheus() << (count != 1 ? "\n" : "");
     } else {
       if (redraw) std::cout << "\033[H\033[2J";  // home, clear screen
@@ -92,5 +84,9 @@ int Inspect(const std::vector<std::string>& argv) {
   pools->shutdown();
   return kOk;
 }
+
+}  // namespace
+
+std::unique_ptr<Command> MakeInspect() { return std::make_unique<InspectCommand>(); }
 
 }  // namespace snakepit::cli

@@ -78,7 +78,7 @@ int RunCommand::Execute() {
                  std::string(reply.status().message()).c_str());
     code = kFailed;
   } else {
-    std::cout << reply->result.dump(2) << "\n";
+    std::cout << reply->result.dump(2) << std::endl;  // before what follows on stderr
     if (!save_dir_.empty()) {
       absl::StatusOr<std::vector<std::string>> saved = SaveAttachments(save_dir_, reply->attachments);
       if (!saved.ok()) {

@@ -1,14 +1,12 @@
-// Option helpers the commands share: seconds, usage errors, the log level.
+// Option helpers the commands share: seconds, whole numbers, usage errors.
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <map>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/cli.h"
-#include "snakepit/logging.h"
 
 namespace snakepit::cli {
 
@@ -57,15 +55,6 @@ int UsageError(const std::string& command, const std::string& message) {
   std::fprintf(stderr, "snakepit %s: %s\n(see 'snakepit %s --help')\n", command.c_str(), message.c_str(),
                command.c_str());
   return kUsage;
-}
-
-void SetLogLevel(const GlobalOptions& global) {
-  static const std::map<std::string, spdlog::level::level_enum> kLevels = {
-      {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
-      {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"off", spdlog::level::off}};
-  spdlog::level::level_enum level = global.verbose ? spdlog::level::info : spdlog::level::warn;
-  if (auto it = kLevels.find(global.log_level); it != kLevels.end()) level = it->second;
-  logger()->set_level(level);
 }
 
 }  // namespace snakepit::cli

@@ -37,7 +37,8 @@ struct GlobalOptions {
 
 // One command. Define() is called once, before parsing; Execute() at most
 // once, after a successful parse, with the library's log level already set
-// from the global options.
+// from the global options: --log-level when given, else info with
+// --verbose, else warn (info lines are noise in a CLI).
 class Command {
  public:
   virtual ~Command() = default;
@@ -64,10 +65,6 @@ struct CommandEntry {
 // problem prints "snakepit [<command>]: <problem>" and a pointer to --help
 // on stderr and returns kUsage.
 int RunCommandLine(int argc, const char* const* argv, const std::vector<CommandEntry>& commands);
-
-// The library logger's level for a command: --log-level when given, else
-// info with --verbose, else warn (info lines are noise in a CLI).
-void SetLogLevel(const GlobalOptions& global);
 
 // Parses a number of seconds for `flag`: a finite number in (0, kMaxSeconds],
 // given in any form absl::SimpleAtod reads. Returns the duration, rounded

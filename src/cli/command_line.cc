@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/help_format.h"
 #include "cli/suggest.h"
+#include "snakepit/logging.h"
 #include "snakepit/version.h"
 
 namespace snakepit::cli {
@@ -18,16 +19,31 @@ constexpr const char* kFooter =
     "'snakepit <command> --help' describes a command's options. --log-level and --verbose may\n"
     "come before or after the command.";
 
+// --log-level's values, in the order the help and errors list them.
+const std::vector<std::pair<std::string, spdlog::level::level_enum>> kLogLevels = {
+    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"off", spdlog::level::off}};
+
 // --log-level and --verbose: on the application and on every command, so
 // that they may come before the command's name or after it.
 void DefineGlobalOptions(CLI::App& app, GlobalOptions& global, const std::string& group) {
   app.add_option("--log-level", global.log_level,
                  "the library's log level: trace, debug, info, warn, error or off\n"
                  "(default: warn; worker log records show at their own level)")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->check(CLI::IsMember(kLogLevels))
       ->option_text("LEVEL")
       ->group(group);
   app.add_flag("--verbose", global.verbose, "show the library's info log lines (--log-level info)")->group(group);
+}
+
+// The library logger's level: --log-level when given, else info with
+// --verbose, else warn (info lines are noise in a CLI).
+void SetLogLevel(const GlobalOptions& global) {
+  spdlog::level::level_enum level = global.verbose ? spdlog::level::info : spdlog::level::warn;
+  for (const auto& [name, value] : kLogLevels) {
+    if (name == global.log_level) level = value;
+  }
+  logger()->set_level(level);
 }
 
 // "--flag" of "--flag=value".

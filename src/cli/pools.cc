@@ -25,9 +25,9 @@ bool KeepOnly(Config& config, const std::string& name) {
   return true;
 }
 
-// Prints the progress line as workers become ready. Called on the library's
-// event thread; the line is written under a mutex all the same, since start
-// failures and log lines share stderr.
+// Prints the progress line as workers become ready. Print(0) and Finish()
+// run on the thread that starts the pools, OnEvent() on the library's event
+// thread; the mutex keeps their writes to stderr whole and in order.
 class Progress {
  public:
   explicit Progress(const Config& config) : tty_(::isatty(STDERR_FILENO) == 1) {

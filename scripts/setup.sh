@@ -13,6 +13,8 @@ PACKAGES=(
   # HTTP for the metrics endpoint and `snakepit inspect --url`.
   libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Command-line parsing for the `snakepit` tool (header-only).
+  libcli11-dev
   # The worker's interpreter is Debian's /usr/bin/python3; these are its
   # modules (PyPI is not used).
   python3 python3-grpcio python3-protobuf python3-numpy python3-psutil

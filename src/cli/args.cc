@@ -1,18 +1,14 @@
-#include <algorithm>
+// Option helpers the commands share: seconds, whole numbers, usage errors.
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/cli.h"
 
 namespace snakepit::cli {
-
-std::optional<std::string> Args::value(const std::string& flag) const {
-  auto it = flags.find(flag);
-  if (it == flags.end()) return std::nullopt;
-  return it->second;
-}
 
 std::optional<std::chrono::milliseconds> ParseSeconds(const std::string& flag, const std::string& text,
                                                       std::string* error) {
@@ -26,45 +22,33 @@ std::optional<std::chrono::milliseconds> ParseSeconds(const std::string& flag, c
   return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
 }
 
-Args Parse(const std::vector<std::string>& argv, const std::vector<std::string>& switches,
-           const std::vector<std::string>& with_value) {
-  Args args;
-  auto known = [](const std::vector<std::string>& list, const std::string& flag) {
-    return std::find(list.begin(), list.end(), flag) != list.end();
-  };
-  for (std::size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    if (a == "--") {
-      args.positional.insert(args.positional.end(), argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-' || a == "-") {
-      args.positional.push_back(a);
-      continue;
-    }
-    std::string flag = a == "-h" ? "--help" : a;
-    std::optional<std::string> inline_value;
-    if (const std::size_t eq = flag.find('='); eq != std::string::npos) {
-      inline_value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    if (known(switches, flag) && !inline_value) {
-      args.flags[flag] = "";
-    } else if (known(with_value, flag)) {
-      if (inline_value) {
-        args.flags[flag] = *inline_value;
-      } else if (i + 1 < argv.size()) {
-        args.flags[flag] = argv[++i];
-      } else {
-        args.error = flag + " needs a value";
-        return args;
-      }
-    } else {
-      args.error = "unknown option '" + a + "'";
-      return args;
-    }
-  }
-  return args;
+CLI::Option* AddSecondsOption(CLI::App& cmd, const std::string& name, std::chrono::milliseconds* out,
+                              const std::string& help) {
+  // The callback runs during the parse; CLI11 reports the ValidationError
+  // as a usage error (RunCommandLine).
+  return cmd
+      .add_option_function<std::string>(
+          name,
+          [name, out](const std::string& text) {
+            std::string error;
+            std::optional<std::chrono::milliseconds> parsed = ParseSeconds(name, text, &error);
+            if (!parsed) throw CLI::ValidationError(error);
+            *out = *parsed;
+          },
+          help)
+      ->option_text("SECONDS");
+}
+
+CLI::Validator WholeNumber(long long min, long long max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        long long value = 0;
+        if (absl::SimpleAtoi(text, &value) && value >= min && value <= max) return "";
+        return max == std::numeric_limits<long long>::max()
+                   ? absl::StrCat("must be a whole number of at least ", min, ", got '", text, "'")
+                   : absl::StrCat("must be a whole number from ", min, " to ", max, ", got '", text, "'");
+      },
+      "");
 }
 
 int UsageError(const std::string& command, const std::string& message) {

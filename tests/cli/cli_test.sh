@@ -9,8 +9,8 @@
 # sets SNAKEPIT_PYTHONPATH to the build tree's worker package; it is passed
 # through to the binary unchanged. Every check prints what it checks; the
 # first failure prints the check, the command, its exit status and its
-# output, and exits 1. Takes 6-10 s (each command that starts pools, about
-# 0.4 s).
+# output, and exits 1. Takes 15-40 s (each command that starts pools, about
+# 0.4 s on an idle machine).
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -99,23 +99,40 @@ py() {
 
 # ---------------------------------------------------------------- the tool
 
-check "--help exits 0 and lists doctor, inspect and run"
+check "--help exits 0, lists doctor, inspect and run, and the global options --version, --log-level, --verbose"
 cli --help
 expect_rc 0
-expect_stdout "usage: snakepit <command>"
+expect_stdout "usage: snakepit [options] <command>"
 for command in doctor inspect run; do
   grep -qE "^  $command " "$out" || fail "--help does not list '$command'"
 done
+for option in --version --log-level --verbose; do
+  grep -qE "^  $option( |$)" "$out" || fail "--help does not list '$option'"
+done
+
+check "'snakepit help' is 'snakepit --help'"
+cli help
+expect_rc 0
+expect_stdout "usage: snakepit [options] <command>"
 
 check "no arguments: usage on stderr, exit status 2"
 cli
 expect_rc 2
-expect_stderr "usage: snakepit <command>"
+expect_stderr "usage: snakepit [options] <command>"
 
-check "unknown command: exit status 2, named"
+check "unknown command: exit status 2, named, nothing suggested when nothing is near"
 cli frobnicate
 expect_rc 2
 expect_stderr "unknown command 'frobnicate'"
+if grep -q "did you mean" "$err"; then fail "suggested something for 'frobnicate'"; fi
+
+check "mistyped command: did you mean the nearest one"
+cli inspcet --config x.json
+expect_rc 2
+expect_stderr "unknown command 'inspcet'; did you mean 'inspect'?"
+cli dcotor
+expect_rc 2
+expect_stderr "unknown command 'dcotor'; did you mean 'doctor'?"
 
 check "--version prints the project version"
 cli --version
@@ -125,16 +142,39 @@ version=$(sed -nE 's/^project\(snakepit VERSION ([0-9.]+).*/\1/p' "$repo/CMakeLi
 [[ "$(cat "$out")" == "snakepit $version" ]] || fail "expected 'snakepit $version'"
 
 for command in doctor inspect run; do
-  check "$command --help exits 0 and starts with 'usage: snakepit $command'"
+  check "$command --help exits 0, starts with 'usage: snakepit $command' and lists the global options"
   cli "$command" --help
   expect_rc 0
   [[ "$(head -n1 "$out")" == "usage: snakepit $command"* ]] || fail "first line is not 'usage: snakepit $command ...'"
+  expect_stdout "--log-level"
 
   check "$command with an unknown option: exit status 2, the option named"
   cli "$command" --no-such-option
   expect_rc 2
-  expect_stderr "unknown option '--no-such-option'"
+  expect_stderr "snakepit $command: unknown option '--no-such-option'"
 done
+
+check "mistyped flag: did you mean the nearest flag of that command"
+cli run --config x.json --wrokers 2 p add
+expect_rc 2
+expect_stderr "snakepit run: unknown option '--wrokers'; did you mean '--workers'?"
+cli doctor --jsno
+expect_rc 2
+expect_stderr "snakepit doctor: unknown option '--jsno'; did you mean '--json'?"
+cli --log-levle debug doctor
+expect_rc 2
+expect_stderr "snakepit: unknown option '--log-levle'; did you mean '--log-level'?"
+
+check "a command's option before the command: exit status 2, says where it goes"
+cli --workers 1 run --config x.json p add
+expect_rc 2
+expect_stderr "'--workers' is an option of 'snakepit run': put it after 'run'"
+
+check "--log-level with a bad level: exit status 2, the levels listed"
+cli --log-level loud doctor
+expect_rc 2
+expect_stderr "--log-level"
+expect_stderr "trace,debug,info,warn,error,off"
 
 # ---------------------------------------------------------------- doctor
 
@@ -280,6 +320,78 @@ cli doctor --workload gpu
 expect_rc 2
 expect_stderr "--workload"
 
+# The transport a pool would use: the library's worker package (ctest's
+# SNAKEPIT_PYTHONPATH, the build tree) has the native module built for
+# /usr/bin/python3.
+check "doctor: the native transport imports and a pool would use it"
+cli doctor
+expect_rc 0
+expect_stdout "native        imports (snakepit_worker._native)"
+expect_stdout 'transport     native: worker_transport "auto" takes the native transport, which imports here'
+
+check "doctor --json: transport.auto is native, both transports import"
+cli doctor --json
+expect_rc 0
+py <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["transport"]
+assert t["auto"] == "native", f"transport is {t}"
+assert t["native"] == {"imports": True, "error": None}, f"transport.native is {t['native']}"
+assert t["grpcio"] == {"imports": True, "error": None}, f"transport.grpcio is {t['grpcio']}"
+errors = d["environment"]["import_errors"]
+assert not any(m.startswith("snakepit_worker") for m in errors), f"the transport probes show in import_errors: {errors}"
+EOF2
+
+# An interpreter on which grpc does not import: /usr/bin/python3 with a
+# module named grpc that raises first on its path (a wrapper script, since
+# workers and the probe do not inherit the host's PYTHONPATH). The native
+# transport still runs there, so the doctor must not say pools cannot.
+mkdir -p "$tmp/nogrpc/grpc"
+echo 'raise ImportError("grpc hidden by cli_test.sh")' >"$tmp/nogrpc/grpc/__init__.py"
+nogrpc_python=$tmp/python-without-grpc
+cat >"$nogrpc_python" <<EOF2
+#!/bin/sh
+PYTHONPATH=$tmp/nogrpc\${PYTHONPATH:+:\$PYTHONPATH} exec /usr/bin/python3 "\$@"
+EOF2
+chmod +x "$nogrpc_python"
+check "doctor without grpc: native transport used, grpcio named as failing, no 'cannot run' warning"
+cli doctor --python "$nogrpc_python"
+expect_rc 0
+expect_stdout "grpc          not importable: grpc hidden by cli_test.sh"
+expect_stdout 'transport     native: worker_transport "auto" takes the native transport, which imports here (worker_transport "grpcio" would fail: grpc hidden by cli_test.sh)'
+if grep -q "cannot run" "$out"; then fail "the doctor says a transport cannot run although pools run on native"; fi
+
+check "... and a pool does run there (through the native transport)"
+echo "{\"pools\": [{\"name\": \"p\", \"pool_size\": 1, \"python\": \"$nogrpc_python\"}]}" >"$tmp/nogrpc.json"
+cli --log-level debug run --config "$tmp/nogrpc.json" p add '{"a":2,"b":3}'
+expect_rc 0
+[[ "$(cat "$out")" == "5" ]] || fail "stdout is not exactly '5'"
+expect_stderr "native transport"
+
+# A worker package without the native module: auto falls back to grpcio.
+if [[ -n "${SNAKEPIT_PYTHONPATH:-}" && -d "$SNAKEPIT_PYTHONPATH/snakepit_worker" ]]; then
+  check "doctor with a worker package that has no native module: grpcio, and why"
+  mkdir -p "$tmp/nonative"
+  cp -r "$SNAKEPIT_PYTHONPATH/snakepit_worker" "$tmp/nonative/"
+  rm -f "$tmp/nonative/snakepit_worker"/_native*.so
+  SNAKEPIT_PYTHONPATH=$tmp/nonative cli doctor
+  expect_rc 0
+  expect_stdout "native        does not import: "
+  expect_stdout 'transport     grpcio: worker_transport "auto" falls back to grpcio: the native transport does not import here'
+
+  check "doctor with neither transport: says no worker can start"
+  SNAKEPIT_PYTHONPATH=$tmp/nonative cli doctor --python "$nogrpc_python" --json
+  expect_rc 0
+  py <<'EOF2'
+import json, sys
+t = json.load(open(sys.argv[1]))["transport"]
+assert t["auto"] is None, f"transport is {t}"
+assert "no worker can start" in t["reason"], f"transport.reason is {t['reason']!r}"
+assert "grpc hidden by cli_test.sh" in t["grpcio"]["error"], f"transport.grpcio is {t['grpcio']}"
+EOF2
+fi
+
 # ---------------------------------------------------------------- run
 
 config=$tmp/pools.json
@@ -337,6 +449,119 @@ EOF
 cli run --config "$tmp/bad.json" p add '{"a":2,"b":3}'
 expect_rc 1
 expect_stderr "pools[0].pool_size"
+
+check "run: the progress line on stderr, one line per step when piped"
+cli run --config "$config" p add '{"a":2,"b":3}'
+expect_rc 0
+[[ "$(grep '^starting' "$err")" == $'starting pool p: 0/1 workers ready\nstarting pool p: 1/1 workers ready' ]] ||
+  fail "expected the two progress lines 'starting pool p: 0/1 workers ready' and '... 1/1 ...'"
+
+# `script` gives the tool a terminal: the line is rewritten in place.
+if command -v script >/dev/null; then
+  check "run on a terminal: the progress line rewritten in place (carriage returns), then a newline"
+  last_cmd="script -qec 'snakepit run --config $config p add ...' /dev/null"
+  set +e
+  timeout -k 5 60 script -qec "$(printf '%q ' "$snakepit" run --config "$config" p add '{"a":2,"b":3}')" /dev/null \
+    >"$out" 2>"$err" </dev/null
+  rc=$?
+  set -e
+  expect_rc 0
+  py <<'EOF2'
+import sys
+data = open(sys.argv[1], "rb").read()
+# On a terminal "\n" reads back as "\r\n": a line per step would show as
+# "ready\r\nstarting".
+want = b"\rstarting pool p: 0/1 workers ready\rstarting pool p: 1/1 workers ready\r\n"
+assert want in data, f"expected {want!r} on the terminal, got {data!r}"
+EOF2
+fi
+
+check "--log-level debug, before the command: the worker's debug records show; the call still prints 5"
+cli --log-level debug run --config "$config" p add '{"a":2,"b":3}'
+expect_rc 0
+[[ "$(cat "$out")" == "5" ]] || fail "stdout is not exactly '5'"
+grep -qE '\[debug\] \[p-0 pid [0-9]+\] snakepit_worker: ready' "$err" || fail "no worker 'ready' record at debug"
+
+check "--log-level debug after the command works too"
+cli run --config "$config" p add '{"a":2,"b":3}' --log-level debug
+expect_rc 0
+expect_stderr "[debug]"
+
+for level in "" "--verbose" "--log-level info" "--log-level warn"; do
+  check "run ${level:-(no level)}: no debug line"
+  # shellcheck disable=SC2086 # $level is zero or two words
+  cli $level run --config "$config" p add '{"a":2,"b":3}'
+  expect_rc 0
+  if grep -q '\[debug\]' "$err"; then fail "a debug line shows"; fi
+done
+
+check "--verbose (before the command): the library's info lines show"
+cli --verbose run --config "$config" p add '{"a":2,"b":3}'
+expect_rc 0
+expect_stderr "[info] pool 'p' ready"
+
+# A pool of 16 workers: --workers 1 starts only one of them.
+cat >"$tmp/big.json" <<'EOF2'
+{"pools": [{"name": "big", "profile": "process", "pool_size": 16}]}
+EOF2
+check "run --workers 1 on a 16-worker pool: one worker starts (progress and the workers' log)"
+run_started=$SECONDS
+cli run --workers 1 --log-level debug --config "$tmp/big.json" big add '{"a":2,"b":3}'
+expect_rc 0
+echo "  (took $((SECONDS - run_started)) s)"
+[[ "$(cat "$out")" == "5" ]] || fail "stdout is not exactly '5'"
+expect_stderr "starting pool big: 1/1 workers ready"
+if grep -q '/16' "$err"; then fail "the progress line counts 16 workers"; fi
+started=$(grep -cE 'snakepit_worker: ready: pid' "$err" || true)
+[[ "$started" -eq 1 ]] || fail "$started workers said ready, expected 1"
+expect_stderr "pool 'big': 1 of 1 workers ready"
+
+check "run --workers 0 and --workers abc: exit status 2, the range named"
+cli run --workers 0 --config "$tmp/big.json" big add
+expect_rc 2
+expect_stderr "--workers: must be a whole number from 1 to 1024, got '0'"
+cli run --workers abc --config "$tmp/big.json" big add
+expect_rc 2
+expect_stderr "--workers: must be a whole number from 1 to 1024, got 'abc'"
+
+# Attachments through the showcase adapter's echo_attachments, which
+# returns the call's attachments as its reply's: bytes out equal bytes in,
+# an empty one included, in order.
+head -c 300000 /dev/urandom >"$tmp/big.bin"
+: >"$tmp/empty.bin"
+printf 'snakepit' >"$tmp/small.bin"
+check "run --attach x3 --save-attachments DIR: the reply's attachments written, byte for byte, in order"
+cli run --config "$config" --attach "$tmp/big.bin" --attach "$tmp/empty.bin" --attach "$tmp/small.bin" \
+  --save-attachments "$tmp/saved/here" p echo_attachments
+expect_rc 0
+py <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d == {"count": 3, "sizes": [300000, 0, 8]}, f"the adapter saw {d}"
+EOF2
+sent=(big empty small)
+for i in 0 1 2; do
+  cmp -s "$tmp/${sent[$i]}.bin" "$tmp/saved/here/attachment-$i.bin" || fail "attachment-$i.bin differs from ${sent[$i]}.bin"
+done
+[[ ! -e "$tmp/saved/here/attachment-3.bin" ]] || fail "a fourth attachment was written"
+expect_stderr "3 attachments saved: $tmp/saved/here/attachment-0.bin $tmp/saved/here/attachment-1.bin"
+
+check "run --save-attachments on a reply without attachments: says so, exit status 0"
+cli run --config "$config" --save-attachments "$tmp/saved/none" p add '{"a":2,"b":3}'
+expect_rc 0
+expect_stderr "the reply has no attachments; nothing written in $tmp/saved/none"
+
+check "run --attach a missing file: exit status 1, the path named, no worker started"
+cli run --config "$config" --attach "$tmp/small.bin" --attach "$tmp/no-such-file.bin" p echo_attachments
+expect_rc 1
+expect_stderr "snakepit run: --attach: cannot read '$tmp/no-such-file.bin': No such file or directory"
+if grep -q "starting pool" "$err"; then fail "workers started although an attachment was missing"; fi
+
+check "run --save-attachments into a folder that cannot be made: exit status 1, the path named, no worker started"
+cli run --config "$config" --save-attachments "$tmp/small.bin/sub" p echo_attachments
+expect_rc 1
+expect_stderr "snakepit run: --save-attachments: cannot create folder '$tmp/small.bin/sub'"
+if grep -q "starting pool" "$err"; then fail "workers started although the folder is unusable"; fi
 
 # ---------------------------------------------------------------- inspect
 

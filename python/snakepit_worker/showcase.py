@@ -15,7 +15,7 @@ import json
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, Iterator
 
 from .adapter import Reply, ThreadSafeAdapter, command, concurrent_safe
 from .context import current_call
@@ -125,3 +125,14 @@ class ShowcaseAdapter(ThreadSafeAdapter):
         blobs = current_call().attachments
         return Reply({"count": len(blobs), "sizes": [len(b) for b in blobs]},
                      attachments=blobs)
+
+    @command
+    @concurrent_safe
+    def count(self, n: int = 5, delay_ms: float = 0) -> Iterator[dict[str, Any]]:
+        """A streaming command (call it with execute_stream or
+        ``snakepit run --stream``): yields {"i": 0} .. {"i": n-1},
+        ``delay_ms`` apart; stops at the next yield once cancelled."""
+        for i in range(n):
+            if i and delay_ms > 0:
+                time.sleep(delay_ms / 1000)
+            yield {"i": i}

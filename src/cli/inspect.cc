@@ -66,7 +66,7 @@ class InspectCommand final : public Command {
 };
 
 std::function<absl::StatusOr<std::string>()> InspectCommand::Reports(std::unique_ptr<PoolManager>& pools,
-                                                                      std::unique_ptr<Inspector>& inspector) const {
+                                                                     std::unique_ptr<Inspector>& inspector) const {
   if (!url_.empty()) {
     const std::string page = json_ ? "/inspect.json" : prometheus_ ? "/metrics" : "/inspect";
     return [url = url_, page] { return FetchEndpointPage(url, page, std::chrono::seconds(10)); };

@@ -2,8 +2,10 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "cli/attachments.h"
 #include "cli/cli.h"
@@ -37,11 +39,18 @@ class RunCommand final : public Command {
         ->allow_extra_args(false);
     cmd.add_option("--save-attachments", save_dir_, "write the reply's attachments as DIR/attachment-0.bin, ...")
         ->option_text("DIR");
+    cmd.add_flag("--stream", stream_,
+                 "call a generator command: print each chunk as one JSON line as it arrives\n"
+                 "(--save-attachments: the chunks' attachments, in order)");
   }
 
   int Execute() override;
 
  private:
+  // --stream: prints the chunks as they arrive; the reply is the last
+  // status, with every chunk's attachments in order.
+  absl::StatusOr<Reply> Stream(PoolManager& pools, const nlohmann::json& args);
+
   std::string pool_;
   std::string command_;
   std::string args_json_ = "{}";
@@ -50,6 +59,7 @@ class RunCommand final : public Command {
   CallOptions options_;
   std::vector<std::string> attach_;
   std::string save_dir_;
+  bool stream_ = false;
 };
 
 // Prints "snakepit run: <flag>: <status message>" on stderr; returns kFailed.
@@ -70,15 +80,17 @@ int RunCommand::Execute() {
   std::unique_ptr<PoolManager> pools =
       StartPools("run", config_, {.progress = true, .only_pool = pool_, .workers = workers_, .abandon_at_exit = true});
   if (pools == nullptr) return kFailed;
-  absl::StatusOr<Reply> reply = pools->call(pool_, command_, call_args, options_);
+  absl::StatusOr<Reply> reply = stream_ ? Stream(*pools, call_args) : pools->call(pool_, command_, call_args, options_);
   // Answer first: stopping the workers may take up to kill_grace.
   int code = kOk;
   if (!reply.ok()) {
-    std::fprintf(stderr, "snakepit run: %s: %s\n", absl::StatusCodeToString(reply.status().code()).c_str(),
-                 std::string(reply.status().message()).c_str());
+    std::fprintf(
+        stderr, "snakepit run: %s: %s%s\n", absl::StatusCodeToString(reply.status().code()).c_str(),
+        std::string(reply.status().message()).c_str(),
+        !stream_ && absl::StrContains(reply.status().message(), "execute_stream") ? " (snakepit run --stream)" : "");
     code = kFailed;
   } else {
-    std::cout << reply->result.dump(2) << std::endl;  // before what follows on stderr
+    if (!stream_) std::cout << reply->result.dump(2) << std::endl;  // before what follows on stderr
     if (!save_dir_.empty()) {
       absl::StatusOr<std::vector<std::string>> saved = SaveAttachments(save_dir_, reply->attachments);
       if (!saved.ok()) {
@@ -95,6 +107,18 @@ int RunCommand::Execute() {
   std::cout.flush();
   pools->shutdown();
   return code;
+}
+
+absl::StatusOr<Reply> RunCommand::Stream(PoolManager& pools, const nlohmann::json& args) {
+  StreamReader reader = pools.execute_stream(pool_, command_, args, options_);
+  Reply all;
+  while (true) {
+    absl::StatusOr<std::optional<Chunk>> next = reader.Next();
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) return all;
+    std::cout << (*next)->data.dump() << std::endl;  // one line a chunk, flushed as it arrives
+    for (std::string& blob : (*next)->attachments) all.attachments.push_back(std::move(blob));
+  }
 }
 
 }  // namespace

@@ -563,6 +563,16 @@ expect_rc 1
 expect_stderr "snakepit run: --save-attachments: cannot create folder '$tmp/small.bin/sub'"
 if grep -q "starting pool" "$err"; then fail "workers started although the folder is unusable"; fi
 
+check "run --stream: a generator command's chunks, one JSON line each, in order"
+cli run --config "$config" --stream p count '{"n": 4}'
+expect_rc 0
+[[ $(cat "$out") == $'{"i":0}\n{"i":1}\n{"i":2}\n{"i":3}' ]] || fail "stdout: $(cat "$out")"
+
+check "run on a generator command without --stream: FAILED_PRECONDITION naming --stream"
+cli run --config "$config" p count '{"n": 2}'
+expect_rc 1
+expect_stderr "(snakepit run --stream)"
+
 # ---------------------------------------------------------------- inspect
 
 check "inspect --json: one JSON line with both pools, their profiles, capacities and workers' pid and PSS"

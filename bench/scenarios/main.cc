@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
       {"payload", snakepit::bench::RunPayload},
       {"alternatives", snakepit::bench::RunAlternatives},
       {"transport", snakepit::bench::RunTransport},
-      {"free_threading", snakepit::bench::RunFreeThreading}};
+      {"free_threading", snakepit::bench::RunFreeThreading},
+      {"warm_start", snakepit::bench::RunWarmStart}};
   const std::vector<std::string> only = absl::StrSplit(env.flags.only, ',', absl::SkipEmpty());
   nlohmann::json out = {{"quick", env.flags.quick}};
   for (const auto& [name, run] : scenarios) {

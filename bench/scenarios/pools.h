@@ -30,6 +30,8 @@ struct PoolSpec {
   int startup_batch_size = 8;  // the library's default
   std::string python = {};     // the workers' interpreter; empty: --python
   WorkerTransport transport = WorkerTransport::kAuto;
+  StartMethod start_method = StartMethod::kSpawn;
+  std::string adapter = {};  // "module:Class" in bench/adapters/; empty: the showcase
 
   nlohmann::json ToJson() const;
 };

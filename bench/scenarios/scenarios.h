@@ -38,6 +38,7 @@ nlohmann::json RunPayload(BenchEnv& env);         // 8
 nlohmann::json RunAlternatives(BenchEnv& env);    // 9
 nlohmann::json RunTransport(BenchEnv& env);       // 10
 nlohmann::json RunFreeThreading(BenchEnv& env);   // 11
+nlohmann::json RunWarmStart(BenchEnv& env);       // 12
 
 }  // namespace snakepit::bench
 

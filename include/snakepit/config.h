@@ -69,6 +69,18 @@ enum class WorkerTransport {
 // "auto", "native" or "grpcio".
 std::string_view WorkerTransportName(WorkerTransport transport);
 
+// How a pool gets its worker processes (docs/lifecycle.md, "Warm start").
+enum class StartMethod {
+  // Fork from a template when the template finds the adapter forkable,
+  // else spawn (the reasons are logged once).
+  kAuto,
+  kSpawn,     // always posix_spawn a new interpreter
+  kTemplate,  // always fork from a template; a worker start fails if it cannot
+};
+
+// "auto", "spawn" or "template".
+std::string_view StartMethodName(StartMethod method);
+
 struct PoolConfig {
   // Unique name callers use to address the pool. JSON: "name", required in
   // a "pools" list.
@@ -216,6 +228,10 @@ struct PoolConfig {
   std::chrono::milliseconds restart_backoff_initial{100};
   std::chrono::milliseconds restart_backoff_max{30'000};
   int degraded_after_failures = 3;
+
+  // How workers start: forked copy-on-write from a template process that
+  // imported the adapter, or spawned as new interpreters. Default: kSpawn.
+  StartMethod start_method = StartMethod::kSpawn;
 
   // Resolved values (profile defaults applied).
   int effective_pool_size() const;

@@ -49,7 +49,8 @@ std::int64_t PssBytes(int pid) {
 
 // Whether every worker of the pool was made the way `spec` asks.
 bool StartedAsAsked(const PoolManager& pools, const PoolSpec& spec) {
-  for (const WorkerStats& w : pools.stats(kPool)->per_worker) {
+  const std::vector<WorkerStats> workers = pools.stats(kPool)->per_worker;
+  for (const WorkerStats& w : workers) {
     if (w.forked != (spec.start_method == StartMethod::kTemplate)) return false;
   }
   return true;
@@ -107,7 +108,8 @@ nlohmann::json MemoryRounds(BenchEnv& env) {
       }
       const nlohmann::json memory = MeasureMemory(**pools);
       std::set<int> templates;
-      for (const WorkerStats& w : (*pools)->stats(kPool)->per_worker) {
+      const std::vector<WorkerStats> workers = (*pools)->stats(kPool)->per_worker;
+      for (const WorkerStats& w : workers) {
         if (w.template_pid != 0) templates.insert(w.template_pid);
       }
       std::int64_t template_pss = 0;

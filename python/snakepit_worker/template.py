@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -35,7 +36,7 @@ import sys
 import traceback
 from typing import Any, NoReturn, Optional
 
-from . import cli, fork_safety
+from . import cli, fork_safety, matrix
 from .envtoken import TOKEN_ENV
 from .interpreter import interpreter_info
 from .loader import load_adapter_class
@@ -80,12 +81,25 @@ def main(argv: Optional[list[str]] = None) -> int:
     except Exception as e:  # noqa: BLE001 - every start-up failure is reported
         announce(args.ready_fd, failure_record(e))
         return 3
+    _warm_up()
     found = fork_safety.hazards(adapter_class)
+    # Everything imported so far is shared copy-on-write; the collector
+    # must not write to it (its traversals would copy every page) in the
+    # workers (docs for gc.freeze: fork servers).
+    gc.freeze()
     announce(args.ready_fd, {"ok": True, "pid": os.getpid(), "forkable": not found,
                              "hazards": found, **interpreter_info()})
     if found:
         adapter_class = None  # the host spawns instead; it closes us when it likes
     return _serve(control, fork, adapter_class)
+
+
+def _warm_up() -> None:
+    """Does once, for every worker to share, what each would otherwise
+    compute the same way at start: the thread-safety matrix (read, parsed,
+    validated, cached) and argparse's first use (its translations)."""
+    matrix.loaded_libraries()
+    cli.parse_args(["--listen", "unix:/template-warm-up"])
 
 
 def _serve(control: socket.socket, fork: SiblingFork, adapter_class: Optional[type]) -> int:

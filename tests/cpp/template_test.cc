@@ -40,10 +40,16 @@ pid_t ParentOf(pid_t pid) {
   return ppid;
 }
 
+// The pool's workers (a copy: a range-for over a member of the temporary
+// StatusOr would dangle).
+std::vector<WorkerStats> PerWorker(PoolManager& pools, const std::string& pool) {
+  return pools.stats(pool)->per_worker;
+}
+
 // The distinct template pids the pool's live workers were forked from.
 std::set<int> TemplatePids(PoolManager& pools, const std::string& pool) {
   std::set<int> pids;
-  for (const WorkerStats& w : pools.stats(pool)->per_worker) {
+  for (const WorkerStats& w : PerWorker(pools, pool)) {
     if (w.template_pid != 0) pids.insert(w.template_pid);
   }
   return pids;
@@ -105,13 +111,13 @@ TEST(Template, ItsDeathLeavesWorkersServingAndANewOneIsStarted) {
   ASSERT_TRUE(pools->recycle_worker("t", pools->stats("t")->per_worker[0].id).ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] {
-        for (const WorkerStats& w : pools->stats("t")->per_worker) {
+        for (const WorkerStats& w : PerWorker(*pools, "t")) {
           if (w.state == WorkerState::kReady && w.template_pid != 0 && w.template_pid != old_template) return true;
         }
         return false;
       },
       kPatience));
-  for (const WorkerStats& w : pools->stats("t")->per_worker) {
+  for (const WorkerStats& w : PerWorker(*pools, "t")) {
     if (w.template_pid != old_template) {
       EXPECT_TRUE(w.forked);
       EXPECT_TRUE(testing::ProcessAlive(w.template_pid)) << "the new template runs";
@@ -229,7 +235,7 @@ TEST(Template, UnforkableAdapterIsSpawnedUnderAutoAndSaysWhy) {
   pool["adapter"] = "thread_at_import:ThreadAtImport";
   auto pools = testing::StartOrDie(testing::MakeConfig({pool}));
   ASSERT_NE(pools, nullptr);
-  for (const WorkerStats& w : pools->stats("t")->per_worker) EXPECT_FALSE(w.forked);
+  for (const WorkerStats& w : PerWorker(*pools, "t")) EXPECT_FALSE(w.forked);
   ASSERT_TRUE(pools->execute("t", "ping", nlohmann::json::object()).ok());
   EXPECT_THAT(log.Text(), HasSubstr("pool 't': workers cannot be forked from a template: 2 threads are running"));
 }

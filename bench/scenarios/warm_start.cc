@@ -16,6 +16,7 @@
 
 #include "absl/time/clock.h"
 #include "scenarios/pools.h"
+#include "support/cpu_clock.h"
 
 namespace snakepit::bench {
 namespace {
@@ -60,6 +61,9 @@ nlohmann::json StartupRounds(BenchEnv& env) {
   const std::vector<PoolSpec> specs = {Spec(1, StartMethod::kSpawn), Spec(16, StartMethod::kSpawn),
                                        Spec(1, StartMethod::kTemplate), Spec(16, StartMethod::kTemplate)};
   std::vector<std::vector<double>> ms(specs.size());
+  // CPU each worker (and each template) used to become ready: what the
+  // cores, not the batching, must pay (ProcessCpu at ready).
+  std::vector<std::vector<double>> worker_cpu_ms(specs.size()), template_cpu_ms(specs.size());
   const int rounds = env.Reps(5);
   for (int round = 0; round < rounds; ++round) {
     for (size_t i = 0; i < specs.size(); ++i) {
@@ -70,6 +74,13 @@ nlohmann::json StartupRounds(BenchEnv& env) {
       if (!StartedAsAsked(**pools, specs[i])) {
         return WithError({{"label", specs[i].label}}, absl::InternalError("workers not started as asked"));
       }
+      std::set<int> templates;
+      const std::vector<WorkerStats> workers = (*pools)->stats(kPool)->per_worker;
+      for (const WorkerStats& w : workers) {
+        worker_cpu_ms[i].push_back(absl::ToDoubleMilliseconds(ProcessCpu(w.pid)));
+        if (w.template_pid != 0) templates.insert(w.template_pid);
+      }
+      for (int pid : templates) template_cpu_ms[i].push_back(absl::ToDoubleMilliseconds(ProcessCpu(pid)));
       (*pools)->shutdown();
       ms[i].push_back(absl::ToDoubleMilliseconds(t1 - t0));
     }
@@ -79,7 +90,10 @@ nlohmann::json StartupRounds(BenchEnv& env) {
     nlohmann::json j = specs[i].ToJson();
     j["start_ms"] = ms[i];
     j["start_ms_median"] = Median(ms[i]);
-    std::printf("  %-22s ready in %6.0f ms (median of %d)\n", specs[i].label.c_str(), Median(ms[i]), rounds);
+    j["worker_start_cpu_ms_median"] = Median(worker_cpu_ms[i]);
+    j["template_start_cpu_ms_median"] = Median(template_cpu_ms[i]);
+    std::printf("  %-22s ready in %6.0f ms (median of %d); CPU to ready: %.0f ms a worker, %.0f ms the template\n",
+                specs[i].label.c_str(), Median(ms[i]), rounds, Median(worker_cpu_ms[i]), Median(template_cpu_ms[i]));
     out["pools"].push_back(j);
   }
   out["ratio_16_to_1_spawned"] = Median(ms[1]) / Median(ms[0]);

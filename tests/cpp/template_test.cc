@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 #include <string>
@@ -247,6 +248,27 @@ TEST(Template, UnforkableAdapterFailsTheStartUnderTemplate) {
   ASSERT_FALSE(pools.ok());
   EXPECT_EQ(pools.status().code(), absl::StatusCode::kFailedPrecondition) << pools.status();
   EXPECT_THAT(pools.status().message(), HasSubstr("workers cannot be forked from a template: 2 threads are running"));
+}
+
+TEST(Template, ThreadProfileWorkersAreForkedAndRunCallsConcurrently) {
+  nlohmann::json pool = TemplatePool("t", 1, "");
+  pool["profile"] = "thread";
+  pool["threads_per_worker"] = 2;
+  auto pools = testing::StartOrDie(testing::MakeConfig({pool}));
+  ASSERT_NE(pools, nullptr);
+  ASSERT_TRUE(pools->stats("t")->per_worker.at(0).forked);
+  std::vector<std::future<absl::StatusOr<nlohmann::json>>> calls;
+  for (int i = 0; i < 2; ++i) calls.push_back(pools->execute_async("t", "sleep", {{"ms", 300}}));
+  std::vector<nlohmann::json> results;
+  for (auto& call : calls) {
+    absl::StatusOr<nlohmann::json> r = call.get();
+    ASSERT_TRUE(r.ok()) << r.status();
+    results.push_back(*r);
+  }
+  // Both ran at once, on two handler threads of the one forked process.
+  EXPECT_LT(results[0]["start_ns"].get<int64_t>(), results[1]["end_ns"].get<int64_t>());
+  EXPECT_LT(results[1]["start_ns"].get<int64_t>(), results[0]["end_ns"].get<int64_t>());
+  EXPECT_NE(results[0]["thread"], results[1]["thread"]);
 }
 
 TEST(Template, SpawnIsTheDefault) {

@@ -35,6 +35,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
     // The factory owns the pool's templates (start_method); forked workers
     // share them.
     auto templates = std::make_shared<internal::TemplateSet>(pool_config);
+    impl->templates.push_back(templates);
     impl->pools.push_back(std::make_unique<Pool>(
         pool_config,
         [pool_config, site, templates](Profile profile, int id, internal::Worker::ExitCallback on_exit) {

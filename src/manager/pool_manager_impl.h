@@ -16,6 +16,7 @@
 #include "lifecycle/lifecycle_manager.h"
 #include "manager/socket_dir.h"
 #include "pool/pool.h"
+#include "profile/template_set.h"
 #include "profile/worker_site.h"
 #include "snakepit/pool_manager.h"
 
@@ -32,6 +33,8 @@ class PoolManager::Impl {
   std::unique_ptr<internal::SocketDir> socket_dir;
   internal::WorkerSite site;
   std::vector<std::unique_ptr<Pool>> pools;  // configuration order; fixed after Start
+  // Each pool's worker templates (start_method), stopped once the pools are.
+  std::vector<std::shared_ptr<internal::TemplateSet>> templates;
   internal::Mutex lifecycle_mu;
   std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
 
@@ -54,6 +57,7 @@ class PoolManager::Impl {
       stoppers.emplace_back([pool] { pool->Shutdown(); });
     }
     for (std::thread& t : stoppers) t.join();
+    for (const auto& t : templates) t->Shutdown();
   }
 
   // Starts ShutdownPools() on a thread of its own, once.

@@ -11,4 +11,13 @@ void TemplateSet::Assign(WorkerSpec& spec) {
   spec.fork_from = t;
 }
 
+void TemplateSet::Shutdown() {
+  std::map<Profile, std::shared_ptr<WorkerTemplate>> templates;
+  {
+    MutexLock lock(&mu_);
+    templates = templates_;  // workers may still hold them; Stop() is what ends them
+  }
+  for (auto& [profile, t] : templates) t->Stop();
+}
+
 }  // namespace snakepit::internal

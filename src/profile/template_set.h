@@ -31,6 +31,10 @@ class TemplateSet {
   // yet started) on first use from this spec.
   void Assign(WorkerSpec& spec);
 
+  // Stops every template (WorkerTemplate::Stop): the pool is shut down, so
+  // no template outlives PoolManager::shutdown().
+  void Shutdown();
+
  private:
   const PoolConfig config_;
   Mutex mu_;

@@ -21,18 +21,22 @@ constexpr absl::Duration kRetryAfterFailure = absl::Seconds(5);
 WorkerTemplate::WorkerTemplate(const WorkerSpec& spec, absl::Duration startup_timeout)
     : spec_(spec), startup_timeout_(startup_timeout), restarter_([this] { Restarter(); }) {}
 
-WorkerTemplate::~WorkerTemplate() {
-  {
-    MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  restarter_.join();
-  std::shared_ptr<TemplateProcess> last;
-  {
-    MutexLock lock(&mu_);
-    last = std::move(current_);
-  }
-  last.reset();  // kills it: nothing is forked from it any more
+WorkerTemplate::~WorkerTemplate() { Stop(); }
+
+void WorkerTemplate::Stop() {
+  std::call_once(stopped_, [this] {
+    {
+      MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    restarter_.join();  // it may be in a start: bounded by startup_timeout
+    std::shared_ptr<TemplateProcess> last;
+    {
+      MutexLock lock(&mu_);
+      last = std::move(current_);
+    }
+    last.reset();  // kills it, outside mu_ (its exit callback takes mu_)
+  });
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> WorkerTemplate::Fork(const std::vector<std::string>& argv,
@@ -47,6 +51,7 @@ absl::StatusOr<std::shared_ptr<TemplateProcess>> WorkerTemplate::Running(absl::T
   std::shared_ptr<TemplateProcess> old;  // destroyed outside mu_
   {
     MutexLock lock(&mu_);
+    if (stopping_) return absl::FailedPreconditionError(absl::StrCat("pool '", spec_.pool, "' is shut down"));
     if (!unforkable_.empty()) return absl::FailedPreconditionError(unforkable_);
     if (current_ != nullptr && !current_died_ && !current_->exited()) return current_;
     if (absl::Now() < retry_after_) return last_failure_;

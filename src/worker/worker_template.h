@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +63,11 @@ class WorkerTemplate {
   absl::StatusOr<std::unique_ptr<ChildProcess>> Fork(const std::vector<std::string>& argv, const std::string& token,
                                                      const std::vector<int>& fds, absl::Time deadline);
 
+  // Kills the template and stops replacing it; every later Fork() fails
+  // with FAILED_PRECONDITION. Called when the pool shuts down (its workers
+  // are gone) and by the destructor; idempotent.
+  void Stop();
+
   // The running template's pid; 0 when none runs.
   pid_t pid() const;
   // Templates started so far (the first, and each replacement).
@@ -89,6 +95,7 @@ class WorkerTemplate {
   int starts_ ABSL_GUARDED_BY(mu_) = 0;
   int current_generation_ ABSL_GUARDED_BY(mu_) = 0;  // of current_
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::once_flag stopped_;
   std::thread restarter_;  // last: starts once the members above are ready
 };
 

@@ -88,6 +88,7 @@ TEST_P(TemplateTransportTest, ForkedWorkersServeAndAreOurChildren) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*r, 5);
   pools->shutdown();
+  EXPECT_FALSE(testing::ProcessAlive(stats.per_worker[0].template_pid)) << "no template outlives shutdown()";
   EXPECT_TRUE(testing::ZombieChildren().empty());
 }
 

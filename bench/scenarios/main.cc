@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
       {"transport", snakepit::bench::RunTransport},
       {"free_threading", snakepit::bench::RunFreeThreading},
       {"streaming", snakepit::bench::RunStreaming},
+      {"warm_start", snakepit::bench::RunWarmStart},
       {"remote", snakepit::bench::RunRemote}};
   const std::vector<std::string> only = absl::StrSplit(env.flags.only, ',', absl::SkipEmpty());
   nlohmann::json out = {{"quick", env.flags.quick}};

@@ -21,6 +21,8 @@ nlohmann::json PoolSpec::ToJson() const {
   if (!env.empty()) j["env"] = env;
   if (!python.empty()) j["python"] = python;
   j["worker_transport"] = WorkerTransportName(transport);
+  j["start_method"] = StartMethodName(start_method);
+  if (!adapter.empty()) j["adapter"] = adapter;
   return j;
 }
 
@@ -46,6 +48,7 @@ absl::StatusOr<std::unique_ptr<PoolManager>> StartPool(const BenchEnv& env, cons
   pool.worker_transport = spec.transport;
   pool.env = spec.env;
   pool.startup_batch_size = spec.startup_batch_size;
+  pool.start_method = spec.start_method;
   if (!spec.adapter.empty()) pool.adapter = spec.adapter;
   pool.python_path = spec.python_path;
   // Workers stop at once at shutdown: nothing is left in flight.

@@ -30,7 +30,8 @@ struct PoolSpec {
   int startup_batch_size = 8;  // the library's default
   std::string python = {};     // the workers' interpreter; empty: --python
   WorkerTransport transport = WorkerTransport::kAuto;
-  std::string adapter = {};                   // empty: the default (showcase) adapter
+  StartMethod start_method = StartMethod::kSpawn;
+  std::string adapter = {};                   // "module:Class"; empty: the default (showcase) adapter
   std::vector<std::string> python_path = {};  // added to the workers' sys.path
 
   nlohmann::json ToJson() const;

@@ -1,4 +1,4 @@
-// Scenario 13: remote workers (docs/remote.md). The same load, one
+// Scenario 14: remote workers (docs/remote.md). The same load, one
 // process-mode worker with the native transport, through three paths,
 // measured side by side in interleaved rounds:
 //   local_unix      a local pool's worker on a Unix socket (the default)

@@ -39,7 +39,8 @@ nlohmann::json RunAlternatives(BenchEnv& env);    // 9
 nlohmann::json RunTransport(BenchEnv& env);       // 10
 nlohmann::json RunFreeThreading(BenchEnv& env);   // 11
 nlohmann::json RunStreaming(BenchEnv& env);       // 12
-nlohmann::json RunRemote(BenchEnv& env);          // 13 (root: network namespaces)
+nlohmann::json RunWarmStart(BenchEnv& env);       // 13
+nlohmann::json RunRemote(BenchEnv& env);          // 14 (root: network namespaces)
 
 }  // namespace snakepit::bench
 

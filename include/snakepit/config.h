@@ -109,6 +109,18 @@ enum class WorkerTransport {
 // "auto", "native" or "grpcio".
 SNAKEPIT_EXPORT std::string_view WorkerTransportName(WorkerTransport transport);
 
+// How a pool gets its worker processes (docs/lifecycle.md, "Warm start").
+enum class StartMethod {
+  // Fork from a template when the template finds the adapter forkable,
+  // else spawn (the reasons are logged once).
+  kAuto,
+  kSpawn,     // always posix_spawn a new interpreter
+  kTemplate,  // always fork from a template; a worker start fails if it cannot
+};
+
+// "auto", "spawn" or "template".
+SNAKEPIT_EXPORT std::string_view StartMethodName(StartMethod method);
+
 struct SNAKEPIT_EXPORT PoolConfig {
   // Unique name callers use to address the pool. JSON: "name", required in
   // a "pools" list.
@@ -273,6 +285,10 @@ struct SNAKEPIT_EXPORT PoolConfig {
   // the library, so the settings of a worker process (tcp, python, env,
   // pool_size, lifecycle limits, ...) are refused with it. Default: unset.
   std::optional<RemoteConfig> remote;
+
+  // How workers start: forked copy-on-write from a template process that
+  // imported the adapter, or spawned as new interpreters. Default: kSpawn.
+  StartMethod start_method = StartMethod::kSpawn;
 
   // Resolved values (profile defaults applied).
   int effective_pool_size() const;

@@ -76,6 +76,10 @@ struct SNAKEPIT_EXPORT WorkerStats {
   // Libraries of the thread-safety matrix it had loaded: name -> version
   // ("" when unknown).
   std::map<std::string, std::string> loaded_libraries;
+  // Forked from the pool's template (whose pid that was), not spawned
+  // (PoolConfig::start_method).
+  bool forked = false;
+  int template_pid = 0;
 };
 
 struct SNAKEPIT_EXPORT PoolStats {

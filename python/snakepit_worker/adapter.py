@@ -75,6 +75,10 @@ class Adapter:
     """
 
     thread_safe: bool = False
+    # False: never fork workers of this adapter from a template (pool key
+    # start_method); set it when importing the adapter's module leaves
+    # something a fork cannot copy (a connection, a device context).
+    fork_safe: bool = True
     extra_args: list[str] = []
 
     def setup(self, preload: list[Any]) -> None:

@@ -48,7 +48,9 @@ nlohmann::json PoolStats::ToJson() const {
                             {"python_version", w.python_version},
                             {"free_threaded", w.free_threaded},
                             {"gil_enabled", w.gil_enabled},
-                            {"loaded_libraries", w.loaded_libraries}});
+                            {"loaded_libraries", w.loaded_libraries},
+                            {"forked", w.forked},
+                            {"template_pid", w.template_pid}});
   }
   nlohmann::json j = {{"name", name},
                       {"profile", ProfileName(profile)},

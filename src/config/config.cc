@@ -109,6 +109,18 @@ std::string_view WorkerTransportName(WorkerTransport transport) {
   return "unknown";
 }
 
+std::string_view StartMethodName(StartMethod method) {
+  switch (method) {
+    case StartMethod::kAuto:
+      return "auto";
+    case StartMethod::kSpawn:
+      return "spawn";
+    case StartMethod::kTemplate:
+      return "template";
+  }
+  return "unknown";
+}
+
 int PoolConfig::effective_pool_size() const {
   if (pool_size != 0) return pool_size;
   return profile == Profile::kThread ? kDefaultThreadPoolSize : kDefaultProcessPoolSize;

@@ -83,6 +83,12 @@ absl::Status ParseWorkerTransportField(const std::string& path, const json& valu
   return absl::OkStatus();
 }
 
+absl::Status ParseStartMethodField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(const std::string name, GetString(path, value));
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.start_method, ParseStartMethod(path, name));
+  return absl::OkStatus();
+}
+
 // In C++ an empty python means "the default"; in JSON, leave the key out.
 absl::Status ParsePythonField(const std::string& path, const json& value, PoolConfig& pool) {
   SNAKEPIT_ASSIGN_OR_RETURN(pool.python, GetString(path, value));
@@ -134,6 +140,7 @@ constexpr PoolField kPoolFields[] = {
     {"threads_per_worker", &ParseIntField<&PoolConfig::threads_per_worker, kThreadsPerWorkerRange>},
     {"python", &ParsePythonField},
     {"worker_transport", &ParseWorkerTransportField},
+    {"start_method", &ParseStartMethodField},
     {"adapter", &ParseStringField<&PoolConfig::adapter>},
     {"python_path", &ParseStringsField<&PoolConfig::python_path>},
     {"extra_args", &ParseStringsField<&PoolConfig::extra_args>},

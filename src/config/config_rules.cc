@@ -230,4 +230,12 @@ absl::StatusOr<WorkerTransport> ParseWorkerTransport(std::string_view path, std:
       path, absl::StrCat("unknown worker transport ", Quote(name), " (expected \"auto\", \"native\" or \"grpcio\")"));
 }
 
+absl::StatusOr<StartMethod> ParseStartMethod(std::string_view path, std::string_view name) {
+  for (StartMethod method : {StartMethod::kAuto, StartMethod::kSpawn, StartMethod::kTemplate}) {
+    if (name == StartMethodName(method)) return method;
+  }
+  return InvalidAt(
+      path, absl::StrCat("unknown start method ", Quote(name), " (expected \"auto\", \"spawn\" or \"template\")"));
+}
+
 }  // namespace snakepit::internal

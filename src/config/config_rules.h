@@ -144,6 +144,9 @@ absl::StatusOr<Profile> ParseProfile(std::string_view path, std::string_view nam
 // "auto", "native" or "grpcio"; INVALID_ARGUMENT at `path` otherwise.
 absl::StatusOr<WorkerTransport> ParseWorkerTransport(std::string_view path, std::string_view name);
 
+// "auto", "spawn" or "template"; INVALID_ARGUMENT at `path` otherwise.
+absl::StatusOr<StartMethod> ParseStartMethod(std::string_view path, std::string_view name);
+
 }  // namespace snakepit::internal
 
 #endif  // SNAKEPIT_SRC_CONFIG_CONFIG_RULES_H_

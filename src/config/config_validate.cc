@@ -130,6 +130,10 @@ absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
     return InvalidAt(JoinPath(path, "worker_transport"),
                      absl::StrCat("unknown worker transport value ", static_cast<int>(pool.worker_transport)));
   }
+  if (StartMethodName(pool.start_method) == "unknown") {
+    return InvalidAt(JoinPath(path, "start_method"),
+                     absl::StrCat("unknown start method value ", static_cast<int>(pool.start_method)));
+  }
   if (pool.rlimit_as_mb < 0 || pool.rlimit_as_mb > kRlimitAsRange.max) {
     return InvalidAt(JoinPath(path, "rlimit_as_mb"), "must be 0 (no limit) or a number of MiB");
   }

@@ -73,6 +73,7 @@ std::vector<Refusal> Refusals(const PoolConfig& pool) {
       {"rlimit_as_mb", pool.rlimit_as_mb != 0, kOnWorker},
       {"rlimit_nofile", pool.rlimit_nofile != 0, kOnWorker},
       {"fallback_to_process", pool.fallback_to_process, kOnWorker},
+      {"start_method", pool.start_method != defaults.start_method, kOnWorker},
       {"worker_ttl", pool.worker_ttl.count() != 0, kNeedsProcess},
       {"worker_max_requests", pool.worker_max_requests != 0, kNeedsProcess},
       {"worker_max_memory_mb", pool.worker_max_memory_mb != 0, kNeedsProcess},

@@ -35,8 +35,13 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
   for (const PoolConfig& pool_config : config.pools) {
     const internal::WorkerSite* site = &impl->site;  // outlives the pools
     internal::EventBus* events = &impl->events;      // outlives the pools
-    Pool::WorkerFactory factory = [pool_config, site](Profile profile, int id, internal::Worker::ExitCallback on_exit) {
-      return internal::MakeWorker(profile, pool_config, *site, id, std::move(on_exit));
+    // The factory owns the pool's templates (start_method); forked workers
+    // share them.
+    auto templates = std::make_shared<internal::TemplateSet>(pool_config);
+    impl->templates.push_back(templates);
+    Pool::WorkerFactory factory = [pool_config, site, templates](Profile profile, int id,
+                                                                 internal::Worker::ExitCallback on_exit) {
+      return internal::MakeWorker(profile, pool_config, *site, id, std::move(on_exit), templates.get());
     };
     internal::RemoteMembership* membership = nullptr;
     if (pool_config.remote) {

@@ -20,6 +20,7 @@
 #include "manager/metrics_endpoint.h"
 #include "manager/socket_dir.h"
 #include "pool/pool.h"
+#include "profile/template_set.h"
 #include "profile/worker_site.h"
 #include "snakepit/pool_manager.h"
 
@@ -39,6 +40,8 @@ class PoolManager::Impl {
   // The remote pools' memberships (destroyed before the pools); fixed
   // after Start.
   std::vector<std::unique_ptr<internal::RemoteMembership>> memberships;
+  // Each pool's worker templates (start_method), stopped once the pools are.
+  std::vector<std::shared_ptr<internal::TemplateSet>> templates;
   internal::Mutex lifecycle_mu;
   std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
 
@@ -74,6 +77,7 @@ class PoolManager::Impl {
       stoppers.emplace_back([pool] { pool->Shutdown(); });
     }
     for (std::thread& t : stoppers) t.join();
+    for (const auto& t : templates) t->Shutdown();
   }
 
   // Starts ShutdownPools() on a thread of its own, once.

@@ -71,6 +71,8 @@ PoolStats Pool::Stats() const {
       w.gil_enabled = md.gil_enabled;
       w.loaded_libraries = md.loaded_libraries;
       w.pid = md.pid;
+      w.forked = md.forked;
+      w.template_pid = md.template_pid;
     }
     if (w.state == WorkerState::kReady || w.state == WorkerState::kDraining) {
       ++stats.workers;

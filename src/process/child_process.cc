@@ -154,6 +154,29 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnReq
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid, std::move(pidfd)));
 }
 
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Adopt(pid_t pid) {
+  if (pid <= 0) return absl::InvalidArgumentError(absl::StrCat("cannot adopt pid ", pid));
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid()) {
+    if (errno == ESRCH) return absl::FailedPreconditionError(absl::StrCat("pid ", pid, " does not exist"));
+    return FdError(errno, "pidfd_open");
+  }
+  // Only our own child can be waited for: a zombie or running child
+  // answers WNOHANG|WNOWAIT with 0, anything else with ECHILD. Nothing is
+  // consumed, so the watcher's reap still gets the status.
+  siginfo_t si{};
+  int r;
+  do {
+    r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &si, WEXITED | WNOHANG | WNOWAIT);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    const int err = errno;
+    return absl::FailedPreconditionError(
+        absl::StrCat("pid ", pid, " is not a child of this process (", ::strerrorname_np(err), ")"));
+  }
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, std::move(pidfd)));
+}
+
 ChildProcess::~ChildProcess() {
   if (!reaped_.load()) {
     KillWithDescendants();

@@ -60,6 +60,14 @@ class ChildProcess {
   // itself). NOT_FOUND if the executable does not exist.
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(const SpawnRequest& request);
 
+  // Takes ownership of `pid`, a child of this process that another process
+  // created: a worker forked by a template with clone(CLONE_PARENT)
+  // (python/snakepit_worker/sibling_fork.py). From here on it is owned
+  // exactly like a spawned child, exit status included.
+  // FAILED_PRECONDITION if `pid` is not a child of this process (it was
+  // never one, or it has already been reaped).
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Adopt(pid_t pid);
+
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();

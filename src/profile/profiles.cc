@@ -24,8 +24,10 @@ WorkerSpec ProfileSpec(Profile profile, const PoolConfig& config, const WorkerSi
 }
 
 std::unique_ptr<Worker> MakeWorker(Profile profile, const PoolConfig& config, const WorkerSite& site, int id,
-                                   Worker::ExitCallback on_exit) {
-  return std::make_unique<PythonWorker>(ProfileSpec(profile, config, site, id), std::move(on_exit));
+                                   Worker::ExitCallback on_exit, TemplateSet* templates) {
+  WorkerSpec spec = ProfileSpec(profile, config, site, id);
+  if (templates != nullptr) templates->Assign(spec);
+  return std::make_unique<PythonWorker>(std::move(spec), std::move(on_exit));
 }
 
 }  // namespace snakepit::internal

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "profile/template_set.h"
 #include "profile/worker_site.h"
 #include "worker/worker.h"
 #include "worker/worker_spec.h"
@@ -28,9 +29,11 @@ std::map<std::string, std::string> ProfileEnvironment(Profile profile, int threa
 // config.profile when a thread pool falls back to processes).
 WorkerSpec ProfileSpec(Profile profile, const PoolConfig& config, const WorkerSite& site, int id);
 
-// A PythonWorker made from ProfileSpec(). Nothing is started yet.
+// A PythonWorker made from ProfileSpec(), forked from a template of
+// `templates` when the pool's start_method allows (null: spawned). Nothing
+// is started yet.
 std::unique_ptr<Worker> MakeWorker(Profile profile, const PoolConfig& config, const WorkerSite& site, int id,
-                                   Worker::ExitCallback on_exit);
+                                   Worker::ExitCallback on_exit, TemplateSet* templates = nullptr);
 
 }  // namespace snakepit::internal
 

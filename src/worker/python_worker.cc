@@ -15,6 +15,7 @@
 #include "snakepit/logging.h"
 #include "worker/ready_record.h"
 #include "worker/worker_endpoint.h"
+#include "worker/worker_template.h"
 
 namespace snakepit::internal {
 namespace {
@@ -67,14 +68,10 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   request.env.push_back(absl::StrCat(kWorkerTokenEnv, "=", token));  // never argv
   request.fds = {{lifeline.read.get(), kLifelineFd}, {ready.write.get(), kReadyFd}, {stacks.write.get(), kStacksFd}};
   request.output_fd = output.write.get();
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Spawn(request);
-  if (!child.ok()) {
-    if (absl::IsNotFound(child.status())) {
-      return absl::NotFoundError(absl::StrCat("python interpreter '", spec_.python, "' not found"));
-    }
-    return child.status();
-  }
-  child_ = *std::move(child);
+  SNAKEPIT_ASSIGN_OR_RETURN(
+      child_,
+      CreateProcess(request, token, {output.write.get(), lifeline.read.get(), ready.write.get(), stacks.write.get()},
+                    deadline));
   // Our copies of the child's ends must close, or EOF would never come.
   lifeline.read.reset();
   ready.write.reset();
@@ -121,6 +118,29 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   rpc_ = std::move(rpc);
   if (watcher_->exited()) return absl::UnavailableError("worker exited right after it became ready");
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> PythonWorker::CreateProcess(const SpawnRequest& request,
+                                                                          const std::string& token,
+                                                                          const std::vector<int>& fds,
+                                                                          absl::Time deadline) {
+  if (spec_.fork_from != nullptr) {
+    absl::StatusOr<std::unique_ptr<ChildProcess>> forked = spec_.fork_from->Fork(request.argv, token, fds, deadline);
+    if (forked.ok()) {
+      MutexLock lock(&mu_);
+      metadata_.forked = true;
+      metadata_.template_pid = spec_.fork_from->pid();
+      return forked;
+    }
+    if (spec_.start_method == StartMethod::kTemplate) return forked.status();
+    // kAuto: the template has logged why it cannot fork (once).
+    logger()->debug("{}: spawned, not forked: {}", spec_.label(), std::string(forked.status().message()));
+  }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Spawn(request);
+  if (absl::IsNotFound(child.status())) {
+    return absl::NotFoundError(absl::StrCat("python interpreter '", spec_.python, "' not found"));
+  }
+  return child;
 }
 
 absl::Status PythonWorker::StartFailure(absl::Status why) {

@@ -50,6 +50,10 @@ class PythonWorker final : public Worker {
   void OnExit(const ExitInfo& info);
   absl::Status StartFailure(absl::Status why);
   absl::Status Launch(absl::Time deadline);
+  // Forks the process from spec_.fork_from, or spawns it: see
+  // WorkerSpec::fork_from. `fds`: output, lifeline, ready and stacks.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> CreateProcess(const SpawnRequest& request, const std::string& token,
+                                                              const std::vector<int>& fds, absl::Time deadline);
   // The channel, once connected (null before); a copy, so callers use it
   // outside mu_.
   std::shared_ptr<RpcClient> Rpc() const;

@@ -76,6 +76,9 @@ struct WorkerMetadata {
   // Thread-safety-matrix libraries loaded after setup: name -> version.
   std::map<std::string, std::string> loaded_libraries;
   absl::Time started_at = absl::InfinitePast();
+  // Forked from a template (whose pid this was), not spawned.
+  bool forked = false;
+  int template_pid = 0;
 };
 
 class Worker {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "worker/worker_token.h"
 
 namespace snakepit::internal {
+
+class WorkerTemplate;
 
 struct WorkerSpec {
   std::string pool;
@@ -37,6 +40,11 @@ struct WorkerSpec {
   nlohmann::json preload = nlohmann::json::array();
   std::int64_t max_message_bytes = 0;
   absl::Duration python_grace = absl::Seconds(5);  // --grace for SIGTERM
+  // Set: the worker is forked from this template (worker_template.h)
+  // rather than spawned. If the fork fails, kAuto spawns it instead and
+  // kTemplate fails the start.
+  std::shared_ptr<WorkerTemplate> fork_from;
+  StartMethod start_method = StartMethod::kSpawn;
 
   std::string label() const { return pool + "-" + std::to_string(id); }
 };

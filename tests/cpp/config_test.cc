@@ -96,6 +96,7 @@ void ExpectDefaults(const PoolConfig& pool) {
   EXPECT_EQ(pool.effective_threads_per_worker(), 1);
   EXPECT_EQ(pool.python, "");
   EXPECT_EQ(pool.worker_transport, WorkerTransport::kAuto);
+  EXPECT_EQ(pool.start_method, StartMethod::kSpawn);
   EXPECT_EQ(pool.adapter, "snakepit_worker.showcase:ShowcaseAdapter");
   EXPECT_TRUE(pool.python_path.empty());
   EXPECT_TRUE(pool.extra_args.empty());
@@ -303,6 +304,18 @@ TEST(ConfigJsonTest, WorkerTransport) {
   EXPECT_TRUE(
       IsInvalid(PoolStatus(R"("worker_transport": 1)"), "pools[0].worker_transport: expected a string, got number"));
   EXPECT_EQ(WorkerTransportName(WorkerTransport::kNative), "native");
+}
+
+TEST(ConfigJsonTest, StartMethod) {
+  EXPECT_EQ(MustLoadPool(R"("start_method": "spawn")").start_method, StartMethod::kSpawn);
+  EXPECT_EQ(MustLoadPool(R"("start_method": "auto")").start_method, StartMethod::kAuto);
+  EXPECT_EQ(MustLoadPool(R"("start_method": "template")").start_method, StartMethod::kTemplate);
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("start_method": "fork")"),
+                        "pools[0].start_method: unknown start method \"fork\" (expected \"auto\", "
+                        "\"spawn\" or \"template\")"));
+  EXPECT_TRUE(
+      IsInvalid(PoolStatus(R"("start_method": true)"), "pools[0].start_method: expected a string, got boolean"));
+  EXPECT_EQ(StartMethodName(StartMethod::kTemplate), "template");
 }
 
 TEST(ConfigJsonTest, FallbackToProcessNeedsThreadProfile) {
@@ -781,6 +794,8 @@ TEST(ConfigValidateTest, EachRuleAppliesToCppConfigs) {
       check([](PoolConfig& p) { p.profile = static_cast<Profile>(7); }, "pools[1].profile: unknown profile value 7"));
   EXPECT_TRUE(check([](PoolConfig& p) { p.worker_transport = static_cast<WorkerTransport>(9); },
                     "pools[1].worker_transport: unknown worker transport value 9"));
+  EXPECT_TRUE(check([](PoolConfig& p) { p.start_method = static_cast<StartMethod>(5); },
+                    "pools[1].start_method: unknown start method value 5"));
   EXPECT_TRUE(check([](PoolConfig& p) { p.adapter = ""; },
                     "pools[1].adapter: must be \"module:Class\" with dotted Python identifiers "
                     "on both sides, got \"\""));

@@ -1,12 +1,14 @@
 // Orphans: when the host process dies, even by SIGKILL (no destructor, no
 // atexit), every worker it started exits within 2 s through its lifeline,
-// and the last one out removes the host's socket directory.
+// and the last one out removes the host's socket directory. So does a
+// pool's worker template, and every worker forked from it.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -17,11 +19,11 @@ extern char** environ;
 namespace snakepit {
 namespace {
 
-TEST(Lifeline, WorkersExitWhenTheHostIsKilled) {
-  const nlohmann::json config = {
-      {"pools",
-       {{{"name", "proc"}, {"profile", "process"}, {"pool_size", 3}},
-        {{"name", "thr"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 2}}}}};
+// Starts snakepit_test_host with `config`, SIGKILLs it once its pools are
+// ready, and expects every worker and template it started (and its socket
+// directory) gone within 2 s. `workers` and `templates`: how many the host
+// reports.
+void KillHostAndExpectNothingLeft(const nlohmann::json& config, size_t workers, size_t templates) {
   int out[2];
   ASSERT_EQ(::pipe(out), 0);
   posix_spawn_file_actions_t actions;
@@ -44,10 +46,16 @@ TEST(Lifeline, WorkersExitWhenTheHostIsKilled) {
   nlohmann::json reply = nlohmann::json::parse(line, nullptr, false);
   ASSERT_TRUE(reply.is_object()) << "host printed: " << line;
   std::vector<int> pids = reply["pids"].get<std::vector<int>>();
-  ASSERT_EQ(pids.size(), 4u);
+  ASSERT_EQ(pids.size(), workers);
+  const std::set<int> template_pids = reply["templates"].get<std::set<int>>();
+  ASSERT_EQ(template_pids.size(), templates);
+  pids.insert(pids.end(), template_pids.begin(), template_pids.end());
   for (int pid : pids) ASSERT_TRUE(testing::ProcessAlive(pid)) << pid;
-  const std::string socket_dir = testing::WorkerSocketDir(pids[0]);
-  ASSERT_FALSE(socket_dir.empty());
+  // From the address, not the command line: a forked worker's is its
+  // template's.
+  const std::string address = reply["addresses"][0].get<std::string>();
+  ASSERT_TRUE(address.starts_with("unix:")) << address;
+  const std::string socket_dir = std::filesystem::path(address.substr(5)).parent_path();
 
   ASSERT_EQ(::kill(host_pid, SIGKILL), 0);
   ASSERT_EQ(::waitpid(host_pid, nullptr, 0), host_pid);
@@ -57,11 +65,26 @@ TEST(Lifeline, WorkersExitWhenTheHostIsKilled) {
         [pid] { return !testing::ProcessAlive(pid); },
         std::chrono::milliseconds(2000) -
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed)))
-        << "worker " << pid << " outlived its host by more than 2 s";
+        << "process " << pid << " outlived its host by more than 2 s";
   }
   // Nobody is left to remove the socket directory but the workers.
   EXPECT_TRUE(testing::WaitFor([&] { return !std::filesystem::exists(socket_dir); }, std::chrono::milliseconds(2000)))
       << socket_dir << " outlived the host and its workers";
+}
+
+TEST(Lifeline, WorkersExitWhenTheHostIsKilled) {
+  KillHostAndExpectNothingLeft(
+      {{"pools",
+        {{{"name", "proc"}, {"profile", "process"}, {"pool_size", 3}},
+         {{"name", "thr"}, {"profile", "thread"}, {"pool_size", 1}, {"threads_per_worker", 2}}}}},
+      4, 0);
+}
+
+// The template's lifeline is its control socket; its forked workers have
+// their own lifelines, as spawned ones do.
+TEST(Lifeline, TemplateAndForkedWorkersExitWhenTheHostIsKilled) {
+  KillHostAndExpectNothingLeft(
+      {{"pools", {{{"name", "proc"}, {"profile", "process"}, {"pool_size", 3}, {"start_method", "template"}}}}}, 3, 1);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // snakepit_test_host: starts the pools of the JSON config in argv[1],
-// prints {"pids": [...]} on one stdout line, then idles until killed (at
+// prints {"pids": [...], "templates": [...], "addresses": [...]} (workers,
+// the templates forked workers came from, the workers' addresses) on one
+// stdout line, then idles until killed (at
 // most 60 s). Used by lifeline_test, which SIGKILLs it.
 #include <unistd.h>
 
@@ -23,11 +25,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   nlohmann::json pids = nlohmann::json::array();
+  nlohmann::json templates = nlohmann::json::array();  // of forked workers
+  nlohmann::json addresses = nlohmann::json::array();
   for (const std::string& name : (*pools)->list_pools()) {
     const snakepit::PoolStats stats = *(*pools)->stats(name);
-    for (const snakepit::WorkerStats& w : stats.per_worker) pids.push_back(w.pid);
+    for (const snakepit::WorkerStats& w : stats.per_worker) {
+      pids.push_back(w.pid);
+      addresses.push_back(w.address);
+      if (w.template_pid != 0) templates.push_back(w.template_pid);
+    }
   }
-  std::printf("%s\n", nlohmann::json{{"pids", pids}}.dump().c_str());
+  std::printf("%s\n",
+              nlohmann::json{{"pids", pids}, {"templates", templates}, {"addresses", addresses}}.dump().c_str());
   std::fflush(stdout);
   ::sleep(60);
   return 0;

@@ -37,7 +37,6 @@ struct WorkerCall {
   // enforces it; the RPC itself is bounded by `rpc_deadline`.
   absl::Time deadline = absl::InfiniteFuture();
   absl::Time rpc_deadline = absl::InfiniteFuture();
-  std::map<std::string, std::string> metadata;  // current_call().metadata
 };
 
 // Why the host asks a worker to stop a call (the Cancel RPC's reason).

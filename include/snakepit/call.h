@@ -12,6 +12,19 @@
 
 namespace snakepit {
 
+// How a call with an affinity key picks its worker (docs/elastic.md).
+enum class Affinity {
+  // The worker that last served the key if it has a free slot, else any
+  // worker (which then serves the key from now on).
+  kHint,
+  // The worker that last served the key: the call waits for one of its
+  // slots, within the call's deadline and queue_timeout.
+  kStrict,
+  // As kStrict, but a call whose worker has no free slot fails at once
+  // with RESOURCE_EXHAUSTED instead of waiting.
+  kStrictFailFast,
+};
+
 struct CallOptions {
   // Deadline for the whole call, queueing included. Zero means the pool's
   // call_timeout. The caller gets DEADLINE_EXCEEDED when it passes; a reply
@@ -30,6 +43,16 @@ struct CallOptions {
   // UNAVAILABLE. Default: false.
   bool idempotent = false;
   int max_attempts = 3;  // with idempotent; at least 1
+
+  // Affinity: calls with the same key (a session or model id) go to the
+  // same worker, so that state the adapter keeps per key is there (see
+  // examples/session_affinity). A key is bound to the worker that last
+  // served it; when that worker leaves (recycled, scaled down, dead) the
+  // key re-homes: its next call goes to any worker and binds there, in
+  // every mode. The pool remembers affinity_max_keys keys (least recently
+  // used forgotten first). Default: no key (any worker); kHint.
+  std::string affinity_key = {};
+  Affinity affinity = Affinity::kHint;
 };
 
 // What a command returned.

@@ -30,26 +30,33 @@ enum class EventType {
   kPoolSaturated,    // calls started waiting in the queue; `queued`, `in_flight`
   kCapacityReached,  // every slot of the pool became busy; `in_flight`
   kPoolWarning,      // the profile does not fit what runs; `reason`, `message`
+  // Elastic pools.
+  kPoolScaling,  // the pool's size changes: `previous_size` -> `target_size`, `reason`, `message`
 };
 
 // "worker_started", "worker_ready", "worker_start_failed",
 // "worker_draining", "worker_recycled", "worker_crashed",
 // "health_check_failed", "restart_backoff", "pool_degraded",
 // "pool_recovered", "request_executed", "pool_saturated",
-// "capacity_reached", "pool_warning".
+// "capacity_reached", "pool_warning", "pool_scaling".
 //
 // kPoolSaturated and kCapacityReached fire when the condition begins, at
 // most once per second per pool. kPoolWarning reasons: "gil_enabled" (a
 // thread pool runs on an interpreter with the GIL on), "unsafe_library" (a
 // thread pool's worker loaded a library the thread-safety matrix marks
 // unsafe). kRequestExecuted events are only made while someone subscribes.
+// kPoolScaling reasons: "manual" (PoolManager::resize), "load" (the
+// autoscaler: the load asked for it), "idle" (the autoscaler: no calls for
+// idle_timeout); `message` gives the figures behind it.
 std::string_view EventTypeName(EventType type);
 
 // Why a worker was recycled (Event::reason of kWorkerRecycled and, for
 // graceful recycles, of the kWorkerDraining before it): "ttl",
 // "max_requests", "memory", "manual" (graceful: drained first), and
 // "health_check", "call_kill_timeout", "unreachable" (killed at once: a hung
-// or unreachable worker cannot drain; no kWorkerDraining event).
+// or unreachable worker cannot drain; no kWorkerDraining event), and
+// "scale_down" (drained and stopped, without a successor, to shrink the
+// pool).
 struct Event {
   EventType type = EventType::kWorkerStarted;
   std::string pool;
@@ -74,6 +81,8 @@ struct Event {
   std::string status;                    // request_executed: "OK" or the code, e.g. "DEADLINE_EXCEEDED"
   int queued = 0;                        // pool_saturated
   int in_flight = 0;                     // pool_saturated, capacity_reached
+  int previous_size = 0;                 // pool_scaling: the size before
+  int target_size = 0;                   // pool_scaling: the size from now on
 
   nlohmann::json ToJson() const;
 };

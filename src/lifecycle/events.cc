@@ -34,6 +34,8 @@ std::string_view EventTypeName(EventType type) {
       return "capacity_reached";
     case EventType::kPoolWarning:
       return "pool_warning";
+    case EventType::kPoolScaling:
+      return "pool_scaling";
   }
   return "unknown";
 }
@@ -61,6 +63,10 @@ nlohmann::json Event::ToJson() const {
   }
   if (type == EventType::kPoolSaturated) j["queued"] = queued;
   if (type == EventType::kPoolSaturated || type == EventType::kCapacityReached) j["in_flight"] = in_flight;
+  if (type == EventType::kPoolScaling) {
+    j["previous_size"] = previous_size;
+    j["target_size"] = target_size;
+  }
   return j;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/mutex.h"
+#include "lifecycle/autoscaler.h"
 #include "lifecycle/event_bus.h"
 #include "lifecycle/lifecycle_manager.h"
 #include "manager/socket_dir.h"
@@ -34,6 +35,8 @@ class PoolManager::Impl {
   std::vector<std::unique_ptr<Pool>> pools;  // configuration order; fixed after Start
   internal::Mutex lifecycle_mu;
   std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
+  // One per autoscaled pool; stopped with the lifecycle managers.
+  std::vector<std::unique_ptr<internal::Autoscaler>> autoscalers ABSL_GUARDED_BY(lifecycle_mu);
 
   // A shutdown begun from a library callback (see PoolManager::shutdown).
   internal::Mutex shutdown_mu;
@@ -46,7 +49,7 @@ class PoolManager::Impl {
 
   // Stops the lifecycle managers, then every pool, in parallel.
   void ShutdownPools() {
-    // No recycling decisions while pools drain.
+    // No recycling or scaling decisions while pools drain.
     StopLifecycle();
     std::vector<std::thread> stoppers;
     for (const auto& p : pools) {
@@ -73,10 +76,13 @@ class PoolManager::Impl {
 
   void StopLifecycle() {
     std::vector<std::unique_ptr<internal::LifecycleManager>> managers;
+    std::vector<std::unique_ptr<internal::Autoscaler>> scalers;
     {
       internal::MutexLock lock(&lifecycle_mu);
       managers.swap(lifecycle);
+      scalers.swap(autoscalers);
     }
+    scalers.clear();   // joins their threads: no resize while pools drain
     managers.clear();  // joins their threads
   }
 

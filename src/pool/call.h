@@ -44,6 +44,11 @@ struct Call {
   // answered; `answered` is set by the reply.
   Clock::TimerHandle kill_timer;
   bool answered = false;
+  // Affinity (CallOptions): the key, its mode, and, for a strict call
+  // waiting in the queue, the worker it waits for (-1: any).
+  std::string affinity_key;
+  Affinity affinity = Affinity::kHint;
+  int pinned = -1;
 
   // Makes the calling thread the one to finish the call; false if another
   // already did.

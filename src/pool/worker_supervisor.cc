@@ -135,6 +135,13 @@ absl::Status WorkerSupervisor::StartSlot(const std::shared_ptr<Slot>& slot) {
       MarkReady(*slot);
       core_.consecutive_start_failures = 0;
       recovered = std::exchange(core_.degraded, false);
+      if (core_.surplus > 0) {
+        // The pool shrank while this worker started, with no ready worker
+        // to remove then: this one gives its place up.
+        --core_.surplus;
+        MarkLeaving(*slot);
+        tasks_.Spawn([this, slot] { Retire(slot, "scale_down", 0); });
+      }
     }
   }
   if (!status.ok()) {
@@ -172,6 +179,8 @@ void WorkerSupervisor::RemoveSlot(const std::shared_ptr<Slot>& slot) {
                       slot->in_flight);
     }
     std::erase(core_.slots, slot);
+    if (slot->leaving) --core_.leaving;
+    core_.affinity.DropWorker(slot->id);  // its keys re-home
     // Under mu, so a reader that holds mu (events, stats) sees either the
     // worker or nothing.
     worker = std::move(slot->worker);
@@ -230,8 +239,13 @@ void WorkerSupervisor::OnWorkerExit(Slot* slot, const ExitInfo& info) {
       } else {
         telemetry_.CountRecycle(kill_reason);
       }
-      // A recycle that committed to a successor starts it itself.
-      if (slot->replacement != Replacement::kCommitted && !core_.closed) {
+      // A recycle that committed to a successor starts it itself; a pool
+      // that shrank while this worker could not be removed lets its place go.
+      if (slot->replacement != Replacement::kCommitted && !core_.closed && core_.surplus > 0) {
+        --core_.surplus;
+        slot->replacement = Replacement::kCommitted;
+        tasks_.Spawn([this, dead = core_.Find(slot->id)] { RemoveSlot(dead); });
+      } else if (slot->replacement != Replacement::kCommitted && !core_.closed) {
         slot->replacement = Replacement::kCommitted;
         ++core_.pending_starts;
         // Under mu, after the closed check: Shutdown() sets closed under mu
@@ -258,8 +272,9 @@ void WorkerSupervisor::OnWorkerExit(Slot* slot, const ExitInfo& info) {
                         kill_reason.empty() ? info.ToString() : absl::StrCat(info.ToString(), ", ", kill_reason));
   core_.Emit(std::move(event));
   // If the pool is degraded, the calls queued for this worker have no one
-  // left to wait for.
+  // left to wait for; strict affinity calls that waited for it re-home.
   router_.FailQueueIfHopeless();
+  router_.DispatchQueued();
 }
 
 void WorkerSupervisor::Kill(int id, std::string reason) {

@@ -11,6 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "snakepit/snakepit.h"
 #include "test_support.h"
@@ -95,6 +98,15 @@ TEST(ElasticTest, ResizeUpAndDownUnderLoadFailsNoCall) {
   EXPECT_EQ(stats.scale_downs, 1u);
   EXPECT_EQ(stats.recycles.at("scale_down"), 3u);
   EXPECT_EQ(log.Of(EventType::kPoolScaling, "manual").size(), 3u);
+  // The sizes in the metrics and the inspector's text.
+  Inspector inspector(*pools);
+  const InspectionReport report = inspector.Inspect();
+  const std::string metrics = report.ToPrometheus();
+  EXPECT_NE(metrics.find("snakepit_pool_target_workers{pool=\"elastic\"} 3\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("snakepit_pool_current_workers{pool=\"elastic\"} 3\n"), std::string::npos);
+  EXPECT_NE(metrics.find("snakepit_pool_desired_workers{pool=\"elastic\"} 3\n"), std::string::npos);
+  EXPECT_NE(metrics.find("snakepit_pool_scale_downs_total{pool=\"elastic\"} 1\n"), std::string::npos);
+  EXPECT_NE(report.ToText().find("size target 3  current 3  desired 3"), std::string::npos) << report.ToText();
   EXPECT_TRUE(absl::IsInvalidArgument(pools->resize("elastic", 0)));
   EXPECT_TRUE(absl::IsNotFound(pools->resize("nope", 1)));
 }
@@ -162,6 +174,13 @@ TEST(ElasticTest, AffinityHintAndStrictKeepASessionOnItsWorker) {
   int keys = 0;
   for (const WorkerStats& w : stats.per_worker) keys += w.pid == home ? w.affinity_keys : 0;
   EXPECT_EQ(keys, 1);
+  const std::string metrics = Inspector(*pools).Inspect().ToPrometheus();
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
+    found = found || (absl::StartsWith(line, "snakepit_worker_affinity_keys{") &&
+                      absl::EndsWith(line, absl::StrCat("pid=\"", home, "\"} 1")));
+  }
+  EXPECT_TRUE(found) << metrics;
 }
 
 TEST(ElasticTest, KeyReHomesWhenItsWorkerDiesMidSession) {

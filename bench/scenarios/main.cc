@@ -1,4 +1,4 @@
-// snakepit_bench: the whole-pool scenarios (3-11 of docs/performance.md)
+// snakepit_bench: the whole-pool scenarios (3-12 of docs/performance.md)
 // and scenario 1 as paired blocks, one after another, written as one JSON
 // document.
 //
@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
       {"payload", snakepit::bench::RunPayload},
       {"alternatives", snakepit::bench::RunAlternatives},
       {"transport", snakepit::bench::RunTransport},
-      {"free_threading", snakepit::bench::RunFreeThreading}};
+      {"free_threading", snakepit::bench::RunFreeThreading},
+      {"autoscale", snakepit::bench::RunAutoscale}};
   const std::vector<std::string> only = absl::StrSplit(env.flags.only, ',', absl::SkipEmpty());
   nlohmann::json out = {{"quick", env.flags.quick}};
   for (const auto& [name, run] : scenarios) {

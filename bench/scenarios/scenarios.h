@@ -1,4 +1,4 @@
-// The whole-pool scenarios of docs/performance.md (3-11), and scenario 1
+// The whole-pool scenarios of docs/performance.md (3-12), and scenario 1
 // again as paired blocks (micro/ has it as Google Benchmark runs). Each runs its
 // pools and its baselines itself, in the same run, and returns its
 // measurements as JSON; bench/python/report.py turns them into ratios,
@@ -38,6 +38,7 @@ nlohmann::json RunPayload(BenchEnv& env);         // 8
 nlohmann::json RunAlternatives(BenchEnv& env);    // 9
 nlohmann::json RunTransport(BenchEnv& env);       // 10
 nlohmann::json RunFreeThreading(BenchEnv& env);   // 11
+nlohmann::json RunAutoscale(BenchEnv& env);       // 12
 
 }  // namespace snakepit::bench
 

@@ -108,17 +108,28 @@ nlohmann::json RunAutoscale(BenchEnv& env) {
     absl::Time first_up = absl::InfiniteFuture();
     const auto [ups, downs] = log->Count(start, end, &first_up);
     const PoolStats s = *pm.stats(kPool);
-    nlohmann::json j = {{"step", step.name},     {"seconds", absl::ToDoubleSeconds(end - start)},
-                        {"callers", step.callers}, {"scale_ups", ups},
-                        {"scale_downs", downs},  {"calls_ok", ok.load()},
-                        {"calls_failed", failed.load()}, {"workers_at_end", s.workers}};
+    nlohmann::json j = {{"step", step.name},
+                        {"seconds", absl::ToDoubleSeconds(end - start)},
+                        {"callers", step.callers},
+                        {"scale_ups", ups},
+                        {"scale_downs", downs},
+                        {"calls_ok", ok.load()},
+                        {"calls_failed", failed.load()},
+                        {"workers_at_end", s.workers},
+                        {"target_at_end", s.target_workers}};
     if (first_up != absl::InfiniteFuture()) j["scale_up_decision_ms"] = absl::ToDoubleMilliseconds(first_up - start);
     if (step.callers > 0 && grown != absl::InfiniteFuture()) {
       j["new_size_ready_ms"] = absl::ToDoubleMilliseconds(grown - start);
     }
-    std::printf("  %-10s %5.1f s  %2d callers  scale-ups %d  scale-downs %d  calls %6d ok %d failed  workers %d\n",
-                step.name.c_str(), absl::ToDoubleSeconds(end - start), step.callers, ups, downs, ok.load(),
-                failed.load(), s.workers);
+    std::printf(
+        "  %-10s %5.1f s  %2d callers  scale-ups %d  scale-downs %d  calls %6d ok %d failed  workers %d of "
+        "target %d\n",
+        step.name.c_str(), absl::ToDoubleSeconds(end - start), step.callers, ups, downs, ok.load(), failed.load(),
+        s.workers, s.target_workers);
+    if (j.contains("new_size_ready_ms")) {
+      std::printf("             scale-up decided after %.0f ms, new size ready after %.0f ms\n",
+                  j.value("scale_up_decision_ms", 0.0), j["new_size_ready_ms"].get<double>());
+    }
     all_fine = all_fine && ups <= 1 && downs <= 1 && failed.load() == 0;
     out["steps"].push_back(j);
   }

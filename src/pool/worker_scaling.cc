@@ -79,25 +79,31 @@ void WorkerSupervisor::MarkLeaving(Slot& slot) {
 }
 
 std::vector<std::shared_ptr<Slot>> WorkerSupervisor::ChooseLeavers(int count) {
-  std::vector<std::shared_ptr<Slot>> candidates;
+  struct Candidate {
+    int in_flight;
+    int keys;
+    int id;
+    std::shared_ptr<Slot> slot;
+  };
+  std::vector<Candidate> candidates;
   for (const auto& s : core_.slots) {
     // A worker waiting for a recycle may leave instead (the recycle then
     // finds it no longer its own); one whose successor is committed or
     // that is faulty is on its way out already.
     if (s->state == WorkerState::kReady && s->fault == Fault::kNone && s->replacement != Replacement::kCommitted) {
-      candidates.push_back(s);
+      candidates.push_back({s->in_flight, core_.affinity.KeysOf(s->id), s->id, s});
     }
   }
   // Idle first, so that no call waits on a drain; then the fewest affinity
   // keys (the fewest sessions move); then the newest.
-  std::sort(candidates.begin(), candidates.end(), [this](const auto& a, const auto& b) {
-    if (a->in_flight != b->in_flight) return a->in_flight < b->in_flight;
-    const int ka = core_.affinity.KeysOf(a->id), kb = core_.affinity.KeysOf(b->id);
-    if (ka != kb) return ka < kb;
-    return a->id > b->id;
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.in_flight != b.in_flight) return a.in_flight < b.in_flight;
+    if (a.keys != b.keys) return a.keys < b.keys;
+    return a.id > b.id;
   });
-  if (static_cast<int>(candidates.size()) > count) candidates.resize(count);
-  return candidates;
+  std::vector<std::shared_ptr<Slot>> leavers;
+  for (int i = 0; i < count && i < static_cast<int>(candidates.size()); ++i) leavers.push_back(candidates[i].slot);
+  return leavers;
 }
 
 void WorkerSupervisor::RunScaleUp(int count) {

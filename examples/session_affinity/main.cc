@@ -31,14 +31,13 @@ constexpr const char* kConfig = R"({
 // One call of `session`; prints it. Returns the reply, or null on error.
 nlohmann::json Append(snakepit::PoolManager& pm, const std::string& session, const std::string& item) {
   const snakepit::CallOptions options{.affinity_key = session};
-  absl::StatusOr<nlohmann::json> r =
-      pm.execute("sessions", "append", {{"session", session}, {"item", item}}, options);
+  absl::StatusOr<nlohmann::json> r = pm.execute("sessions", "append", {{"session", session}, {"item", item}}, options);
   if (!r.ok()) {
     std::printf("%s: %s failed: %s\n", session.c_str(), item.c_str(), r.status().ToString().c_str());
     return nullptr;
   }
-  std::printf("%-9s + %-3s -> pid %d, %zu items, resumed %s\n", session.c_str(), item.c_str(),
-              (*r)["pid"].get<int>(), (*r)["items"].size(), (*r)["resumed"].get<bool>() ? "yes" : "no");
+  std::printf("%-9s + %-3s -> pid %d, %zu items, resumed %s\n", session.c_str(), item.c_str(), (*r)["pid"].get<int>(),
+              (*r)["items"].size(), (*r)["resumed"].get<bool>() ? "yes" : "no");
   return *r;
 }
 

@@ -48,8 +48,10 @@ AutoscaleDecision AutoscalePolicy::Observe(const LoadSample& sample, absl::Time 
   const int up = UpSize(sample);
   const int down = DownSize(sample);
   decision.desired = up > sample.target ? up : (down < sample.target ? down : sample.target);
-  if (sample.ready != sample.target || sample.leaving > 0) {
-    // Settling after a change: judge the new size only once it is there.
+  if (sample.ready < sample.target || sample.leaving > 0) {
+    // Settling after a change (or a restart): judge the size only once it
+    // is there. More ready workers than the target is a recycle's
+    // successor starting before its predecessor leaves: settled.
     Reset();
     return decision;
   }

@@ -17,9 +17,10 @@
 //     to the largest down_size of those samples; down_size >= up_size, so
 //     a load between the two thresholds moves nothing (no flapping);
 //   - with no load at all for idle_timeout (0: never), go to min_workers.
-// No decision is taken while the pool is not at its target (workers
-// starting or leaving): the windows restart once it is, so each decision
-// is measured against the size it made. Every decision restarts every
+// No decision is taken while the pool has fewer ready workers than its
+// target (workers starting or restarting) or workers leaving: the windows
+// restart once it is settled, so each decision is measured against the
+// size it made. Every decision restarts every
 // window: two decisions are at least a delay apart.
 //
 // Threading: not thread-safe; one owner.

@@ -145,6 +145,10 @@ TEST(AutoscalePolicyTest, NoDecisionWhileThePoolIsNotAtItsTarget) {
   for (int ms = 5000; ms <= 10000; ms += 250) {
     EXPECT_FALSE(p.Observe(leaving, t0 + absl::Milliseconds(ms)).resize_to);
   }
+  // A recycle's successor on top of the target is settled.
+  LoadSample surge = At(5, 0);
+  surge.ready = 6;
+  EXPECT_EQ(p.Observe(surge, t0 + absl::Milliseconds(10500)).desired, 1);
   // Settled: the windows start now, not at the first sample.
   EXPECT_FALSE(p.Observe(At(5, 20), t0 + absl::Seconds(11)).resize_to);
   EXPECT_TRUE(p.Observe(At(5, 20), t0 + absl::Seconds(12)).resize_to);

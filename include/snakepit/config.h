@@ -82,8 +82,8 @@ std::string_view AutoscaleTargetName(AutoscaleTarget target);
 // min_workers and max_workers with its load, sampled every
 // sample_interval: the load is the calls running plus the calls queued.
 // A pool grows once the load has asked for more workers for
-// scale_up_delay without a break, straight to the size the last sample
-// asks for; it shrinks once the load has allowed fewer for
+// scale_up_delay without a break, straight to the largest size those
+// samples asked for; it shrinks once the load has allowed fewer for
 // scale_down_delay without a break, to the largest size the samples of
 // that window asked for, and only below a band of `hysteresis` under the
 // target, so that a load sitting at a threshold moves nothing. A pool with

@@ -60,8 +60,8 @@ AutoscaleDecision AutoscalePolicy::Observe(const LoadSample& sample, absl::Time 
   if (idle && !idle_since_) idle_since_ = now;
 
   if (up > sample.target) {
-    if (!up_.since) up_.since = now;
-    up_.size = up;
+    if (!up_.since) up_ = {now, up};
+    up_.size = std::max(up_.size, up);
   } else {
     up_ = {};
   }

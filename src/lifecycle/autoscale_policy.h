@@ -12,7 +12,8 @@
 //   up_size   = ceil(load / per), within [min_workers, max_workers]
 //   down_size = ceil(load / (per x (1 - hysteresis))), within the bounds
 //   - grow when up_size > target on every sample for scale_up_delay, to
-//     the last sample's up_size (a step of load is met in one move);
+//     the largest up_size of those samples (a step of load is met in one
+//     move, even when its callers arrive over the window);
 //   - shrink when down_size < target on every sample for scale_down_delay,
 //     to the largest down_size of those samples; down_size >= up_size, so
 //     a load between the two thresholds moves nothing (no flapping);
@@ -71,7 +72,7 @@ class AutoscalePolicy {
   // A run of samples that all asked for the same direction of change.
   struct Window {
     std::optional<absl::Time> since;
-    int size = 0;  // up: the latest sample's; down: the largest
+    int size = 0;  // the largest size its samples asked for
   };
   void Reset();
   double PerWorker(const LoadSample& sample) const;

@@ -98,9 +98,20 @@ TEST(AutoscalePolicyTest, ScalesUpOnlyAfterTheDelayHeldWithoutABreak) {
   EXPECT_FALSE(p.Observe(At(1, 4), t0 + absl::Milliseconds(1900)).resize_to);
   const AutoscaleDecision d = p.Observe(At(1, 6), t0 + absl::Milliseconds(2000));
   ASSERT_TRUE(d.resize_to);
-  EXPECT_EQ(*d.resize_to, 8);  // the last sample's size: ceil(6 / 0.8)
+  EXPECT_EQ(*d.resize_to, 8);  // the window's largest size: ceil(6 / 0.8)
   EXPECT_EQ(d.reason, "load");
   EXPECT_NE(d.detail.find("1 running + 5 queued on 1 workers"), std::string::npos) << d.detail;
+}
+
+TEST(AutoscalePolicyTest, ABurstWhoseCallersArriveOverTheDelayIsMetInOneMove) {
+  AutoscalePolicy p(Config());
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_FALSE(p.Observe(At(1, 2 + 2 * i), t0 + absl::Milliseconds(250 * i)).resize_to);  // 2, 4, 6, 8 calls
+  }
+  const AutoscaleDecision d = p.Observe(At(1, 5), t0 + absl::Seconds(1));  // a dip at the decision
+  ASSERT_TRUE(d.resize_to);
+  EXPECT_EQ(*d.resize_to, 8);  // the window's largest: ceil(8 / 0.8) = 10, within max_workers
 }
 
 TEST(AutoscalePolicyTest, ScalesDownToTheLargestSizeOfTheWindow) {

@@ -117,7 +117,7 @@ TEST(ElasticTest, AutoscalesUpOnABurstAndDownWhenIdle) {
                                        {"autoscale",
                                         {{"min_workers", 1},
                                          {"max_workers", 3},
-                                         {"scale_up_delay", 0.3},
+                                         {"scale_up_delay", 1},
                                          {"scale_down_delay", 60},
                                          {"idle_timeout", 1},
                                          {"sample_interval", 0.05}}}}}),

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
       {"free_threading", snakepit::bench::RunFreeThreading},
       {"streaming", snakepit::bench::RunStreaming},
       {"warm_start", snakepit::bench::RunWarmStart},
-      {"remote", snakepit::bench::RunRemote}};
+      {"remote", snakepit::bench::RunRemote},
+      {"autoscale", snakepit::bench::RunAutoscale}};
   const std::vector<std::string> only = absl::StrSplit(env.flags.only, ',', absl::SkipEmpty());
   nlohmann::json out = {{"quick", env.flags.quick}};
   for (const auto& [name, run] : scenarios) {

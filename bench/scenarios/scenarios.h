@@ -1,4 +1,4 @@
-// The whole-pool scenarios of docs/performance.md (3-11), and scenario 1
+// The whole-pool scenarios of docs/performance.md (3-12), and scenario 1
 // again as paired blocks (micro/ has it as Google Benchmark runs). Each runs its
 // pools and its baselines itself, in the same run, and returns its
 // measurements as JSON; bench/python/report.py turns them into ratios,
@@ -41,6 +41,7 @@ nlohmann::json RunFreeThreading(BenchEnv& env);   // 11
 nlohmann::json RunStreaming(BenchEnv& env);       // 12
 nlohmann::json RunWarmStart(BenchEnv& env);       // 13
 nlohmann::json RunRemote(BenchEnv& env);          // 14 (root: network namespaces)
+nlohmann::json RunAutoscale(BenchEnv& env);       // 15
 
 }  // namespace snakepit::bench
 

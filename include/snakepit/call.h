@@ -15,6 +15,19 @@
 
 namespace snakepit {
 
+// How a call with an affinity key picks its worker (docs/elastic.md).
+enum class Affinity {
+  // The worker that last served the key if it has a free slot, else any
+  // worker (which then serves the key from now on).
+  kHint,
+  // The worker that last served the key: the call waits for one of its
+  // slots, within the call's deadline and queue_timeout.
+  kStrict,
+  // As kStrict, but a call whose worker has no free slot fails at once
+  // with RESOURCE_EXHAUSTED instead of waiting.
+  kStrictFailFast,
+};
+
 struct SNAKEPIT_EXPORT CallOptions {
   // Deadline for the whole call, queueing included. Zero means the pool's
   // call_timeout. The caller gets DEADLINE_EXCEEDED when it passes; a reply
@@ -57,6 +70,16 @@ struct SNAKEPIT_EXPORT CallOptions {
   // printable ASCII; at most 64 entries, 4 KiB a value, 16 KiB in all.
   // Anything else fails the call with INVALID_ARGUMENT. Default: none.
   std::map<std::string, std::string> metadata = {};
+
+  // Affinity: calls with the same key (a session or model id) go to the
+  // same worker, so that state the adapter keeps per key is there (see
+  // examples/session_affinity). A key is bound to the worker that last
+  // served it; when that worker leaves (recycled, scaled down, dead) the
+  // key re-homes: its next call goes to any worker and binds there, in
+  // every mode. The pool remembers affinity_max_keys keys (least recently
+  // used forgotten first). Default: no key (any worker); kHint.
+  std::string affinity_key = {};
+  Affinity affinity = Affinity::kHint;
 };
 
 // One chunk of a stream: what a generator command yielded.

@@ -121,6 +121,54 @@ enum class StartMethod {
 // "auto", "spawn" or "template".
 SNAKEPIT_EXPORT std::string_view StartMethodName(StartMethod method);
 
+
+// What an autoscaled pool aims for (AutoscaleConfig::target).
+enum class AutoscaleTarget {
+  kUtilization,  // busy share of the slots: (running + queued calls) / slots
+  kQueueDepth,   // calls waiting per worker, on top of its running ones
+};
+
+// "utilization" or "queue_depth".
+SNAKEPIT_EXPORT std::string_view AutoscaleTargetName(AutoscaleTarget target);
+
+// Autoscaling of one pool (docs/elastic.md). The pool's size moves between
+// min_workers and max_workers with its load, sampled every
+// sample_interval: the load is the calls running plus the calls queued.
+// A pool grows once the load has asked for more workers for
+// scale_up_delay without a break, straight to the largest size those
+// samples asked for; it shrinks once the load has allowed fewer for
+// scale_down_delay without a break, to the largest size the samples of
+// that window asked for, and only below a band of `hysteresis` under the
+// target, so that a load sitting at a threshold moves nothing. A pool with
+// no call at all for idle_timeout goes to min_workers. Every decision is
+// an event (pool_scaling) with its reason.
+struct SNAKEPIT_EXPORT AutoscaleConfig {
+  // Bounds of the size. 1 <= min_workers <= max_workers <= 1024. The pool
+  // starts with pool_size workers if set (it must lie within the bounds),
+  // else min_workers. Defaults: 1 and 4.
+  int min_workers = 1;
+  int max_workers = 4;
+
+  // Default: kUtilization.
+  AutoscaleTarget target = AutoscaleTarget::kUtilization;
+  // kUtilization: the share of the slots the load should fill, in
+  // (0, 1]. Default: 0.8.
+  double target_utilization = 0.8;
+  // kQueueDepth: the calls that may wait per worker, in [1, 1000].
+  // Default: 2.
+  int target_queue_depth = 2;
+
+  // A shrink needs the load to fit the smaller size with this share of
+  // its slots to spare, in [0, 0.9]. Default: 0.2.
+  double hysteresis = 0.2;
+
+  // Defaults: 1 s, 30 s, 10 s (0: never), 0.25 s.
+  std::chrono::milliseconds scale_up_delay{1'000};
+  std::chrono::milliseconds scale_down_delay{30'000};
+  std::chrono::milliseconds idle_timeout{10'000};
+  std::chrono::milliseconds sample_interval{250};
+};
+
 struct SNAKEPIT_EXPORT PoolConfig {
   // Unique name callers use to address the pool. JSON: "name", required in
   // a "pools" list.
@@ -290,7 +338,21 @@ struct SNAKEPIT_EXPORT PoolConfig {
   // imported the adapter, or spawned as new interpreters. Default: kSpawn.
   StartMethod start_method = StartMethod::kSpawn;
 
-  // Resolved values (profile defaults applied).
+  // --- Elastic pools (docs/elastic.md).
+
+  // Set: the pool sizes itself with its load (see AutoscaleConfig).
+  // Unset: the pool keeps pool_size workers unless PoolManager::resize()
+  // changes it. Default: unset.
+  std::optional<AutoscaleConfig> autoscale;
+
+  // Affinity keys (CallOptions::affinity_key) the pool remembers; past
+  // this the least recently used key is forgotten (its next call goes to
+  // any worker and binds there). Default: 10000.
+  int affinity_max_keys = 10'000;
+
+  // Resolved values (profile defaults applied). The pool size is the size
+  // the pool starts with: pool_size, else autoscale's min_workers, else
+  // the profile's default.
   int effective_pool_size() const;
   int effective_threads_per_worker() const;
 };

@@ -33,26 +33,33 @@ enum class EventType {
   kPoolWarning,      // the profile does not fit what runs; `reason`, `message`
   kCallCancelled,    // a running call's caller gave up: `reason` "cancelled" or
                      // "deadline_exceeded", `command`; the worker was asked to stop it
+  // Elastic pools.
+  kPoolScaling,  // the pool's size changes: `previous_size` -> `target_size`, `reason`, `message`
 };
 
 // "worker_started", "worker_ready", "worker_start_failed",
 // "worker_draining", "worker_recycled", "worker_crashed",
 // "health_check_failed", "restart_backoff", "pool_degraded",
 // "pool_recovered", "request_executed", "pool_saturated",
-// "capacity_reached", "pool_warning", "call_cancelled".
+// "capacity_reached", "pool_warning", "call_cancelled", "pool_scaling".
 //
 // kPoolSaturated and kCapacityReached fire when the condition begins, at
 // most once per second per pool. kPoolWarning reasons: "gil_enabled" (a
 // thread pool runs on an interpreter with the GIL on), "unsafe_library" (a
 // thread pool's worker loaded a library the thread-safety matrix marks
 // unsafe). kRequestExecuted events are only made while someone subscribes.
+// kPoolScaling reasons: "manual" (PoolManager::resize), "load" (the
+// autoscaler: the load asked for it), "idle" (the autoscaler: no calls for
+// idle_timeout); `message` gives the figures behind it.
 SNAKEPIT_EXPORT std::string_view EventTypeName(EventType type);
 
 // Why a worker was recycled (Event::reason of kWorkerRecycled and, for
 // graceful recycles, of the kWorkerDraining before it): "ttl",
 // "max_requests", "memory", "manual" (graceful: drained first), and
 // "health_check", "call_kill_timeout", "unreachable" (killed at once: a hung
-// or unreachable worker cannot drain; no kWorkerDraining event).
+// or unreachable worker cannot drain; no kWorkerDraining event), and
+// "scale_down" (drained and stopped, without a successor, to shrink the
+// pool).
 struct SNAKEPIT_EXPORT Event {
   EventType type = EventType::kWorkerStarted;
   std::string pool;
@@ -78,6 +85,8 @@ struct SNAKEPIT_EXPORT Event {
   std::string trace_id;                  // request_executed: the call's traceparent trace id, or ""
   int queued = 0;                        // pool_saturated
   int in_flight = 0;                     // pool_saturated, capacity_reached
+  int previous_size = 0;                 // pool_scaling: the size before
+  int target_size = 0;                   // pool_scaling: the size from now on
 
   nlohmann::json ToJson() const;
 };

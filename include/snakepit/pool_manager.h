@@ -13,6 +13,7 @@
 #ifndef SNAKEPIT_POOL_MANAGER_H_
 #define SNAKEPIT_POOL_MANAGER_H_
 
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
@@ -110,6 +111,22 @@ class SNAKEPIT_EXPORT PoolManager {
   // unknown pool or worker; FAILED_PRECONDITION if the worker is not ready
   // or already being replaced.
   absl::Status recycle_worker(std::string_view pool, int worker_id);
+
+  // Changes the number of workers `pool` keeps to `workers`
+  // (docs/elastic.md). Growing starts workers as a start-up does
+  // (startup_batch_size at a time, restarts with backoff); shrinking picks
+  // idle workers first, and each leaving worker takes no new call, drains
+  // its running calls (up to drain_timeout) and stops: no running call
+  // fails. Waits until the pool has `workers` ready workers and none
+  // leaving, or `timeout` (0: startup_timeout to grow, drain_timeout +
+  // kill_grace to shrink); DEADLINE_EXCEEDED then, while the pool keeps
+  // going toward the size. Emits pool_scaling with reason "manual".
+  // NOT_FOUND for an unknown pool; INVALID_ARGUMENT for a size outside
+  // 1-1024, or outside [min_workers, max_workers] of an autoscaled pool
+  // (whose autoscaler may change the size again later); FAILED_PRECONDITION
+  // once the pool shuts down. Inside a completion callback or an event
+  // handler it does not wait.
+  absl::Status resize(std::string_view pool, int workers, std::chrono::milliseconds timeout = {});
 
   // Registers `handler` for every lifecycle event of every pool (events.h).
   // Handlers run on one library thread, in event order, and must not block

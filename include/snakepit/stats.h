@@ -80,6 +80,8 @@ struct SNAKEPIT_EXPORT WorkerStats {
   // (PoolConfig::start_method).
   bool forked = false;
   int template_pid = 0;
+  // Affinity keys bound to this worker (CallOptions::affinity_key).
+  int affinity_keys = 0;
 };
 
 struct SNAKEPIT_EXPORT PoolStats {
@@ -125,6 +127,24 @@ struct SNAKEPIT_EXPORT PoolStats {
   std::uint64_t restarts = 0;                     // replacements started for crashed or killed workers
   std::map<std::string, std::uint64_t> recycles;  // by reason ("ttl", "memory", ...)
   std::vector<WorkerStats> per_worker;
+
+  // Elastic sizing (docs/elastic.md). The target is the size the pool
+  // keeps (pool_size, then resize() and the autoscaler); current_workers
+  // counts the workers that hold a place in it now (starting or ready, not
+  // leaving); desired is the size the autoscaler's load figures ask for
+  // before its delays (the target without autoscaling). min/max: the
+  // autoscaling bounds (0 without autoscaling).
+  int target_workers = 0;
+  int current_workers = 0;
+  int desired_workers = 0;
+  int min_workers = 0;
+  int max_workers = 0;
+  std::uint64_t scale_ups = 0;    // size increases (manual and autoscaler)
+  std::uint64_t scale_downs = 0;  // size decreases
+  // Affinity keys the pool remembers, and those it forgot to stay within
+  // affinity_max_keys (least recently used first).
+  int affinity_keys = 0;
+  std::uint64_t affinity_evictions = 0;
 
   // Diagnostics (see docs/diagnostics.md).
   int threads_per_worker = 1;           // capacity of one worker

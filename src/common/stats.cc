@@ -50,7 +50,8 @@ nlohmann::json PoolStats::ToJson() const {
                             {"gil_enabled", w.gil_enabled},
                             {"loaded_libraries", w.loaded_libraries},
                             {"forked", w.forked},
-                            {"template_pid", w.template_pid}});
+                            {"template_pid", w.template_pid},
+                            {"affinity_keys", w.affinity_keys}});
   }
   nlohmann::json j = {{"name", name},
                       {"profile", ProfileName(profile)},
@@ -88,6 +89,10 @@ nlohmann::json PoolStats::ToJson() const {
                       {"queue_nonempty_s", Seconds(queue_nonempty_time)},
                       {"capacity_full_s", Seconds(capacity_full_time)},
                       {"per_worker", std::move(workers_json)}};
+  j["size"] = {{"target", target_workers},  {"current", current_workers}, {"desired", desired_workers},
+               {"min", min_workers},        {"max", max_workers},         {"scale_ups", scale_ups},
+               {"scale_downs", scale_downs}};
+  j["affinity"] = {{"keys", affinity_keys}, {"evictions", affinity_evictions}};
   if (!last_start_error.empty()) j["last_start_error"] = last_start_error;
   if (!fallback_reason.empty()) j["fallback_reason"] = fallback_reason;
   return j;

@@ -121,8 +121,19 @@ std::string_view StartMethodName(StartMethod method) {
   return "unknown";
 }
 
+std::string_view AutoscaleTargetName(AutoscaleTarget target) {
+  switch (target) {
+    case AutoscaleTarget::kUtilization:
+      return "utilization";
+    case AutoscaleTarget::kQueueDepth:
+      return "queue_depth";
+  }
+  return "unknown";
+}
+
 int PoolConfig::effective_pool_size() const {
   if (pool_size != 0) return pool_size;
+  if (autoscale) return autoscale->min_workers;
   return profile == Profile::kThread ? kDefaultThreadPoolSize : kDefaultProcessPoolSize;
 }
 

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "config/autoscale_config.h"
 #include "config/config_errors.h"
 #include "config/config_rules.h"
 #include "config/json_fields.h"
@@ -127,6 +128,11 @@ absl::Status ParseRemoteField(const std::string& path, const json& value, PoolCo
   return absl::OkStatus();
 }
 
+absl::Status ParseAutoscaleField(const std::string& path, const json& value, PoolConfig& pool) {
+  SNAKEPIT_ASSIGN_OR_RETURN(pool.autoscale, ParseAutoscaleConfig(path, value));
+  return absl::OkStatus();
+}
+
 struct PoolField {
   std::string_view key;
   FieldParser parse;
@@ -176,6 +182,9 @@ constexpr PoolField kPoolFields[] = {
     {"restart_backoff_initial", &ParseSecondsField<&PoolConfig::restart_backoff_initial, ZeroDuration::kRejected>},
     {"restart_backoff_max", &ParseSecondsField<&PoolConfig::restart_backoff_max, ZeroDuration::kRejected>},
     {"degraded_after_failures", &ParseIntField<&PoolConfig::degraded_after_failures, kDegradedAfterFailuresRange>},
+    // Elastic pools (docs/elastic.md).
+    {"autoscale", &ParseAutoscaleField},
+    {"affinity_max_keys", &ParseIntField<&PoolConfig::affinity_max_keys, kAffinityMaxKeysRange>},
 };
 
 constexpr std::string_view kPoolsKey = "pools";

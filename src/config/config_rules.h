@@ -70,6 +70,10 @@ inline constexpr IntRange kWorkerMaxMemoryMbRange{0, std::int64_t{16} << 20};
 inline constexpr IntRange kHealthCheckFailuresRange{1, 1000};
 inline constexpr IntRange kMaxSurgeRange{0, 1024};
 inline constexpr IntRange kDegradedAfterFailuresRange{1, 1'000'000};
+// Elastic pools: sizes within the pool size range, affinity keys up to a
+// million (the table's memory is about 100 bytes a key).
+inline constexpr IntRange kTargetQueueDepthRange{1, 1000};
+inline constexpr IntRange kAffinityMaxKeysRange{1, 1'000'000};
 
 // Whether a duration may be zero (where 0 means "none" or "off":
 // "drain_timeout", "kill_grace", "worker_ttl", "worker_ttl_jitter",

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "config/autoscale_config.h"
 #include "config/config_errors.h"
 #include "config/config_rules.h"
 #include "config/remote_config.h"
@@ -118,6 +119,21 @@ absl::Status CheckLifecycle(const PoolConfig& pool, std::string_view path) {
                            pool.restart_backoff_max);
 }
 
+// Autoscaling and affinity.
+absl::Status CheckElastic(const PoolConfig& pool, std::string_view path) {
+  SNAKEPIT_RETURN_IF_ERROR(
+      CheckIntRange(JoinPath(path, "affinity_max_keys"), pool.affinity_max_keys, kAffinityMaxKeysRange));
+  if (!pool.autoscale) return absl::OkStatus();
+  const AutoscaleConfig& a = *pool.autoscale;
+  SNAKEPIT_RETURN_IF_ERROR(ValidateAutoscale(a, JoinPath(path, "autoscale")));
+  if (pool.pool_size != 0 && (pool.pool_size < a.min_workers || pool.pool_size > a.max_workers)) {
+    return InvalidAt(JoinPath(path, "pool_size"),
+                     absl::StrCat("must lie within autoscale's [min_workers, max_workers] = [", a.min_workers, ", ",
+                                  a.max_workers, "], got ", pool.pool_size, " (leave it out to start at min_workers)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
@@ -155,6 +171,7 @@ absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
   SNAKEPIT_RETURN_IF_ERROR(CheckLifecycle(pool, path));
   if (pool.tcp) SNAKEPIT_RETURN_IF_ERROR(ValidateTcp(*pool.tcp, JoinPath(path, "tcp")));
   if (pool.remote) SNAKEPIT_RETURN_IF_ERROR(ValidateRemote(pool, path));
+  SNAKEPIT_RETURN_IF_ERROR(CheckElastic(pool, path));
   return CheckMaxMessageBytes(JoinPath(path, "max_message_bytes"), pool.max_message_bytes);
 }
 

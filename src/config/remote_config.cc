@@ -62,6 +62,9 @@ std::vector<Refusal> Refusals(const PoolConfig& pool) {
       {"tcp", pool.tcp.has_value(), "a remote pool connects to remote.target with remote.tls_ca"},
       {"pool_size", pool.pool_size != 0,
        "a remote pool has one worker per address remote.target resolves to; scale the Deployment instead"},
+      {"autoscale", pool.autoscale.has_value(),
+       "a remote pool has one worker per address remote.target resolves to; scale the Deployment (its "
+       "HorizontalPodAutoscaler, deploy/kubernetes/) instead"},
       {"python", !pool.python.empty(), kOnWorker},
       {"python_path", !pool.python_path.empty(), kOnWorker},
       {"env", !pool.env.empty(), kOnWorker},

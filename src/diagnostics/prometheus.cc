@@ -88,6 +88,20 @@ std::string InspectionReport::ToPrometheus() const {
         [](const PoolReport& p) { return p.stats.queued; });
   gauge("snakepit_pool_queue_high_water", "Most calls ever waiting at once.",
         [](const PoolReport& p) { return p.stats.queue_high_water; });
+  gauge("snakepit_pool_target_workers", "Workers the pool keeps (pool_size, resize, autoscaler).",
+        [](const PoolReport& p) { return p.stats.target_workers; });
+  gauge("snakepit_pool_current_workers", "Workers holding a place in the pool now (starting or ready).",
+        [](const PoolReport& p) { return p.stats.current_workers; });
+  gauge("snakepit_pool_desired_workers", "Workers the autoscaler's load figures ask for, before its delays.",
+        [](const PoolReport& p) { return p.stats.desired_workers; });
+  counter("snakepit_pool_scale_ups_total", "Increases of the pool's size.",
+          [](const PoolReport& p) { return static_cast<double>(p.stats.scale_ups); });
+  counter("snakepit_pool_scale_downs_total", "Decreases of the pool's size.",
+          [](const PoolReport& p) { return static_cast<double>(p.stats.scale_downs); });
+  gauge("snakepit_pool_affinity_keys", "Affinity keys the pool remembers.",
+        [](const PoolReport& p) { return p.stats.affinity_keys; });
+  counter("snakepit_pool_affinity_evictions_total", "Affinity keys forgotten to stay within affinity_max_keys.",
+          [](const PoolReport& p) { return static_cast<double>(p.stats.affinity_evictions); });
   gauge("snakepit_pool_degraded", "1 while worker starts keep failing.",
         [](const PoolReport& p) { return p.stats.degraded ? 1 : 0; });
   gauge("snakepit_pool_uptime_seconds", "Time since the pool started.",
@@ -161,6 +175,8 @@ std::string InspectionReport::ToPrometheus() const {
              [](const WorkerReport& wr) { return wr.stats.in_flight; });
   per_worker("snakepit_worker_requests_total", "counter", "Calls the worker finished.",
              [](const WorkerReport& wr) { return static_cast<double>(wr.stats.requests); });
+  per_worker("snakepit_worker_affinity_keys", "gauge", "Affinity keys bound to the worker.",
+             [](const WorkerReport& wr) { return wr.stats.affinity_keys; });
   per_worker("snakepit_worker_age_seconds", "gauge", "Time since the worker became ready.",
              [](const WorkerReport& wr) { return static_cast<double>(wr.stats.age.count()) / 1e3; });
   gauge("snakepit_recommendations", "Recommendations the inspector made for the pool.",

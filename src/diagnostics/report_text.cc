@@ -72,13 +72,20 @@ std::string InspectionReport::ToText() const {
     absl::StrAppendFormat(&out, "  latency p50 %s  p95 %s  p99 %s  (%d calls)   memory RSS %s  PSS %s\n",
                           Ms(s.latency.p50), Ms(s.latency.p95), Ms(s.latency.p99), s.latency.count, Mib(p.rss_bytes),
                           Mib(p.pss_bytes));
-    absl::StrAppendFormat(&out, "  %-6s %-8s %-9s %-6s %-9s %-11s %-11s %s\n", "WORKER", "PID", "STATE", "LOAD",
-                          "REQUESTS", "RSS", "PSS", "AGE");
+    const std::string bounds =
+        s.max_workers > 0 ? absl::StrCat("  autoscale ", s.min_workers, "-", s.max_workers) : std::string();
+    absl::StrAppendFormat(&out,
+                          "  size target %d  current %d  desired %d%s  scale-ups %d  scale-downs %d  "
+                          "affinity keys %d (evicted %d)\n",
+                          s.target_workers, s.current_workers, s.desired_workers, bounds, s.scale_ups, s.scale_downs,
+                          s.affinity_keys, s.affinity_evictions);
+    absl::StrAppendFormat(&out, "  %-6s %-8s %-9s %-6s %-9s %-11s %-11s %-10s %s\n", "WORKER", "PID", "STATE", "LOAD",
+                          "REQUESTS", "RSS", "PSS", "AGE", "KEYS");
     for (const WorkerReport& w : p.workers) {
-      absl::StrAppendFormat(&out, "  %-6d %-8d %-9s %-6s %-9d %-11s %-11s %s\n", w.stats.id, w.stats.pid,
+      absl::StrAppendFormat(&out, "  %-6d %-8d %-9s %-6s %-9d %-11s %-11s %-10s %d\n", w.stats.id, w.stats.pid,
                             std::string(WorkerStateName(w.stats.state)),
                             absl::StrCat(w.stats.in_flight, "/", w.stats.capacity), w.stats.requests,
-                            Mib(w.stats.rss_bytes), Mib(w.stats.pss_bytes), Age(w.stats.age));
+                            Mib(w.stats.rss_bytes), Mib(w.stats.pss_bytes), Age(w.stats.age), w.stats.affinity_keys);
     }
     for (const Recommendation& r : p.recommendations) absl::StrAppend(&out, "  ! [", r.kind, "] ", r.message, "\n");
   }

@@ -36,6 +36,8 @@ std::string_view EventTypeName(EventType type) {
       return "pool_warning";
     case EventType::kCallCancelled:
       return "call_cancelled";
+    case EventType::kPoolScaling:
+      return "pool_scaling";
   }
   return "unknown";
 }
@@ -65,6 +67,10 @@ nlohmann::json Event::ToJson() const {
   }
   if (type == EventType::kPoolSaturated) j["queued"] = queued;
   if (type == EventType::kPoolSaturated || type == EventType::kCapacityReached) j["in_flight"] = in_flight;
+  if (type == EventType::kPoolScaling) {
+    j["previous_size"] = previous_size;
+    j["target_size"] = target_size;
+  }
   return j;
 }
 

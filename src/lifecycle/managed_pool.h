@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "lifecycle/autoscale_policy.h"
 #include "snakepit/config.h"
 #include "snakepit/events.h"
 #include "snakepit/stats.h"
@@ -63,6 +64,23 @@ class ManagedPool {
 
   // Publishes an event of the pool (must not block).
   virtual void Emit(Event event) const = 0;
+
+  // --- Elastic pools (docs/elastic.md): the Autoscaler's view. The
+  // defaults describe a pool that cannot change size.
+
+  // The pool's load and size now.
+  virtual LoadSample Load() const { return {}; }
+
+  // Sets the size the pool keeps to `workers` and starts getting there in
+  // the background (see WorkerSupervisor::Resize); `reason` ("load",
+  // "idle", "manual") and `detail` go into its pool_scaling event.
+  virtual absl::Status Resize(int workers, std::string reason, std::string detail) {
+    (void)workers, (void)reason, (void)detail;
+    return absl::UnimplementedError("this pool cannot be resized");
+  }
+
+  // Records the size the autoscaler's load figures ask for (stats).
+  virtual void RecordDesiredSize(int workers) { (void)workers; }
 };
 
 }  // namespace snakepit::internal

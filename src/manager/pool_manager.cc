@@ -74,6 +74,9 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
     internal::MutexLock lock(&impl->lifecycle_mu);
     for (const auto& pool : impl->pools) {
       impl->lifecycle.push_back(std::make_unique<internal::LifecycleManager>(*pool, pool->clock()));
+      if (pool->config().autoscale) {
+        impl->autoscalers.push_back(std::make_unique<internal::Autoscaler>(*pool, pool->clock()));
+      }
     }
   }
   for (const auto& pool : impl->pools) {
@@ -219,6 +222,25 @@ absl::Status PoolManager::recycle_worker(std::string_view pool, int worker_id) {
   Pool* target = impl_->Find(pool);
   if (target == nullptr) return impl_->UnknownPool(pool);
   return target->Recycle(worker_id, "manual");
+}
+
+absl::Status PoolManager::resize(std::string_view pool, int workers, std::chrono::milliseconds timeout) {
+  Pool* target = impl_->Find(pool);
+  if (target == nullptr) return impl_->UnknownPool(pool);
+  const PoolStats before = target->Stats();
+  SNAKEPIT_RETURN_IF_ERROR(target->Resize(workers, "manual", ""));
+  if (internal::LibraryCallbackScope::Active()) return absl::OkStatus();  // the pool's threads wait for this one
+  const PoolConfig& config = target->config();
+  if (timeout.count() <= 0) {
+    timeout = workers >= before.target_workers ? config.startup_timeout : config.drain_timeout + config.kill_grace;
+  }
+  if (target->AwaitTargetSize(target->clock().Now() + absl::FromChrono(timeout))) return absl::OkStatus();
+  const PoolStats after = target->Stats();
+  std::string why = after.last_start_error.empty() ? "" : absl::StrCat("; last start error: ", after.last_start_error);
+  return absl::DeadlineExceededError(
+      absl::StrCat("pool '", after.name, "': resize to ", workers, " workers not done in ", timeout.count(), " ms (",
+                   after.current_workers, " workers in place, target ", after.target_workers,
+                   "); the pool keeps moving toward its target", why));
 }
 
 SubscriptionId PoolManager::subscribe(EventHandler handler) { return impl_->events.Subscribe(std::move(handler)); }

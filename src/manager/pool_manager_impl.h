@@ -14,6 +14,7 @@
 #include "common/call_args.h"
 #include "common/call_metadata.h"
 #include "common/mutex.h"
+#include "lifecycle/autoscaler.h"
 #include "lifecycle/event_bus.h"
 #include "lifecycle/lifecycle_manager.h"
 #include "manager/remote_membership.h"
@@ -44,6 +45,8 @@ class PoolManager::Impl {
   std::vector<std::shared_ptr<internal::TemplateSet>> templates;
   internal::Mutex lifecycle_mu;
   std::vector<std::unique_ptr<internal::LifecycleManager>> lifecycle ABSL_GUARDED_BY(lifecycle_mu);
+  // One per autoscaled pool; stopped with the lifecycle managers.
+  std::vector<std::unique_ptr<internal::Autoscaler>> autoscalers ABSL_GUARDED_BY(lifecycle_mu);
 
   // A shutdown begun from a library callback (see PoolManager::shutdown).
   internal::Mutex shutdown_mu;
@@ -68,7 +71,7 @@ class PoolManager::Impl {
 
   // Stops the lifecycle managers, then every pool, in parallel.
   void ShutdownPools() {
-    // No recycling decisions, and no workers joining, while pools drain.
+    // No recycling or scaling decisions, and no workers joining, while pools drain.
     StopLifecycle();
     for (const auto& m : memberships) m->Stop();
     std::vector<std::thread> stoppers;
@@ -97,10 +100,13 @@ class PoolManager::Impl {
 
   void StopLifecycle() {
     std::vector<std::unique_ptr<internal::LifecycleManager>> managers;
+    std::vector<std::unique_ptr<internal::Autoscaler>> scalers;
     {
       internal::MutexLock lock(&lifecycle_mu);
       managers.swap(lifecycle);
+      scalers.swap(autoscalers);
     }
+    scalers.clear();   // joins their threads: no resize while pools drain
     managers.clear();  // joins their threads
   }
 

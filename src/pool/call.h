@@ -66,6 +66,11 @@ struct Call {
   // Cancel on the caller's stop token and the stream's own; dropped when
   // the call is delivered (destroying one waits for it if it is running).
   std::vector<std::unique_ptr<StopCallback>> stop_callbacks;
+  // Affinity (CallOptions): the key, its mode, and, for a strict call
+  // waiting in the queue, the worker it waits for (-1: any).
+  std::string affinity_key;
+  Affinity affinity = Affinity::kHint;
+  int pinned = -1;
 
   // Makes the calling thread the one to finish the call; false if another
   // already did.

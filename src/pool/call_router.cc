@@ -48,6 +48,8 @@ void CallRouter::Submit(std::string command, std::string args_json, CallOptions 
   call->done = std::move(done);
   // A stream's chunks may already be with its reader: never run it twice.
   call->attempts_left = options.idempotent && !call->stream ? std::max(1, options.max_attempts) : 1;
+  call->affinity_key = std::move(options.affinity_key);
+  call->affinity = options.affinity;
   if (options.timeout.count() < 0) {
     Complete(*call, absl::DeadlineExceededError(absl::StrCat("pool '", core_.name(), "': command '", call->command,
                                                              "' was submitted with a negative timeout (",
@@ -82,9 +84,13 @@ void CallRouter::Submit(std::string command, std::string args_json, CallOptions 
     MutexLock lock(&core_.mu);
     if (core_.closed) {
       refused = absl::UnavailableError(absl::StrCat("pool '", core_.name(), "' is shut down"));
-    } else if ((chosen = PickSlot()) != nullptr) {
+    } else if ((chosen = ChooseSlot(*call)) != nullptr) {
       Assign(*chosen, call, call->submitted);
       edges = NoteLoad(call->submitted);
+    } else if (call->pinned >= 0 && call->affinity == Affinity::kStrictFailFast) {
+      refused = absl::ResourceExhaustedError(absl::StrCat("pool '", core_.name(), "': affinity key '",
+                                                          call->affinity_key, "': its worker ", core_.name(), "-",
+                                                          call->pinned, " has no free slot (strict, fail fast)"));
     } else if (core_.Hopeless()) {
       refused = core_.DegradedError();
     } else if (core_.LiveWorkers() == 0) {
@@ -150,7 +156,31 @@ Slot* CallRouter::PickSlot() {
   return best;
 }
 
+Slot* CallRouter::ChooseSlot(Call& call) {
+  call.pinned = -1;
+  if (call.affinity_key.empty()) return PickSlot();
+  const int id = core_.affinity.Lookup(call.affinity_key);
+  if (id >= 0) {
+    const std::shared_ptr<Slot> home = core_.Find(id);
+    if (home != nullptr && home->TakesCalls()) return home.get();
+    if (home != nullptr && home->Routable()) {
+      // Busy: a hint goes elsewhere (and the key moves with it); a strict
+      // call waits for this worker, or its caller fails it fast.
+      if (call.affinity != Affinity::kHint) {
+        call.pinned = id;
+        return nullptr;
+      }
+    } else {
+      // Its worker left or is leaving (recycled, scaled down, dead, at
+      // its request limit): the key re-homes with this call.
+      core_.affinity.Forget(call.affinity_key);
+    }
+  }
+  return PickSlot();
+}
+
 void CallRouter::Assign(Slot& slot, const std::shared_ptr<Call>& call, absl::Time now) {
+  if (!call->affinity_key.empty()) core_.affinity.Bind(call->affinity_key, slot.id);
   ++slot.in_flight;
   ++core_.in_flight;
   call->admitted = true;
@@ -164,11 +194,18 @@ void CallRouter::Assign(Slot& slot, const std::shared_ptr<Call>& call, absl::Tim
 
 std::vector<CallRouter::Dispatch> CallRouter::TakeQueuedWork(absl::Time now) {
   std::vector<Dispatch> work;
-  while (!core_.queue.empty()) {
-    Slot* slot = PickSlot();
-    if (slot == nullptr) break;
-    std::shared_ptr<Call> call = std::move(core_.queue.front());
-    core_.queue.pop_front();
+  // Oldest first. A strict affinity call whose worker is busy keeps its
+  // place and lets the calls behind it pass; any other call that finds no
+  // slot means no slot is free, which ends the pass.
+  for (auto it = core_.queue.begin(); it != core_.queue.end();) {
+    Slot* slot = ChooseSlot(**it);
+    if (slot == nullptr) {
+      if ((*it)->pinned < 0) break;
+      ++it;
+      continue;
+    }
+    std::shared_ptr<Call> call = std::move(*it);
+    it = core_.queue.erase(it);
     Assign(*slot, call, now);
     work.emplace_back(slot, std::move(call));
   }

@@ -1,5 +1,6 @@
 // CallRouter: a pool's calls, from Submit() to the delivery of their
-// result. It picks the worker with the most free capacity, keeps a bounded
+// result. It picks the worker with the most free capacity (or the worker
+// of the call's affinity key: see ChooseSlot), keeps a bounded
 // FIFO of calls waiting for a slot, enforces deadlines (queue_timeout,
 // call_timeout, call_kill_timeout), retries idempotent calls whose worker
 // died, and makes every call finish exactly once.
@@ -81,6 +82,10 @@ class CallRouter {
   using Dispatch = std::pair<Slot*, std::shared_ptr<Call>>;
 
   Slot* PickSlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  // PickSlot, with the call's affinity: its key's worker if that has a
+  // free slot; for a strict call whose worker is busy, null with
+  // call.pinned set to it; a key whose worker left re-homes.
+  Slot* ChooseSlot(Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
   // Takes a slot for `call` on `slot`: counts, deadline, kill timer.
   void Assign(Slot& slot, const std::shared_ptr<Call>& call, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
   std::vector<Dispatch> TakeQueuedWork(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);

@@ -47,6 +47,16 @@ PoolStats Pool::Stats() const {
   stats.consecutive_start_failures = core_.consecutive_start_failures;
   stats.threads_per_worker =
       core_.running_profile == Profile::kThread ? core_.config.effective_threads_per_worker() : 1;
+  stats.target_workers = core_.target_size;
+  stats.desired_workers = core_.config.autoscale ? core_.desired_size : core_.target_size;
+  if (core_.config.autoscale) {
+    stats.min_workers = core_.config.autoscale->min_workers;
+    stats.max_workers = core_.config.autoscale->max_workers;
+  }
+  stats.scale_ups = core_.scale_ups;
+  stats.scale_downs = core_.scale_downs;
+  stats.affinity_keys = core_.affinity.size();
+  stats.affinity_evictions = core_.affinity.evictions();
   for (const auto& s : core_.slots) {
     WorkerStats w;
     w.id = s->id;
@@ -59,6 +69,13 @@ PoolStats Pool::Stats() const {
     w.age = absl::ToChronoMilliseconds(now - s->started_at);
     w.request_limit = s->request_limit;
     w.recycling = s->replacement != Replacement::kNone;
+    w.affinity_keys = core_.affinity.KeysOf(s->id);
+    // A place in the pool: not on its way out (leaving, or replaced by a
+    // committed successor).
+    if ((s->state == WorkerState::kStarting || s->state == WorkerState::kReady) && s->fault == Fault::kNone &&
+        s->replacement != Replacement::kCommitted) {
+      ++stats.current_workers;
+    }
     w.rss_bytes = s->rss_bytes;
     w.pss_bytes = s->pss_bytes;
     w.busy_time = absl::ToChronoNanoseconds(s->busy);
@@ -81,6 +98,11 @@ PoolStats Pool::Stats() const {
     stats.per_worker.push_back(w);
   }
   return stats;
+}
+
+void Pool::RecordDesiredSize(int workers) {
+  MutexLock lock(&core_.mu);
+  core_.desired_size = workers;
 }
 
 }  // namespace snakepit::internal

@@ -93,6 +93,14 @@ class Pool final : public ManagedPool {
     supervisor_.RecordMemory(id, rss_bytes, pss_bytes);
   }
   void Emit(Event event) const override { core_.Emit(std::move(event)); }
+  LoadSample Load() const override { return supervisor_.Load(); }
+  absl::Status Resize(int workers, std::string reason, std::string detail) override {
+    return supervisor_.Resize(workers, std::move(reason), std::move(detail));
+  }
+  void RecordDesiredSize(int workers) override;
+
+  // See WorkerSupervisor::AwaitTargetSize.
+  bool AwaitTargetSize(absl::Time deadline) const { return supervisor_.AwaitTargetSize(deadline); }
 
   // Every live worker's own report (the Stats RPC's diagnostics), asked all
   // at once and waited for until `deadline`.

@@ -18,6 +18,12 @@ int PoolCore::RoutableWorkers() const {
   return static_cast<int>(std::count_if(slots.begin(), slots.end(), [](const auto& s) { return s->Routable(); }));
 }
 
+int PoolCore::ReadyWorkers() const {
+  return static_cast<int>(std::count_if(slots.begin(), slots.end(), [](const auto& s) {
+    return s->state == WorkerState::kReady && s->fault == Fault::kNone;
+  }));
+}
+
 int PoolCore::LiveWorkers() const {
   return pending_starts + static_cast<int>(std::count_if(slots.begin(), slots.end(), [](const auto& s) {
            return s->state == WorkerState::kReady || s->state == WorkerState::kStarting ||

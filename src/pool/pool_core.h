@@ -15,6 +15,7 @@
 #ifndef SNAKEPIT_SRC_POOL_POOL_CORE_H_
 #define SNAKEPIT_SRC_POOL_POOL_CORE_H_
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "absl/status/status.h"
 #include "common/clock.h"
 #include "common/mutex.h"
+#include "pool/affinity_table.h"
 #include "pool/call.h"
 #include "pool/worker_slot.h"
 #include "snakepit/config.h"
@@ -37,7 +39,13 @@ struct PoolCore {
   using EventSink = std::function<void(Event)>;
 
   PoolCore(PoolConfig pool_config, Clock& pool_clock, EventSink sink)
-      : config(std::move(pool_config)), clock(pool_clock), events(std::move(sink)), running_profile(config.profile) {}
+      : config(std::move(pool_config)),
+        clock(pool_clock),
+        events(std::move(sink)),
+        running_profile(config.profile),
+        target_size(config.effective_pool_size()),
+        desired_size(target_size),
+        affinity(config.affinity_max_keys) {}
   PoolCore(const PoolCore&) = delete;
   PoolCore& operator=(const PoolCore&) = delete;
 
@@ -61,12 +69,27 @@ struct PoolCore {
   bool degraded ABSL_GUARDED_BY(mu) = false;
   int consecutive_start_failures ABSL_GUARDED_BY(mu) = 0;
   std::string last_start_error ABSL_GUARDED_BY(mu);
+  // Elastic sizing (WorkerSupervisor::Resize). The target is the number of
+  // places the pool keeps; each is held by a worker, or by a start that
+  // will bring one (restarts and recycles keep their place filled).
+  int target_size ABSL_GUARDED_BY(mu);
+  int desired_size ABSL_GUARDED_BY(mu);  // the autoscaler's, for stats
+  int leaving ABSL_GUARDED_BY(mu) = 0;   // slots draining to shrink the pool
+  // Places given up with no ready worker to remove: the next worker to
+  // become ready (or to exit) gives its place up instead of keeping it.
+  int surplus ABSL_GUARDED_BY(mu) = 0;
+  std::uint64_t scale_ups ABSL_GUARDED_BY(mu) = 0;
+  std::uint64_t scale_downs ABSL_GUARDED_BY(mu) = 0;
+  // Which worker serves each affinity key (the router's).
+  AffinityTable affinity ABSL_GUARDED_BY(mu);
 
   const std::string& name() const { return config.name; }
 
   std::shared_ptr<Slot> Find(int id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Workers that can take a call now or once one of theirs ends.
   int RoutableWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Ready workers without a fault: those that take calls.
+  int ReadyWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Workers that are or will be there (ready, starting, draining, pending).
   int LiveWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Summed capacity of the workers that take calls.

@@ -98,6 +98,8 @@ void WorkerSupervisor::Retire(const std::shared_ptr<Slot>& old, const std::strin
   Event draining = core_.MakeEventUnlocked(EventType::kWorkerDraining, old.get());
   draining.reason = reason;
   core_.Emit(std::move(draining));
+  // Strict affinity calls that waited for this worker re-home.
+  router_.DispatchQueued();
   int abandoned = 0;
   {
     MutexLock lock(&core_.mu);

@@ -58,6 +58,8 @@ struct Slot {
   Fault fault = Fault::kNone;
   std::string kill_reason;  // with Fault::kKilled
   std::string kill_stacks;  // its Python stacks, asked just before a hung-worker kill
+  // Chosen to leave the pool when it shrinks: draining, no successor.
+  bool leaving = false;
 
   int in_flight = 0;
   // Of in_flight, calls whose caller already has its answer (deadline,

@@ -136,6 +136,13 @@ absl::Status WorkerSupervisor::StartSlot(const std::shared_ptr<Slot>& slot) {
       MarkReady(*slot);
       core_.consecutive_start_failures = 0;
       recovered = std::exchange(core_.degraded, false);
+      if (core_.surplus > 0) {
+        // The pool shrank while this worker started, with no ready worker
+        // to remove then: this one gives its place up.
+        --core_.surplus;
+        MarkLeaving(*slot);
+        tasks_.Spawn([this, slot] { Retire(slot, "scale_down", 0); });
+      }
     }
   }
   if (!status.ok()) {
@@ -192,6 +199,8 @@ void WorkerSupervisor::RemoveSlot(const std::shared_ptr<Slot>& slot) {
                       slot->in_flight);
     }
     std::erase(core_.slots, slot);
+    if (slot->leaving) --core_.leaving;
+    core_.affinity.DropWorker(slot->id);  // its keys re-home
     // Under mu, so a reader that holds mu (events, stats) sees either the
     // worker or nothing.
     worker = std::move(slot->worker);
@@ -255,10 +264,13 @@ void WorkerSupervisor::OnWorkerExit(Slot* slot, const ExitInfo& info) {
       } else {
         telemetry_.CountRecycle(kill_reason);
       }
-      // A recycle that committed to a successor starts it itself.
-      if (core_.config.remote && slot->replacement != Replacement::kCommitted && !core_.closed) {
-        // Ejected: removed without a successor; the membership readmits the
-        // address after a backoff.
+      // A recycle that committed to a successor starts it itself. Removed
+      // without a successor: an ejected remote worker (the membership
+      // readmits the address after a backoff), or a worker whose place a
+      // shrink gave up while it could not be removed.
+      const bool remote = core_.config.remote.has_value();
+      if (slot->replacement != Replacement::kCommitted && !core_.closed && (remote || core_.surplus > 0)) {
+        if (!remote) --core_.surplus;
         slot->replacement = Replacement::kCommitted;
         tasks_.Spawn([this, dead = core_.Find(slot->id)] { RemoveSlot(dead); });
       } else if (slot->replacement != Replacement::kCommitted && !core_.closed) {
@@ -288,8 +300,9 @@ void WorkerSupervisor::OnWorkerExit(Slot* slot, const ExitInfo& info) {
                         kill_reason.empty() ? info.ToString() : absl::StrCat(info.ToString(), ", ", kill_reason));
   core_.Emit(std::move(event));
   // If the pool is degraded, the calls queued for this worker have no one
-  // left to wait for.
+  // left to wait for; strict affinity calls that waited for it re-home.
   router_.FailQueueIfHopeless();
+  router_.DispatchQueued();
 }
 
 void WorkerSupervisor::Kill(int id, std::string reason) {

@@ -72,6 +72,22 @@ class WorkerSupervisor final : public WorkerControl {
   // `deadline`: worker id -> report, or that worker's error.
   std::map<int, absl::StatusOr<nlohmann::json>> WorkerDiagnostics(absl::Time deadline) const;
 
+  // Elastic sizing (worker_scaling.cc). Sets the pool's target size to
+  // `workers` and starts moving there in the background: growing starts
+  // workers startup_batch_size at a time (with restart backoff); shrinking
+  // makes the chosen workers leave (idle ones first, then those with the
+  // fewest calls and affinity keys, newest first): each takes no new call,
+  // drains, stops and is not replaced. Emits pool_scaling with `reason`
+  // and `detail`. INVALID_ARGUMENT outside 1-1024 (or, for a "manual"
+  // resize of an autoscaled pool, its bounds); FAILED_PRECONDITION once
+  // the pool is closed.
+  absl::Status Resize(int workers, std::string reason, std::string detail);
+  // The pool's load and size now (the autoscaler's sample).
+  LoadSample Load() const;
+  // Waits until the pool has at least its target of ready workers and none
+  // leaving, the pool closes, or `deadline`; true if it got there.
+  bool AwaitTargetSize(absl::Time deadline) const;
+
   // Closes the pool: fails queued calls, ends replacement scripts, waits up
   // to drain_timeout for calls in flight, then stops every worker.
   // Idempotent.
@@ -94,6 +110,12 @@ class WorkerSupervisor final : public WorkerControl {
   // stacks (up to kStacksWait), logs them, keeps them for its exit event,
   // then kills it (TaskGroup thread).
   void DumpStacksThenKill(const std::shared_ptr<Slot>& slot);
+  // Scaling (worker_scaling.cc). Marks `slot` as leaving the pool.
+  void MarkLeaving(Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  // Up to `count` slots to leave when the pool shrinks (idle first).
+  std::vector<std::shared_ptr<Slot>> ChooseLeavers(int count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
+  // Starts `count` workers, startup_batch_size at a time (TaskGroup thread).
+  void RunScaleUp(int count);
   // Replacement scripts (TaskGroup threads).
   void RunRecycle(std::shared_ptr<Slot> old, std::string reason, std::int64_t memory_bytes);
   void RunRestart(std::shared_ptr<Slot> dead);

@@ -277,6 +277,51 @@ TEST(ConfigJsonTest, IntegerRanges) {
   EXPECT_EQ(MustLoadPool(R"("max_queue": 0)").max_queue, 0);
 }
 
+TEST(ConfigJsonTest, Autoscale) {
+  const PoolConfig pool = MustLoadPool(R"("autoscale": {"min_workers": 2, "max_workers": 6, "target": "queue_depth",
+      "target_queue_depth": 3, "hysteresis": 0.1, "scale_up_delay": 0.5, "scale_down_delay": 20,
+      "idle_timeout": 0, "sample_interval": 0.1})");
+  ASSERT_TRUE(pool.autoscale.has_value());
+  EXPECT_EQ(pool.autoscale->min_workers, 2);
+  EXPECT_EQ(pool.autoscale->max_workers, 6);
+  EXPECT_EQ(pool.autoscale->target, AutoscaleTarget::kQueueDepth);
+  EXPECT_EQ(pool.autoscale->target_queue_depth, 3);
+  EXPECT_EQ(pool.autoscale->scale_up_delay, milliseconds(500));
+  EXPECT_EQ(pool.autoscale->idle_timeout, milliseconds(0));
+  EXPECT_EQ(pool.effective_pool_size(), 2);  // starts at min_workers
+  EXPECT_EQ(MustLoadPool(R"("pool_size": 3, "autoscale": {})").effective_pool_size(), 3);
+  EXPECT_FALSE(MustLoadPool(R"("pool_size": 3)").autoscale.has_value());
+  EXPECT_EQ(MustLoadPool(R"("affinity_max_keys": 5)").affinity_max_keys, 5);
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("autoscale": {"min_workers": 3, "max_workers": 2})"),
+                        "pools[0].autoscale.max_workers: must be >= min_workers (3), got 2"));
+  EXPECT_TRUE(
+      IsInvalid(PoolStatus(R"("autoscale": {"min_workers": 0})"), "pools[0].autoscale.min_workers: must be >= 1"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("pool_size": 9, "autoscale": {"max_workers": 8})"),
+                        "pools[0].pool_size: must lie within autoscale's [min_workers, max_workers] = [1, 8], got 9 "
+                        "(leave it out to start at min_workers)"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("autoscale": {"target": "cpu"})"),
+                        "pools[0].autoscale.target: unknown target \"cpu\" (expected \"utilization\" or "
+                        "\"queue_depth\")"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("autoscale": {"target_utilization": 1.5})"),
+                        "pools[0].autoscale.target_utilization: must be in (0, 1] (a share of the slots), got 1.5"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("autoscale": {"target_queue_depth": 5})"),
+                        "pools[0].autoscale.target_queue_depth: only applies to target \"queue_depth\""));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("autoscale": {"hysteresis": 1})"),
+                        "pools[0].autoscale.hysteresis: must be in [0, 0.9], got 1"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("autoscale": {"sample_interval": 0.001})"),
+                        "pools[0].autoscale.sample_interval: must be at least 10 ms, got 1 ms"));
+  EXPECT_TRUE(FailsWith(PoolStatus(R"("autoscale": {"max_worker": 2})"), absl::StatusCode::kInvalidArgument,
+                        "pools[0].autoscale.max_worker"));
+  EXPECT_TRUE(FailsWith(PoolStatus(R"("autoscale": 4)"), absl::StatusCode::kInvalidArgument,
+                        "pools[0].autoscale: expected an object"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("affinity_max_keys": 0)"), "pools[0].affinity_max_keys: must be >= 1"));
+  // The same rules for a config built in C++.
+  Config config;
+  config.pools.emplace_back();
+  config.pools[0].autoscale = AutoscaleConfig{.min_workers = 4, .max_workers = 2};
+  EXPECT_TRUE(IsInvalid(config.Validate(), "pools[0].autoscale.max_workers: must be >= min_workers (4), got 2"));
+}
+
 TEST(ConfigJsonTest, ThreadsPerWorkerNeedsThreadProfile) {
   const std::string message =
       "pools[0].threads_per_worker: the process profile runs one call per worker; use "

@@ -70,8 +70,8 @@ absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& respon
       case snakepit::v1::Error::CANCELLED:
         return absl::CancelledError(absl::StrCat(where, "cancelled: ", e.message()));
       case snakepit::v1::Error::STREAM_REQUIRED:
-        return absl::FailedPreconditionError(
-            absl::StrCat(where, e.message(), " (a generator command: call it with execute_stream)"));
+        // The worker's message says to call it with execute_stream.
+        return absl::FailedPreconditionError(absl::StrCat(where, e.message()));
       default: {
         absl::Status status(absl::StatusCode::kUnknown, absl::StrCat(where, e.type(), ": ", e.message(),
                                                                      e.traceback().empty() ? "" : "\n", e.traceback()));

@@ -121,7 +121,6 @@ enum class StartMethod {
 // "auto", "spawn" or "template".
 SNAKEPIT_EXPORT std::string_view StartMethodName(StartMethod method);
 
-
 // What an autoscaled pool aims for (AutoscaleConfig::target).
 enum class AutoscaleTarget {
   kUtilization,  // busy share of the slots: (running + queued calls) / slots

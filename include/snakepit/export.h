@@ -8,10 +8,15 @@
 #ifndef SNAKEPIT_EXPORT_H_
 #define SNAKEPIT_EXPORT_H_
 
+// SNAKEPIT_NO_EXPORT keeps a member of an exported class out of the
+// dynamic symbol table: one that only the library calls, and whose
+// signature names an internal type (StreamReader's constructor).
 #if defined(__GNUC__) || defined(__clang__)
 #define SNAKEPIT_EXPORT __attribute__((visibility("default")))
+#define SNAKEPIT_NO_EXPORT __attribute__((visibility("hidden")))
 #else
 #define SNAKEPIT_EXPORT
+#define SNAKEPIT_NO_EXPORT
 #endif
 
 #endif  // SNAKEPIT_EXPORT_H_

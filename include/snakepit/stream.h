@@ -70,7 +70,7 @@ class SNAKEPIT_EXPORT StreamReader {
 
  private:
   friend class PoolManager;
-  explicit StreamReader(std::shared_ptr<internal::StreamChannel> channel);
+  SNAKEPIT_NO_EXPORT explicit StreamReader(std::shared_ptr<internal::StreamChannel> channel);
 
   std::shared_ptr<internal::StreamChannel> channel_;
 };

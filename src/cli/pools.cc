@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <vector>
@@ -27,7 +26,10 @@ bool KeepOnly(Config& config, const std::string& name) {
 
 // Prints the progress line as workers become ready. Print(0) and Finish()
 // run on the thread that starts the pools, OnEvent() on the library's event
-// thread; the mutex keeps their writes to stderr whole and in order.
+// thread; the mutex keeps their writes to stderr whole and in order. Events
+// reach OnEvent asynchronously, so Start() may return before the last
+// kWorkerReady does: Finish() then prints the final count itself, and
+// OnEvent ignores what comes after it.
 class Progress {
  public:
   explicit Progress(const Config& config) : tty_(::isatty(STDERR_FILENO) == 1) {
@@ -37,6 +39,28 @@ class Progress {
 
   void Print(int ready) {
     std::lock_guard<std::mutex> lock(mu_);
+    PrintLocked(ready);
+  }
+
+  void OnEvent(const Event& event) {
+    if (event.type != EventType::kWorkerReady) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_ || printed_ >= total_) return;  // not the later replacements
+    PrintLocked(printed_ + 1);
+  }
+
+  // `started`: every worker is ready. Ends the line on a terminal, so that
+  // what follows starts on its own.
+  void Finish(bool started) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started && printed_ < total_) PrintLocked(total_);
+    finished_ = true;
+    if (tty_) std::fputc('\n', stderr);
+  }
+
+ private:
+  void PrintLocked(int ready) {
+    printed_ = ready;
     const std::string line = pool_.empty()
                                  ? absl::StrFormat("starting workers: %d/%d ready", ready, total_)
                                  : absl::StrFormat("starting pool %s: %d/%d workers ready", pool_, ready, total_);
@@ -44,24 +68,12 @@ class Progress {
     std::fflush(stderr);
   }
 
-  void OnEvent(const Event& event) {
-    if (event.type != EventType::kWorkerReady) return;
-    const int n = ready_.fetch_add(1) + 1;
-    if (n <= total_) Print(n);  // not the later replacements
-  }
-
-  // Ends the line on a terminal, so that what follows starts on its own.
-  void Finish() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (tty_) std::fputc('\n', stderr);
-  }
-
- private:
   const bool tty_;
   int total_ = 0;
   std::string pool_;  // the one pool started, or "" for several
-  std::atomic<int> ready_{0};
   std::mutex mu_;
+  int printed_ = 0;        // guarded by mu_
+  bool finished_ = false;  // guarded by mu_
 };
 
 }  // namespace
@@ -100,7 +112,7 @@ std::unique_ptr<PoolManager> StartPools(const std::string& command, const std::s
     on_event = [progress](const Event& event) { progress->OnEvent(event); };
   }
   absl::StatusOr<std::unique_ptr<PoolManager>> pools = PoolManager::Start(*config, on_event);
-  if (options.progress) progress->Finish();
+  if (options.progress) progress->Finish(pools.ok());
   if (!pools.ok()) {
     std::fprintf(stderr, "snakepit %s: %s: %s\n", command.c_str(), config_path.c_str(),
                  std::string(pools.status().message()).c_str());

@@ -15,8 +15,8 @@
 #include "config/config_errors.h"
 #include "config/config_rules.h"
 #include "config/json_fields.h"
-#include "config/remote_config.h"
 #include "config/metrics_config.h"
+#include "config/remote_config.h"
 #include "config/tcp_config.h"
 
 namespace snakepit::internal {

@@ -11,8 +11,8 @@
 #include "config/autoscale_config.h"
 #include "config/config_errors.h"
 #include "config/config_rules.h"
-#include "config/remote_config.h"
 #include "config/metrics_config.h"
+#include "config/remote_config.h"
 #include "config/reserved_env.h"
 #include "config/tcp_config.h"
 

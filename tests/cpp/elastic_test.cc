@@ -172,13 +172,18 @@ TEST(ElasticTest, AffinityHintAndStrictKeepASessionOnItsWorker) {
   const PoolStats stats = *pools->stats("elastic");
   EXPECT_EQ(stats.affinity_keys, 1);
   int keys = 0;
-  for (const WorkerStats& w : stats.per_worker) keys += w.pid == home ? w.affinity_keys : 0;
+  int home_id = -1;
+  for (const WorkerStats& w : stats.per_worker) {
+    if (w.pid != home) continue;
+    keys += w.affinity_keys;
+    home_id = w.id;
+  }
   EXPECT_EQ(keys, 1);
   const std::string metrics = Inspector(*pools).Inspect().ToPrometheus();
   bool found = false;
   for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
     found = found || (absl::StartsWith(line, "snakepit_worker_affinity_keys{") &&
-                      absl::EndsWith(line, absl::StrCat("pid=\"", home, "\"} 1")));
+                      absl::EndsWith(line, absl::StrCat("worker=\"", home_id, "\"} 1")));
   }
   EXPECT_TRUE(found) << metrics;
 }

@@ -644,8 +644,8 @@ if grep -q $'\033' "$out"; then fail "piped output holds terminal escape sequenc
 expect_stderr "starting workers: 0/2 ready"
 expect_stderr "starting workers: 2/2 ready"
 
-check "inspect text: the per-worker table (WORKER PID STATE LOAD REQUESTS RSS PSS AGE) and a ready row"
-grep -qE '^  WORKER +PID +STATE +LOAD +REQUESTS +RSS +PSS +AGE$' "$out" || fail "no per-worker table header"
+check "inspect text: the per-worker table (WORKER PID STATE LOAD REQUESTS RSS PSS AGE KEYS) and a ready row"
+grep -qE '^  WORKER +PID +STATE +LOAD +REQUESTS +RSS +PSS +AGE +KEYS$' "$out" || fail "no per-worker table header"
 grep -qE '^  0 +[1-9][0-9]* +ready +0/2 ' "$out" || fail "no row for the thread pool's ready worker (load 0/2)"
 grep -qE '^pool t  thread profile  1 workers x 2  capacity 2 ' "$out" || fail "no header line for pool t"
 

@@ -28,13 +28,7 @@ class ElasticPolicyTest : public ::testing::Test {
     config.queue_timeout = std::chrono::seconds(10);
     config.affinity_max_keys = 3;
     fleet_ = std::make_unique<FakeFleet>(capacity);
-    pool_ = std::make_unique<Pool>(
-        config, fleet_->Factory(),
-        [this](Event e) {
-          std::lock_guard<std::mutex> lock(mu_);
-          events_.push_back(e);
-        },
-        nullptr, &clock_);
+    pool_ = testing::MakeFakePool(config, *fleet_, clock_, mu_, events_);
     ASSERT_TRUE(pool_->Start().ok());
   }
   // Submits `command`; its result is recorded as "<command>" or

@@ -1,0 +1,219 @@
+#include "shm/shm_channel.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace snakepit::internal {
+namespace {
+
+// The first record of every message. Both ends run on one machine, so the
+// fields are in its byte order.
+struct FrameHeader {
+  std::uint32_t kind;
+  std::uint32_t reserved;  // 0
+  std::uint64_t call_id;
+  std::uint64_t size;  // payload bytes, in this record and the ones after it
+};
+static_assert(sizeof(FrameHeader) == 24);
+
+constexpr std::size_t kMinRing = 4096;
+
+std::span<std::byte> RingMemory(const ShmRegion& region, std::size_t ring_bytes, int index) {
+  const std::size_t size = ShmRing::RegionSize(ring_bytes);
+  return region.bytes().subspan(static_cast<std::size_t>(index) * size, size);
+}
+
+absl::Status Poisoned(const std::string& why) {
+  return absl::DataLossError(absl::StrCat("shared-memory channel: ", why));
+}
+
+}  // namespace
+
+bool KnownFrameKind(std::uint32_t kind) {
+  switch (static_cast<FrameKind>(kind)) {
+    case FrameKind::kExecute:
+    case FrameKind::kExecuteStream:
+    case FrameKind::kCancel:
+    case FrameKind::kCredit:
+    case FrameKind::kReply:
+    case FrameKind::kChunk:
+    case FrameKind::kEnd:
+    case FrameKind::kFail:
+      return true;
+  }
+  return false;
+}
+
+std::size_t ShmChannel::RegionSize(std::size_t ring_bytes) {
+  // Rounded up to whole pages, as ShmRegion::Create sizes the memfd.
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return (2 * ShmRing::RegionSize(ring_bytes) + page - 1) / page * page;
+}
+
+absl::StatusOr<std::unique_ptr<ShmChannel>> ShmChannel::CreateHost(ShmRegion region, std::size_t ring_bytes,
+                                                                   std::size_t max_payload) {
+  if (ring_bytes < kMinRing || (ring_bytes & (ring_bytes - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("shared-memory ring of ", ring_bytes,
+                                                   " bytes: must be a power of two of at least ", kMinRing));
+  }
+  if (region.bytes().size() < RegionSize(ring_bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat("shared-memory region of ", region.bytes().size(),
+                                                   " bytes is too small for two rings of ", ring_bytes));
+  }
+  for (int i = 0; i < 2; ++i) {
+    absl::Status formatted = ShmRing::Format(RingMemory(region, ring_bytes, i), ring_bytes);
+    if (!formatted.ok()) return formatted;
+  }
+  return Make(std::move(region), ring_bytes, max_payload, Side::kHost);
+}
+
+absl::StatusOr<std::unique_ptr<ShmChannel>> ShmChannel::AttachWorker(ShmRegion region, std::size_t ring_bytes,
+                                                                     std::size_t max_payload) {
+  if (ring_bytes < kMinRing || (ring_bytes & (ring_bytes - 1)) != 0 ||
+      region.bytes().size() < RegionSize(ring_bytes)) {
+    return absl::FailedPreconditionError(absl::StrCat("shared-memory region of ", region.bytes().size(),
+                                                      " bytes does not hold two rings of ", ring_bytes));
+  }
+  return Make(std::move(region), ring_bytes, max_payload, Side::kWorker);
+}
+
+absl::StatusOr<std::unique_ptr<ShmChannel>> ShmChannel::Make(ShmRegion region, std::size_t ring_bytes,
+                                                             std::size_t max_payload, Side side) {
+  // Ring 0 carries host -> worker, ring 1 worker -> host.
+  const int out_index = side == Side::kHost ? 0 : 1;
+  absl::StatusOr<ShmRing> out = ShmRing::Attach(RingMemory(region, ring_bytes, out_index), ring_bytes);
+  if (!out.ok()) return out.status();
+  absl::StatusOr<ShmRing> in = ShmRing::Attach(RingMemory(region, ring_bytes, 1 - out_index), ring_bytes);
+  if (!in.ok()) return in.status();
+  return std::unique_ptr<ShmChannel>(
+      new ShmChannel(std::move(region), std::move(*out), std::move(*in), ring_bytes, max_payload));
+}
+
+ShmChannel::ShmChannel(ShmRegion region, ShmRing out, ShmRing in, std::size_t ring_bytes, std::size_t max_payload)
+    : region_(std::move(region)),
+      out_(std::move(out)),
+      in_(std::move(in)),
+      fragment_(ring_bytes / 4),
+      max_payload_(max_payload) {}
+
+absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
+                              std::initializer_list<std::span<const std::byte>> parts, absl::Time deadline) {
+  std::size_t size = 0;
+  for (const auto& part : parts) size += part.size();
+  if (size > max_payload_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("message of ", size, " bytes exceeds the shared-memory channel's limit of ", max_payload_));
+  }
+  const FrameHeader header{static_cast<std::uint32_t>(kind), 0, call_id, size};
+  absl::MutexLock lock(&send_mu_);
+  // Copies the parts, from where the last record stopped, into records of
+  // at most fragment_ bytes; the first record starts with the header.
+  auto part = parts.begin();
+  std::size_t part_offset = 0;
+  std::size_t left = size;
+  bool first = true;
+  while (first || left > 0) {
+    const std::size_t head = first ? sizeof header : 0;
+    const std::size_t body = std::min(left, fragment_ - head);
+    absl::StatusOr<std::span<std::byte>> record = out_.Reserve(head + body, deadline);
+    if (!record.ok()) {
+      // A message cut short would make the reader take the next message's
+      // bytes for the rest of this one: no message may follow.
+      if (!first) out_.Close();
+      return record.status();
+    }
+    std::byte* to = record->data();
+    if (first) std::memcpy(to, &header, sizeof header);
+    to += head;
+    for (std::size_t copied = 0; copied < body;) {
+      while (part_offset == part->size()) {
+        ++part;
+        part_offset = 0;
+      }
+      const std::size_t n = std::min(body - copied, part->size() - part_offset);
+      std::memcpy(to + copied, part->data() + part_offset, n);
+      copied += n;
+      part_offset += n;
+    }
+    out_.Commit(head + body);
+    left -= body;
+    first = false;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::span<const std::byte>> ShmChannel::NextRecord(absl::Time deadline) {
+  while (true) {
+    absl::StatusOr<std::optional<std::span<const std::byte>>> record = in_.Peek();
+    if (!record.ok()) return record.status();
+    if (record->has_value()) return **record;
+    absl::Status waited = in_.Wait(deadline);
+    if (!waited.ok()) return waited;
+  }
+}
+
+absl::Status ShmChannel::StartMessage(std::span<const std::byte> record) {
+  FrameHeader header;
+  if (record.size() < sizeof header) return Poisoned(absl::StrCat("a record of ", record.size(), " bytes"));
+  std::memcpy(&header, record.data(), sizeof header);
+  if (!KnownFrameKind(header.kind)) return Poisoned(absl::StrCat("unknown frame kind ", header.kind));
+  if (header.size > max_payload_) {
+    return Poisoned(absl::StrCat("a message of ", header.size, " bytes, over the limit of ", max_payload_));
+  }
+  const std::size_t body = record.size() - sizeof header;
+  if (body > header.size || (body < header.size && record.size() != fragment_)) {
+    return Poisoned(absl::StrCat("a first record of ", record.size(), " bytes for a message of ", header.size));
+  }
+  partial_.kind = static_cast<FrameKind>(header.kind);
+  partial_.call_id = header.call_id;
+  partial_.size = header.size;
+  partial_.data.reset(new std::byte[std::max<std::size_t>(header.size, 1)]);
+  std::memcpy(partial_.data.get(), record.data() + sizeof header, body);
+  received_ = body;
+  receiving_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline) {
+  while (!receiving_ || received_ < partial_.size) {
+    absl::StatusOr<std::span<const std::byte>> record = NextRecord(deadline);
+    if (!record.ok()) return record.status();
+    absl::Status taken;
+    if (!receiving_) {
+      taken = StartMessage(*record);
+    } else {
+      const std::size_t left = partial_.size - received_;
+      // Every fragment but the last is full.
+      if (record->size() != std::min(left, fragment_)) {
+        taken = Poisoned(absl::StrCat("a fragment of ", record->size(), " bytes with ", left, " to come"));
+      } else {
+        std::memcpy(partial_.data.get() + received_, record->data(), record->size());
+        received_ += record->size();
+      }
+    }
+    in_.Release();
+    if (!taken.ok()) {
+      Close();
+      return taken;
+    }
+  }
+  receiving_ = false;
+  received_ = 0;
+  return std::exchange(partial_, Frame{});
+}
+
+void ShmChannel::Close() {
+  // ShmRing::Close only sets a word and wakes; it is safe beside a Send
+  // that waits under send_mu_ (see out_).
+  out_.Close();
+  in_.Close();
+}
+
+bool ShmChannel::closed() const { return in_.closed(); }
+
+}  // namespace snakepit::internal

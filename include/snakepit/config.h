@@ -101,12 +101,19 @@ struct SNAKEPIT_EXPORT RemoteConfig {
 // "Transports"). The host cannot tell them apart; they differ in cost and in
 // which interpreters they run on.
 enum class WorkerTransport {
-  kAuto,    // native when the worker's interpreter can import it, else grpcio
+  // shm where shared memory can be had and the worker's interpreter imports
+  // the native module; else native; else grpcio
+  kAuto,
   kNative,  // gRPC C++ inside the Python process (snakepit_worker._native)
   kGrpcio,  // Python's grpcio
+  // native, with calls carried over shared memory between the host and the
+  // worker (docs/worker-protocol.md, "Shared-memory data plane"); health
+  // and stats stay on gRPC. Where shared memory cannot be had, the pool
+  // uses native and says why, once, in the log and in stats.
+  kShm,
 };
 
-// "auto", "native" or "grpcio".
+// "auto", "native", "grpcio" or "shm".
 SNAKEPIT_EXPORT std::string_view WorkerTransportName(WorkerTransport transport);
 
 // How a pool gets its worker processes (docs/lifecycle.md, "Warm start").

@@ -82,6 +82,12 @@ struct SNAKEPIT_EXPORT WorkerStats {
   int template_pid = 0;
   // Affinity keys bound to this worker (CallOptions::affinity_key).
   int affinity_keys = 0;
+  // What carries its calls: "shm" (shared memory), "native" or "grpcio"
+  // (gRPC to that server in the worker), "grpc" (a remote worker).
+  std::string transport;
+  // Why it does not use shared memory although the pool's worker_transport
+  // ("auto" or "shm") would have it; empty otherwise.
+  std::string transport_note;
 };
 
 struct SNAKEPIT_EXPORT PoolStats {
@@ -89,6 +95,11 @@ struct SNAKEPIT_EXPORT PoolStats {
   Profile profile = Profile::kProcess;  // the profile actually running
   // Set when a thread pool fell back to the process profile; says why.
   std::string fallback_reason;
+  // The transport of its live workers ("shm", "native", "grpcio", "grpc";
+  // several, comma-separated, while they differ), and why the first
+  // worker that could have had shared memory did not (logged once too).
+  std::string transport;
+  std::string transport_fallback;
   int workers = 0;    // live workers (ready or draining)
   int capacity = 0;   // sum of live workers' capacity
   int in_flight = 0;  // calls running on workers

@@ -13,12 +13,10 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "native/execute_call.h"
+#include "native/call_request.h"
 #include "snakepit/v1/worker.pb.h"
 
 namespace snakepit::native {
-
-class StreamCall;
 
 // The command of one ExecuteStream call, opened on a handler thread and
 // used by it only. Destroying it takes the GIL.
@@ -59,13 +57,13 @@ class CallRunner {
   // (cancelled by a stop) before it could be read: nothing to answer.
   // Never throws: a failure of the Python glue becomes an EXCEPTION error
   // reply with its traceback.
-  virtual bool Execute(ExecuteCall& call, v1::ExecuteResponse& reply) = 0;
+  virtual bool Execute(CallRequest& call, v1::ExecuteResponse& reply) = 0;
 
   // Opens the command of `call` on a handler thread; null when the call was
   // finished (cancelled by a stop) before it could be read. A call that
   // cannot start (BUSY, UNKNOWN_COMMAND, ...) gives a source whose first
   // message is the end.
-  virtual std::unique_ptr<ChunkSource> OpenStream(StreamCall& call) = 0;
+  virtual std::unique_ptr<ChunkSource> OpenStream(CallRequest& call) = 0;
 
   // Marks call `call_id` cancelled in Python (a Cancel, or the client
   // ending the RPC): its on_cancel callbacks run on this thread. Waits for

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "native/call_runner.h"
+#include "native/job_steps.h"
 
 namespace snakepit::native {
 
@@ -80,15 +81,8 @@ void ExecuteCall::Run(CallRunner& runner, CallCounters& counters, absl::Function
     cancel = cancel_;
     call_id = request_.call_id();
   }
-  // Cancelled before it ran: Python must know before the call reaches it
-  // (the Canceller may not have told it yet), so that it does not run.
-  if (cancel.has_value()) runner.Cancel(call_id, *cancel);
-  v1::ExecuteResponse reply;
-  counters.Started();
-  const bool answer = runner.Execute(*this, reply);
-  counters.Finished(answer, answer && reply.has_error());
-  idle();
-  if (answer) Reply(std::move(reply));
+  RunExecute(runner, counters, idle, call_id, cancel, *this,
+             [this](v1::ExecuteResponse&& reply) { Reply(std::move(reply)); });
 }
 
 void ExecuteCall::Send(const grpc::Status& status) {

@@ -24,6 +24,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "native/call_queue.h"
+#include "native/call_request.h"
 #include "native/handler_job.h"
 #include "native/open_calls.h"
 #include "snakepit/v1/worker.grpc.pb.h"
@@ -42,7 +43,10 @@ class ExecuteArrivals {
 };
 
 // Thread-safe.
-class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall>, public OpenCall, public HandlerJob {
+class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall>,
+                          public OpenCall,
+                          public HandlerJob,
+                          public CallRequest {
  public:
   // Asks gRPC for the next Execute RPC. Everything passed in must outlive
   // the queue's polling. False when the queue is shut down.
@@ -60,7 +64,7 @@ class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall>, publ
 
   // Runs `read` on the request unless the call is finished (cancelled);
   // returns whether it ran. The call stays unfinished while `read` runs.
-  bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read);
+  bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
 
   // Sends `reply` (status OK) unless the call is finished already.
   void Reply(v1::ExecuteResponse&& reply);

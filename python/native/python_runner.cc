@@ -88,7 +88,7 @@ std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* 
 
 std::unique_ptr<CallRunner::ThreadScope> PythonRunner::AttachThread() { return std::make_unique<Attachment>(); }
 
-bool PythonRunner::Execute(ExecuteCall& call, v1::ExecuteResponse& reply) {
+bool PythonRunner::Execute(CallRequest& call, v1::ExecuteResponse& reply) {
   ScopedGil gil;
   std::uint64_t call_id = 0;
   std::optional<PyRef> outcome = CallWithRequest(
@@ -100,7 +100,7 @@ bool PythonRunner::Execute(ExecuteCall& call, v1::ExecuteResponse& reply) {
   return true;
 }
 
-std::unique_ptr<ChunkSource> PythonRunner::OpenStream(StreamCall& call) {
+std::unique_ptr<ChunkSource> PythonRunner::OpenStream(CallRequest& call) {
   ScopedGil gil;
   std::uint64_t call_id = 0;
   std::optional<PyRef> run = CallWithRequest(

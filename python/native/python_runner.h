@@ -34,8 +34,8 @@ class PythonRunner final : public CallRunner {
   ~PythonRunner() override = default;
 
   std::unique_ptr<ThreadScope> AttachThread() override;
-  bool Execute(ExecuteCall& call, v1::ExecuteResponse& reply) override;
-  std::unique_ptr<ChunkSource> OpenStream(StreamCall& call) override;
+  bool Execute(CallRequest& call, v1::ExecuteResponse& reply) override;
+  std::unique_ptr<ChunkSource> OpenStream(CallRequest& call) override;
   void Cancel(std::uint64_t call_id, bool deadline_exceeded) override;
   grpc::Status Stats(v1::StatsResponse& response) override;
 

@@ -47,17 +47,19 @@ bool OptionalText(PyObject* object, const char* name, std::string* out) {
 }
 
 PyObject* ServerNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-  static const char* keywords[] = {"listen", "handler_threads", "max_message_bytes", "execute",       "execute_stream",
-                                   "cancel", "stats",           "auth_token",        "tls_cert_file", "tls_key_file",
-                                   nullptr};
+  static const char* keywords[] = {
+      "listen",     "handler_threads", "max_message_bytes", "execute", "execute_stream", "cancel", "stats",
+      "auth_token", "tls_cert_file",   "tls_key_file",      "shm_fd",  "shm_ring_bytes", nullptr};
   const char* listen = nullptr;
   int handler_threads = 0, max_message_bytes = 0;
   PyObject *execute = nullptr, *execute_stream = nullptr, *cancel = nullptr, *stats = nullptr;
   PyObject *token = nullptr, *cert = nullptr, *key = nullptr;
+  int shm_fd = -1;
+  Py_ssize_t shm_ring_bytes = 0;
   // Every argument is keyword-only ("|$"); the required ones are checked below.
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$siiOOOOOOO:Server", const_cast<char**>(keywords), &listen,
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$siiOOOOOOOin:Server", const_cast<char**>(keywords), &listen,
                                    &handler_threads, &max_message_bytes, &execute, &execute_stream, &cancel, &stats,
-                                   &token, &cert, &key)) {
+                                   &token, &cert, &key, &shm_fd, &shm_ring_bytes)) {
     return nullptr;
   }
   if (listen == nullptr || execute == nullptr || execute_stream == nullptr || cancel == nullptr || stats == nullptr) {
@@ -68,6 +70,12 @@ PyObject* ServerNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   state->options.listen = listen;
   state->options.handler_threads = handler_threads;
   state->options.max_message_bytes = max_message_bytes;
+  if (shm_fd >= 0 && shm_ring_bytes <= 0) {
+    PyErr_SetString(PyExc_ValueError, "shm_fd needs shm_ring_bytes");
+    return nullptr;
+  }
+  state->options.shm_fd = shm_fd;
+  state->options.shm_ring_bytes = static_cast<std::size_t>(shm_ring_bytes);
   if (!OptionalText(token, "auth_token", &state->options.auth_token) ||
       !OptionalText(cert, "tls_cert_file", &state->options.tls_cert_file) ||
       !OptionalText(key, "tls_key_file", &state->options.tls_key_file)) {
@@ -149,10 +157,23 @@ PyObject* ServerWait(PyObject* self, PyObject* arg) {
   return PyBool_FromLong(done);
 }
 
+// data_plane() -> (str, str): ("shm", "") or ("grpc", why the offered
+// shared memory is not used, "" if none was offered).
+PyObject* ServerDataPlane(PyObject* self, PyObject* /*unused*/) {
+  WorkerServer* server = Started(self);
+  if (server == nullptr) return nullptr;
+  const std::string& error = server->data_plane_error();
+  return Py_BuildValue("(ss#)", server->shm_active() ? "shm" : "grpc", error.data(),
+                       static_cast<Py_ssize_t>(error.size()));
+}
+
 PyMethodDef kServerMethods[] = {
     {"start", ServerStart, METH_NOARGS,
      "start() -> str: binds and serves; returns the address listened on (a TCP port 0 replaced by the "
      "bound port). RuntimeError if the address cannot be bound."},
+    {"data_plane", ServerDataPlane, METH_NOARGS,
+     "data_plane() -> (str, str): (\"shm\", \"\") when calls also come over the shared memory passed as "
+     "shm_fd, else (\"grpc\", why not; empty if none was passed)."},
     {"stop_accepting", ServerStopAccepting, METH_NOARGS,
      "stop_accepting(): Health answers STOPPING and new Execute calls UNAVAILABLE from now on."},
     {"drain", ServerWait<&WorkerServer::Drain>, METH_O,
@@ -166,10 +187,12 @@ PyType_Slot kServerSlots[] = {
     {Py_tp_new, reinterpret_cast<void*>(ServerNew)},
     {Py_tp_dealloc, reinterpret_cast<void*>(ServerDealloc)},
     {Py_tp_methods, kServerMethods},
-    {Py_tp_doc, const_cast<char*>("Server(*, listen, handler_threads, max_message_bytes, execute, execute_stream, "
-                                  "cancel, stats, "
-                                  "auth_token=None, tls_cert_file=None, tls_key_file=None): the snakepit.v1.Worker "
-                                  "service in gRPC C++; see native_server.py.")},
+    {Py_tp_doc,
+     const_cast<char*>("Server(*, listen, handler_threads, max_message_bytes, execute, execute_stream, "
+                       "cancel, stats, "
+                       "auth_token=None, tls_cert_file=None, tls_key_file=None, shm_fd=-1, shm_ring_bytes=0): "
+                       "the snakepit.v1.Worker "
+                       "service in gRPC C++; see native_server.py.")},
     {0, nullptr}};
 
 PyType_Spec kServerSpec = {

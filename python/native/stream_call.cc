@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "native/call_runner.h"
+#include "native/job_steps.h"
 
 namespace snakepit::native {
 
@@ -63,39 +64,12 @@ bool StreamCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) {
 }
 
 void StreamCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {
-  // Cancelled before it started: Python hears of it first, so that the
-  // command does not run (as ExecuteCall::Run).
-  if (const std::optional<bool> deadline_exceeded = TakeCancel()) runner.Cancel(call_id_, *deadline_exceeded);
-  counters.Started();
-  std::unique_ptr<ChunkSource> source = runner.OpenStream(*this);
-  if (source == nullptr) {
-    counters.Finished(/*answered=*/false, /*failed=*/false);
-    idle();
-    End(nullptr, grpc::Status(grpc::StatusCode::CANCELLED, "the stream ended before its command started"));
-    return;
-  }
-  v1::StreamMessage message;
-  bool chunk = source->Next(message);
-  while (chunk) {
-    if (const std::optional<bool> deadline_exceeded = TakeCancel()) {
-      // Cancelled while the chunk was made: it is not sent, and the next
-      // message is the end (the generator closed).
-      runner.Cancel(call_id_, *deadline_exceeded);
-    } else if (!Write(std::move(message))) {
-      break;
-    }
-    message.Clear();
-    chunk = source->Next(message);
-  }
-  if (chunk) source->Close();  // a chunk could not be sent: the RPC is over
-  source.reset();
-  counters.Finished(/*answered=*/true, /*failed=*/chunk || message.end().has_error());
-  idle();
-  if (chunk) {
-    End(nullptr, grpc::Status(grpc::StatusCode::CANCELLED, "the stream was cancelled before its end was sent"));
-  } else {
-    End(&message, grpc::Status::OK);
-  }
+  RunStream(runner, counters, idle,
+            StreamSteps{.call_id = call_id_,
+                        .request = *this,
+                        .take_cancel = [this] { return TakeCancel(); },
+                        .write = [this](v1::StreamMessage&& chunk) { return Write(std::move(chunk)); },
+                        .end = [this](const v1::StreamMessage* end, const grpc::Status& status) { End(end, status); }});
 }
 
 bool StreamCall::Write(v1::StreamMessage&& message) {

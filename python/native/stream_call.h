@@ -31,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "native/call_queue.h"
+#include "native/call_request.h"
 #include "native/canceller.h"
 #include "native/handler_job.h"
 #include "native/open_calls.h"
@@ -50,7 +51,10 @@ class StreamArrivals {
 };
 
 // Thread-safe.
-class StreamCall final : public std::enable_shared_from_this<StreamCall>, public OpenCall, public HandlerJob {
+class StreamCall final : public std::enable_shared_from_this<StreamCall>,
+                         public OpenCall,
+                         public HandlerJob,
+                         public CallRequest {
  public:
   // How long a stream whose call was cancelled still waits for its reader
   // to take a chunk, before it gives up and ends the RPC with CANCELLED.
@@ -70,7 +74,7 @@ class StreamCall final : public std::enable_shared_from_this<StreamCall>, public
 
   // Runs `read` on the request unless the call failed (a stop); returns
   // whether it ran.
-  bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read);
+  bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
 
   // Ends the RPC with `status` and, if given, `end` as its only message,
   // unless it was ended already. Never waits (the polling thread calls it).

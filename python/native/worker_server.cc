@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const ServerOp
   server->stats_.Start();
   server->canceller_.Start();
   server->service_.Start(*server->queue_);
+  if (options.shm_fd >= 0) server->AttachShm(options);
   server->poller_ = std::thread([s = server.get()] {
     pthread_setname_np(pthread_self(), "snakepit-grpc");
     s->queue_->Poll();
@@ -124,7 +125,24 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const ServerOp
   return server;
 }
 
+void WorkerServer::AttachShm(const ServerOptions& options) {
+  internal::UniqueFd fd(options.shm_fd);
+  absl::StatusOr<internal::ShmRegion> region =
+      internal::ShmRegion::Map(std::move(fd), internal::ShmChannel::RegionSize(options.shm_ring_bytes));
+  absl::StatusOr<std::unique_ptr<internal::ShmChannel>> channel =
+      region.ok() ? internal::ShmChannel::AttachWorker(*std::move(region), options.shm_ring_bytes,
+                                                       static_cast<std::size_t>(options.max_message_bytes))
+                  : absl::StatusOr<std::unique_ptr<internal::ShmChannel>>(region.status());
+  if (!channel.ok()) {
+    shm_error_ = std::string(channel.status().message());
+    return;
+  }
+  shm_ = std::make_unique<ShmServer>(*std::move(channel), handlers_, open_, counters_, canceller_);
+  shm_->Start();
+}
+
 void WorkerServer::StopAccepting() {
+  if (shm_ != nullptr) shm_->StopAccepting();
   service_.StopAccepting();
   if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
@@ -137,6 +155,11 @@ bool WorkerServer::Close(absl::Time deadline) {
   absl::MutexLock lock(&close_mu_);
   StopAccepting();
   if (!ShutDownGrpc(deadline) || !StopPolling(deadline)) return false;
+  // After ShutDownGrpc: the calls it failed sent their kFail on the channel.
+  if (shm_ != nullptr && !shm_closed_) {
+    if (!shm_->Close(deadline)) return false;
+    shm_closed_ = true;
+  }
   handlers_.Stop(deadline);
   stats_.Stop(deadline);
   canceller_.Stop(deadline);
@@ -169,7 +192,8 @@ bool WorkerServer::StopPolling(absl::Time deadline) {
 
 bool WorkerServer::Stopped() {
   absl::MutexLock lock(&close_mu_);
-  return poller_joined_ && handlers_.Stopped() && stats_.Stopped() && canceller_.Stopped();
+  return poller_joined_ && (shm_ == nullptr || shm_closed_) && handlers_.Stopped() && stats_.Stopped() &&
+         canceller_.Stopped();
 }
 
 }  // namespace snakepit::native

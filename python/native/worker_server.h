@@ -32,6 +32,7 @@
 #include "native/canceller.h"
 #include "native/handler_pool.h"
 #include "native/open_calls.h"
+#include "native/shm_server.h"
 #include "native/stats_cache.h"
 #include "native/worker_service.h"
 
@@ -50,6 +51,12 @@ struct ServerOptions {
   // PEM files; both set: TLS, both empty: plaintext.
   std::string tls_cert_file = {};
   std::string tls_key_file = {};
+  // The shared-memory data plane (shm_server.h): a memfd the host made and
+  // formatted as a ShmChannel with rings of `shm_ring_bytes`; -1: none.
+  // The server owns the fd from Start on. When it cannot be attached the
+  // server serves gRPC alone and says why (data_plane_error).
+  int shm_fd = -1;
+  std::size_t shm_ring_bytes = 0;
 };
 
 // Thread-safe.
@@ -90,11 +97,19 @@ class WorkerServer {
   // Whether Close finished and every thread was joined.
   bool Stopped();
 
+  // Whether calls also come over shared memory (ServerOptions::shm_fd).
+  bool shm_active() const { return shm_ != nullptr; }
+  // Why the shared-memory data plane that was offered is not used; empty
+  // when it is, or none was offered.
+  const std::string& data_plane_error() const { return shm_error_; }
+
  private:
   WorkerServer(const ServerOptions& options, CallRunner& runner);
   // Steps of Close; each true once done.
   bool ShutDownGrpc(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(close_mu_);
   bool StopPolling(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(close_mu_);
+  // Maps the host's memfd and starts the ShmServer, or sets shm_error_.
+  void AttachShm(const ServerOptions& options);
 
   CallCounters counters_;
   OpenCalls open_;
@@ -104,7 +119,10 @@ class WorkerServer {
   WorkerService service_;
   std::unique_ptr<grpc::Server> server_;  // set once by Start
   std::unique_ptr<CallQueue> queue_;      // set once by Start
-  std::string listen_;                    // set once by Start
+  std::unique_ptr<ShmServer> shm_;        // set once by Start, if attached
+  std::string shm_error_;                 // set once by Start
+  bool shm_closed_ ABSL_GUARDED_BY(close_mu_) = false;
+  std::string listen_;  // set once by Start
   std::thread poller_;
   absl::Notification polled_;  // the polling thread is done
   absl::Mutex close_mu_;       // one Close at a time

@@ -8,30 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "native/busy_reply.h"
 #include "native/security.h"
 #include "native/stats_call.h"
 
 namespace snakepit::native {
-namespace {
-
-// The reply to call `call_id`, which found all `slots` handler threads
-// taken: what calls.WorkerCalls answers BUSY with, built without Python.
-// Timing: now, on this thread (pthread_self, as threading.get_ident), no CPU.
-v1::ExecuteResponse BusyReply(std::uint64_t call_id, int slots) {
-  v1::ExecuteResponse reply;
-  reply.set_call_id(call_id);
-  v1::Error& error = *reply.mutable_error();
-  error.set_kind(v1::Error::BUSY);
-  error.set_message(absl::StrCat("all ", slots, " execution slots of worker pid ", ::getpid(), " are busy"));
-  const std::int64_t now = absl::GetCurrentTimeNanos();
-  v1::Timing& timing = *reply.mutable_timing();
-  timing.set_started_unix_ns(now);
-  timing.set_finished_unix_ns(now);
-  timing.set_thread_id(static_cast<std::uint64_t>(pthread_self()));
-  return reply;
-}
-
-}  // namespace
 
 WorkerService::WorkerService(HandlerPool& handlers, OpenCalls& open, CallCounters& counters, StatsCache& stats,
                              Canceller& canceller, std::string token)

@@ -79,7 +79,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
     p.add_argument("--transport", choices=TRANSPORTS, default="auto",
                    help="server of the Worker service: native (gRPC C++ in-process), "
                         "grpcio, or auto (native when it imports here, else grpcio)")
+    p.add_argument("--shm-fd", type=_bounded_int(0, 65535),
+                   help="memfd of the host's shared-memory data plane (native transport)")
+    p.add_argument("--shm-ring-bytes", type=_bounded_int(4096, 1 << 30), default=0,
+                   help="size of each ring in --shm-fd")
     ns, extra = p.parse_known_args(argv)
+    if ns.shm_fd is not None and not ns.shm_ring_bytes:
+        p.error("--shm-fd needs --shm-ring-bytes")
     return Options(mode=ns.mode, max_workers=ns.max_workers, adapter=ns.adapter,
                    listen=ns.listen, ready_fd=ns.ready_fd, lifeline_fd=ns.lifeline_fd,
                    stacks_fd=ns.stacks_fd,
@@ -87,7 +93,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Options:
                    max_message_bytes=ns.max_message_bytes, extra_args=extra,
                    thread_safety_checks=ns.thread_safety_checks,
                    rlimit_as_mb=ns.rlimit_as_mb, rlimit_nofile=ns.rlimit_nofile,
-                   tls_cert_file=ns.tls_cert, tls_key_file=ns.tls_key, transport=ns.transport)
+                   tls_cert_file=ns.tls_cert, tls_key_file=ns.tls_key, transport=ns.transport,
+                   shm_fd=ns.shm_fd, shm_ring_bytes=ns.shm_ring_bytes)
 
 
 def configure_logging(worker_id: str) -> None:

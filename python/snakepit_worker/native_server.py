@@ -36,6 +36,7 @@ class NativeTransport:
         self.listen = listen
         self.token_required = token_required
         self.tls = tls
+        self.data_plane, self.data_plane_error = server.data_plane()
 
     def stop_accepting(self, grace: float) -> None:
         self._server.stop_accepting()
@@ -49,7 +50,8 @@ class NativeTransport:
 
 def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,
           auth_token: Optional[str] = None, tls_cert_file: Optional[str] = None,
-          tls_key_file: Optional[str] = None) -> NativeTransport:
+          tls_key_file: Optional[str] = None, shm_fd: Optional[int] = None,
+          shm_ring_bytes: int = 0) -> NativeTransport:
     """Binds ``listen`` and serves with ``slots`` handler threads (Health,
     Stats and BUSY replies are answered on gRPC's thread without the GIL;
     Stats reports ``calls.stats()`` as last refreshed, see
@@ -58,13 +60,17 @@ def serve(calls: WorkerCalls, listen: str, slots: int, max_message_bytes: int,
     the ``snakepit-token`` metadata (else UNAUTHENTICATED); with a TLS cert
     and key (PEM files) the server speaks TLS. Raises RuntimeError when the
     address cannot be bound, ValueError on bad options, OSError when a TLS
-    file cannot be read."""
+    file cannot be read. ``shm_fd``: the host's shared-memory data plane
+    (the server owns the fd from then on); when it cannot be attached the
+    server serves gRPC alone, and ``data_plane_error`` says why."""
     server = _native.Server(listen=listen, handler_threads=slots,
                             max_message_bytes=max_message_bytes,
                             execute=calls.execute, execute_stream=calls.execute_stream,
                             cancel=calls.cancel, stats=calls.stats,
                             auth_token=auth_token, tls_cert_file=tls_cert_file,
-                            tls_key_file=tls_key_file)
+                            tls_key_file=tls_key_file,
+                            shm_fd=-1 if shm_fd is None else shm_fd,
+                            shm_ring_bytes=shm_ring_bytes)
     try:
         listening = server.start()
     except RuntimeError as e:
@@ -83,4 +89,5 @@ def start(calls: WorkerCalls, opts: Options) -> NativeTransport:
     ``opts.auth_token``: from then on it lives in C++ only."""
     return serve(calls, opts.listen, opts.slots, opts.max_message_bytes,
                  auth_token=opts.auth_token.take() if opts.auth_token is not None else None,
-                 tls_cert_file=opts.tls_cert_file, tls_key_file=opts.tls_key_file)
+                 tls_cert_file=opts.tls_cert_file, tls_key_file=opts.tls_key_file,
+                 shm_fd=opts.shm_fd, shm_ring_bytes=opts.shm_ring_bytes)

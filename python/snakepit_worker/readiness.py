@@ -20,16 +20,20 @@ log = logging.getLogger("snakepit_worker")
 
 
 def ready_record(listen: str, mode: str, max_concurrency: int, transport: str, *,
-                 token_required: bool = False, tls: bool = False) -> dict[str, Any]:
+                 token_required: bool = False, tls: bool = False, data_plane: str = "grpc",
+                 data_plane_error: str = "") -> dict[str, Any]:
     """The record of a worker that is set up and listening on ``transport``
     ("native" or "grpcio"). Call it after the adapter's setup:
     ``loaded_libraries`` lists the matrix libraries imported by then.
     ``token_required``: every RPC must carry the worker's token; ``tls``:
-    the listener speaks TLS."""
+    the listener speaks TLS. ``data_plane``: "shm" when calls also come
+    over the host's shared memory, else "grpc"; ``data_plane_error``: why
+    shared memory the host offered is not used ("" if none was offered)."""
     return {"ok": True, "pid": os.getpid(), "listen": listen, "mode": mode,
             "max_concurrency": max_concurrency, "token_required": token_required,
             "tls": tls, **interpreter_info(),
-            "transport": transport, "loaded_libraries": loaded_libraries()}
+            "transport": transport, "data_plane": data_plane,
+            "data_plane_error": data_plane_error, "loaded_libraries": loaded_libraries()}
 
 
 def failure_record(exc: BaseException, message: Optional[str] = None) -> dict[str, Any]:

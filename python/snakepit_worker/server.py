@@ -189,6 +189,9 @@ class GrpcioTransport:
         self.listen = listen
         self.token_required = token_required
         self.tls = tls
+        # grpcio serves no shared memory (native_server.py does).
+        self.data_plane = "grpc"
+        self.data_plane_error = ""
 
     def stop_accepting(self, grace: float) -> None:
         # grpc's own graceful stop would also wait, for the whole grace
@@ -245,8 +248,12 @@ def start(calls: WorkerCalls, opts: Options) -> GrpcioTransport:
     elif listen.endswith(":0"):
         listen = f"{listen[:-2]}:{port}"
     server.start()
-    return GrpcioTransport(server, service, listen, token_required=interceptor is not None,
-                           tls=credentials is not None)
+    transport = GrpcioTransport(server, service, listen, token_required=interceptor is not None,
+                                tls=credentials is not None)
+    if opts.shm_fd is not None:
+        os.close(opts.shm_fd)
+        transport.data_plane_error = "the grpcio transport has no shared-memory data plane"
+    return transport
 
 
 def _token_interceptor(opts: Options) -> Optional[TokenInterceptor]:

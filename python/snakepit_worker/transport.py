@@ -39,6 +39,10 @@ class Transport(Protocol):
     listen: str
     token_required: bool
     tls: bool
+    # "shm" when calls also come over the host's shared memory (native
+    # only), else "grpc"; and why offered shared memory is not used.
+    data_plane: str
+    data_plane_error: str
 
     def stop_accepting(self, grace: float) -> None:
         """New Execute calls are refused (UNAVAILABLE) from now on; Health

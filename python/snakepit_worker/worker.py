@@ -66,6 +66,11 @@ class Options:
     tls_cert_file: Optional[str] = None
     tls_key_file: Optional[str] = None
     transport: str = "auto"
+    # The host's shared-memory data plane (docs/worker-protocol.md): a memfd
+    # formatted as two rings of ``shm_ring_bytes``; the native transport
+    # serves calls from it beside gRPC. None: gRPC only.
+    shm_fd: Optional[int] = None
+    shm_ring_bytes: int = 0
     # PEM CA file that clients' certificates must chain to (mutual TLS;
     # ``serve --tls-client-ca``, grpcio transport only).
     tls_client_ca_file: Optional[str] = None
@@ -119,7 +124,7 @@ class _Serving:
 def run(opts: Options) -> int:
     """Runs the worker: returns EXIT_STARTUP_FAILED after a failed start,
     and otherwise never returns (a stop ends in ``os._exit(0)``)."""
-    for fd in (opts.ready_fd, opts.lifeline_fd):
+    for fd in (opts.ready_fd, opts.lifeline_fd, opts.shm_fd):
         if fd is not None:
             os.set_inheritable(fd, False)
     # Before anything can start a process: orphans stay in our tree.
@@ -153,10 +158,15 @@ def run(opts: Options) -> int:
             serving.stop(0)
             return EXIT_STARTUP_FAILED
     announce(opts.ready_fd, ready_record(server.listen, opts.mode, opts.slots, server.name,
-                                         token_required=server.token_required, tls=server.tls))
-    log.info("ready: pid %d, %s%s, %s mode, %d slot(s), adapter %s, %s transport, token %s",
-             os.getpid(), server.listen, " (TLS)" if server.tls else "", opts.mode, opts.slots,
-             opts.adapter, server.name, "required" if server.token_required else "not required")
+                                         token_required=server.token_required, tls=server.tls,
+                                         data_plane=server.data_plane,
+                                         data_plane_error=server.data_plane_error))
+    log.info("ready: pid %d, %s%s, %s mode, %d slot(s), adapter %s, %s transport, %s data plane, "
+             "token %s", os.getpid(), server.listen, " (TLS)" if server.tls else "", opts.mode,
+             opts.slots, opts.adapter, server.name, server.data_plane,
+             "required" if server.token_required else "not required")
+    if server.data_plane_error:
+        log.info("shared memory offered by the host is not used: %s", server.data_plane_error)
     signum = stop_signals.wait()
     log.info("%s received; stopping (grace %.1f s)", signum.name, opts.grace)
     serving.stop(opts.grace, opts.drain_notice)

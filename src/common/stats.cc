@@ -51,7 +51,9 @@ nlohmann::json PoolStats::ToJson() const {
                             {"loaded_libraries", w.loaded_libraries},
                             {"forked", w.forked},
                             {"template_pid", w.template_pid},
-                            {"affinity_keys", w.affinity_keys}});
+                            {"affinity_keys", w.affinity_keys},
+                            {"transport", w.transport},
+                            {"transport_note", w.transport_note}});
   }
   nlohmann::json j = {{"name", name},
                       {"profile", ProfileName(profile)},
@@ -95,6 +97,8 @@ nlohmann::json PoolStats::ToJson() const {
   j["affinity"] = {{"keys", affinity_keys}, {"evictions", affinity_evictions}};
   if (!last_start_error.empty()) j["last_start_error"] = last_start_error;
   if (!fallback_reason.empty()) j["fallback_reason"] = fallback_reason;
+  j["transport"] = transport;
+  if (!transport_fallback.empty()) j["transport_fallback"] = transport_fallback;
   return j;
 }
 

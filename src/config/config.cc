@@ -105,6 +105,8 @@ std::string_view WorkerTransportName(WorkerTransport transport) {
       return "native";
     case WorkerTransport::kGrpcio:
       return "grpcio";
+    case WorkerTransport::kShm:
+      return "shm";
   }
   return "unknown";
 }

@@ -223,11 +223,12 @@ absl::StatusOr<Profile> ParseProfile(std::string_view path, std::string_view nam
 }
 
 absl::StatusOr<WorkerTransport> ParseWorkerTransport(std::string_view path, std::string_view name) {
-  for (WorkerTransport transport : {WorkerTransport::kAuto, WorkerTransport::kNative, WorkerTransport::kGrpcio}) {
+  for (WorkerTransport transport :
+       {WorkerTransport::kAuto, WorkerTransport::kNative, WorkerTransport::kGrpcio, WorkerTransport::kShm}) {
     if (name == WorkerTransportName(transport)) return transport;
   }
-  return InvalidAt(
-      path, absl::StrCat("unknown worker transport ", Quote(name), " (expected \"auto\", \"native\" or \"grpcio\")"));
+  return InvalidAt(path, absl::StrCat("unknown worker transport ", Quote(name),
+                                      " (expected \"auto\", \"shm\", \"native\" or \"grpcio\")"));
 }
 
 absl::StatusOr<StartMethod> ParseStartMethod(std::string_view path, std::string_view name) {

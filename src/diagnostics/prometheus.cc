@@ -167,6 +167,13 @@ std::string InspectionReport::ToPrometheus() const {
       for (const WorkerReport& wr : p.workers) w.Sample(name, WorkerLabels(p, wr), value(wr));
     });
   };
+  w.Family("snakepit_worker_info", "gauge", "What carries the worker's calls (value is always 1).",
+           [&](const PoolReport& p) {
+             for (const WorkerReport& wr : p.workers) {
+               w.Sample("snakepit_worker_info",
+                        absl::StrCat(WorkerLabels(p, wr), ",transport=\"", wr.stats.transport, "\""), 1);
+             }
+           });
   per_worker("snakepit_worker_resident_memory_bytes", "gauge", "RSS of the worker's process tree.",
              [](const WorkerReport& wr) { return static_cast<double>(wr.stats.rss_bytes); });
   per_worker("snakepit_worker_proportional_memory_bytes", "gauge", "PSS of the worker's process tree.",

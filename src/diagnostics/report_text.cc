@@ -67,6 +67,9 @@ std::string InspectionReport::ToText() const {
                           100 * p.queue_nonempty_fraction, Age(p.window));
     std::string recycles;
     for (const auto& [reason, n] : s.recycles) absl::StrAppend(&recycles, " ", reason, "=", n);
+    absl::StrAppendFormat(
+        &out, "  transport %s%s\n", s.transport.empty() ? "-" : s.transport,
+        s.transport_fallback.empty() ? "" : absl::StrCat("  (not shared memory: ", s.transport_fallback, ")"));
     absl::StrAppendFormat(&out, "  requests %d  errors %d  timeouts %d  rejected %d  crashes %d  recycles%s\n",
                           s.requests, s.errors, s.timeouts, s.rejected, s.crashes, recycles.empty() ? " 0" : recycles);
     absl::StrAppendFormat(&out, "  latency p50 %s  p95 %s  p99 %s  (%d calls)   memory RSS %s  PSS %s\n",

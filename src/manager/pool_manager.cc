@@ -81,8 +81,8 @@ absl::StatusOr<std::unique_ptr<PoolManager>> PoolManager::Start(const Config& co
   }
   for (const auto& pool : impl->pools) {
     const PoolStats s = pool->Stats();
-    logger()->info("pool '{}' ready: {} profile, {} workers, capacity {}", s.name, ProfileName(s.profile), s.workers,
-                   s.capacity);
+    logger()->info("pool '{}' ready: {} profile, {} workers, capacity {}, transport {}", s.name, ProfileName(s.profile),
+                   s.workers, s.capacity, s.transport);
   }
   std::unique_ptr<PoolManager> manager(new PoolManager(std::move(impl)));
   if (config.metrics) SNAKEPIT_RETURN_IF_ERROR(manager->StartMetrics(*config.metrics));

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
 namespace snakepit::internal {
 namespace {
 
@@ -38,6 +41,7 @@ PoolStats Pool::Stats() const {
   MutexLock lock(&core_.mu);
   stats.profile = core_.running_profile;
   stats.fallback_reason = core_.fallback_reason;
+  stats.transport_fallback = core_.transport_fallback;
   stats.in_flight = core_.in_flight;
   stats.abandoned_in_flight = core_.abandoned;
   stats.queued = static_cast<int>(core_.queue.size());
@@ -90,10 +94,16 @@ PoolStats Pool::Stats() const {
       w.pid = md.pid;
       w.forked = md.forked;
       w.template_pid = md.template_pid;
+      w.transport = md.transport;
+      w.transport_note = md.transport_note;
     }
     if (w.state == WorkerState::kReady || w.state == WorkerState::kDraining) {
       ++stats.workers;
       stats.capacity += w.capacity;
+      if (!w.transport.empty() &&
+          !absl::StrContains(absl::StrCat(",", stats.transport, ","), absl::StrCat(",", w.transport, ","))) {
+        absl::StrAppend(&stats.transport, stats.transport.empty() ? "" : ",", w.transport);
+      }
     }
     stats.per_worker.push_back(w);
   }

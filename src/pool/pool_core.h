@@ -63,6 +63,9 @@ struct PoolCore {
   // Differs from config.profile after a thread pool fell back to processes.
   Profile running_profile ABSL_GUARDED_BY(mu);
   std::string fallback_reason ABSL_GUARDED_BY(mu);  // why, if so
+  // Why the first worker that could have had shared memory did not; set
+  // (and logged) once.
+  std::string transport_fallback ABSL_GUARDED_BY(mu);
   // Worker starts under way (restarts with backoff, drain-first recycles):
   // each stands for a worker that will be there, so calls may wait for it.
   int pending_starts ABSL_GUARDED_BY(mu) = 0;

@@ -183,6 +183,17 @@ void WorkerSupervisor::MarkReady(Slot& slot) {
   // A remote worker learns its capacity from its Stats during Start().
   slot.capacity = slot.worker->capacity();
   slot.state = WorkerState::kReady;
+  if (core_.transport_fallback.empty()) {
+    const WorkerMetadata md = slot.worker->metadata();
+    if (!md.transport_note.empty()) {
+      core_.transport_fallback = md.transport_note;
+      // Asked for shm: a warning. "auto": what it could, said once.
+      const bool asked = core_.config.worker_transport == WorkerTransport::kShm;
+      logger()->log(asked ? spdlog::level::warn : spdlog::level::info,
+                    "pool '{}': calls go over gRPC ({} transport), not shared memory: {}", core_.name(), md.transport,
+                    md.transport_note);
+    }
+  }
   slot.started_at = core_.clock.Now();
   slot.expires_at = slot.started_at + slot.lifetime;
 }

@@ -58,8 +58,8 @@ std::size_t ShmChannel::RegionSize(std::size_t ring_bytes) {
 absl::StatusOr<std::unique_ptr<ShmChannel>> ShmChannel::CreateHost(ShmRegion region, std::size_t ring_bytes,
                                                                    std::size_t max_payload) {
   if (ring_bytes < kMinRing || (ring_bytes & (ring_bytes - 1)) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("shared-memory ring of ", ring_bytes,
-                                                   " bytes: must be a power of two of at least ", kMinRing));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shared-memory ring of ", ring_bytes, " bytes: must be a power of two of at least ", kMinRing));
   }
   if (region.bytes().size() < RegionSize(ring_bytes)) {
     return absl::InvalidArgumentError(absl::StrCat("shared-memory region of ", region.bytes().size(),
@@ -74,8 +74,7 @@ absl::StatusOr<std::unique_ptr<ShmChannel>> ShmChannel::CreateHost(ShmRegion reg
 
 absl::StatusOr<std::unique_ptr<ShmChannel>> ShmChannel::AttachWorker(ShmRegion region, std::size_t ring_bytes,
                                                                      std::size_t max_payload) {
-  if (ring_bytes < kMinRing || (ring_bytes & (ring_bytes - 1)) != 0 ||
-      region.bytes().size() < RegionSize(ring_bytes)) {
+  if (ring_bytes < kMinRing || (ring_bytes & (ring_bytes - 1)) != 0 || region.bytes().size() < RegionSize(ring_bytes)) {
     return absl::FailedPreconditionError(absl::StrCat("shared-memory region of ", region.bytes().size(),
                                                       " bytes does not hold two rings of ", ring_bytes));
   }
@@ -152,7 +151,8 @@ absl::StatusOr<std::span<const std::byte>> ShmChannel::NextRecord(absl::Time dea
     absl::StatusOr<std::optional<std::span<const std::byte>>> record = in_.Peek();
     if (!record.ok()) return record.status();
     if (record->has_value()) return **record;
-    absl::Status waited = in_.Wait(deadline);
+    if (interrupted_.exchange(false, std::memory_order_acq_rel)) return absl::AbortedError("interrupted");
+    absl::Status waited = in_.Wait(deadline, interrupted_);
     if (!waited.ok()) return waited;
   }
 }
@@ -205,6 +205,11 @@ absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline) {
   receiving_ = false;
   received_ = 0;
   return std::exchange(partial_, Frame{});
+}
+
+void ShmChannel::Interrupt() {
+  interrupted_.store(true, std::memory_order_release);
+  in_.WakeReaderNow();
 }
 
 void ShmChannel::Close() {

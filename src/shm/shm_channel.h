@@ -23,6 +23,7 @@
 #ifndef SNAKEPIT_SRC_SHM_SHM_CHANNEL_H_
 #define SNAKEPIT_SRC_SHM_SHM_CHANNEL_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -93,9 +94,13 @@ class ShmChannel {
                     absl::Time deadline) ABSL_LOCKS_EXCLUDED(send_mu_);
 
   // The next message, waiting until `deadline` (DEADLINE_EXCEEDED, nothing
-  // lost: call again). CANCELLED once closed and drained; DATA_LOSS when
+  // lost: call again) or an Interrupt (ABORTED, the same). CANCELLED once closed and drained; DATA_LOSS when
   // the peer broke the format (the channel is useless after that).
   absl::StatusOr<Frame> Receive(absl::Time deadline);
+
+  // Makes the current or next Receive return ABORTED at once (nothing
+  // lost: call again), so that its thread can do other work. Any thread.
+  void Interrupt();
 
   // Closes both rings: blocked Send and Receive calls return. Idempotent.
   void Close();
@@ -104,6 +109,9 @@ class ShmChannel {
   // The memfd behind the channel (the host passes it to the worker).
   int fd() const { return region_.fd(); }
   std::size_t max_payload() const { return max_payload_; }
+  // The largest record: a payload of at most fragment_bytes() - 24 bytes
+  // goes in one record, which a Send can never leave half-written.
+  std::size_t fragment_bytes() const { return fragment_; }
 
  private:
   ShmChannel(ShmRegion region, ShmRing out, ShmRing in, std::size_t ring_bytes, std::size_t max_payload);
@@ -127,6 +135,7 @@ class ShmChannel {
   Frame partial_;
   std::size_t received_ = 0;
   bool receiving_ = false;
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace snakepit::internal

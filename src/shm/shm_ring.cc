@@ -180,6 +180,20 @@ absl::Status ShmRing::Wait(absl::Time deadline) {
   return AwaitSide(readable, control_->readable_seq, control_->reader_sleeping, deadline);
 }
 
+absl::Status ShmRing::Wait(absl::Time deadline, const std::atomic<bool>& interrupt) {
+  auto readable = [&]() -> absl::StatusOr<bool> {
+    return control_->head.load(std::memory_order_acquire) != tail_ || interrupt.load(std::memory_order_acquire);
+  };
+  return AwaitSide(readable, control_->readable_seq, control_->reader_sleeping, deadline);
+}
+
+void ShmRing::WakeReaderNow() {
+  // As a writer's wake-up (WakeReader), without a message: the reader's
+  // re-check then sees whatever the caller set before.
+  control_->readable_seq.fetch_add(1, std::memory_order_relaxed);
+  FutexWake(&control_->readable_seq, 1);
+}
+
 void ShmRing::Release() {
   tail_ += peeked_;
   peeked_ = 0;

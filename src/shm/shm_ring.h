@@ -81,6 +81,12 @@ class ShmRing {
   absl::StatusOr<std::optional<std::span<const std::byte>>> Peek();
   absl::Status Wait(absl::Time deadline);
   void Release();
+  // Wait that also returns OK once `*interrupt` is true (this process's
+  // flag, which WakeReader() then makes a sleeping reader see).
+  absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt);
+  // Wakes this ring's reader if it sleeps, whether or not a message came:
+  // for a reader in this process that has something else to do.
+  void WakeReaderNow();
 
   // Marks the ring closed and wakes both sides. Idempotent.
   void Close();

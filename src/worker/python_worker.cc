@@ -24,6 +24,9 @@ namespace {
 constexpr int kLifelineFd = 3;
 constexpr int kReadyFd = 4;
 constexpr int kStacksFd = 5;
+constexpr int kShmFd = 6;
+// The worker's own default limit (cli.py) when the pool sets none.
+constexpr std::int64_t kDefaultMaxMessage = std::int64_t{128} << 20;
 // Once a stack dump has begun, a pause this long ends it (faulthandler
 // writes it in one go from its signal handler).
 constexpr absl::Duration kStacksQuiet = absl::Milliseconds(100);
@@ -68,6 +71,13 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   request.env.push_back(absl::StrCat(kWorkerTokenEnv, "=", token));  // never argv
   request.fds = {{lifeline.read.get(), kLifelineFd}, {ready.write.get(), kReadyFd}, {stacks.write.get(), kStacksFd}};
   request.output_fd = output.write.get();
+  std::string shm_note;
+  std::unique_ptr<ShmChannel> shm_channel = OfferShm(&shm_note);
+  if (shm_channel != nullptr) {
+    request.fds.push_back({shm_channel->fd(), kShmFd});
+    request.argv.insert(request.argv.end(),
+                        {"--shm-fd", std::to_string(kShmFd), "--shm-ring-bytes", std::to_string(spec_.shm_ring_bytes)});
+  }
   SNAKEPIT_ASSIGN_OR_RETURN(
       child_,
       CreateProcess(request, token, {output.write.get(), lifeline.read.get(), ready.write.get(), stacks.write.get()},
@@ -114,10 +124,43 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   SNAKEPIT_ASSIGN_OR_RETURN(const RpcEndpoint endpoint, WorkerEndpoint(spec_, *record, std::move(token)));
   auto rpc = std::make_shared<RpcClient>(endpoint, spec_.label(), spec_.max_message_bytes);
   SNAKEPIT_RETURN_IF_ERROR(rpc->WaitConnected(deadline));
+  // The worker says whether it took the shared memory ("data_plane").
+  std::shared_ptr<ShmClient> shm;
+  std::string transport = record->value("transport", "");
+  if (shm_channel != nullptr && record->value("data_plane", "") == "shm") {
+    shm = std::make_shared<ShmClient>(std::move(shm_channel), spec_.label(), spec_.max_message_bytes);
+    transport = "shm";
+  } else if (shm_channel != nullptr) {
+    shm_note = record->value("data_plane_error", "");
+    if (shm_note.empty()) shm_note = "the worker did not take the shared memory it was offered";
+  }
   MutexLock lock(&mu_);
+  metadata_.transport = std::move(transport);
+  metadata_.transport_note = std::move(shm_note);
+  shm_ = std::move(shm);
   rpc_ = std::move(rpc);
   if (watcher_->exited()) return absl::UnavailableError("worker exited right after it became ready");
   return absl::OkStatus();
+}
+
+std::unique_ptr<ShmChannel> PythonWorker::OfferShm(std::string* why_not) const {
+  if (spec_.transport != WorkerTransport::kShm && spec_.transport != WorkerTransport::kAuto) return nullptr;
+  if (spec_.fork_from != nullptr) {
+    *why_not = "workers forked from a template do not take shared memory yet";
+    return nullptr;
+  }
+  const std::size_t max_payload =
+      static_cast<std::size_t>(spec_.max_message_bytes > 0 ? spec_.max_message_bytes : kDefaultMaxMessage);
+  absl::StatusOr<ShmRegion> region =
+      ShmRegion::Create(absl::StrCat("snakepit-", spec_.label()), ShmChannel::RegionSize(spec_.shm_ring_bytes));
+  absl::StatusOr<std::unique_ptr<ShmChannel>> channel =
+      region.ok() ? ShmChannel::CreateHost(*std::move(region), spec_.shm_ring_bytes, max_payload)
+                  : absl::StatusOr<std::unique_ptr<ShmChannel>>(region.status());
+  if (!channel.ok()) {
+    *why_not = std::string(channel.status().message());
+    return nullptr;
+  }
+  return *std::move(channel);
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> PythonWorker::CreateProcess(const SpawnRequest& request,
@@ -176,12 +219,18 @@ void PythonWorker::Stop(absl::Duration grace) {
 
 void PythonWorker::OnExit(const ExitInfo& info) {
   dead_.store(true);
+  const std::string reason = absl::StrCat("worker ", spec_.label(), " ", info.ToString());
+  if (std::shared_ptr<ShmClient> shm = Shm()) shm->Abort(reason);
   std::shared_ptr<RpcClient> rpc = Rpc();
-  if (rpc) rpc->Abort(absl::StrCat("worker ", spec_.label(), " ", info.ToString()));
+  if (rpc) rpc->Abort(reason);
   if (on_exit_) on_exit_(info);
 }
 
 void PythonWorker::Execute(WorkerCall call, Done done) {
+  if (std::shared_ptr<ShmClient> shm = Shm()) {
+    shm->Execute(std::move(call), std::move(done));
+    return;
+  }
   std::shared_ptr<RpcClient> rpc = Rpc();
   if (rpc == nullptr) {
     done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
@@ -191,6 +240,7 @@ void PythonWorker::Execute(WorkerCall call, Done done) {
 }
 
 std::shared_ptr<StreamControl> PythonWorker::ExecuteStream(WorkerCall call, StreamHandlers handlers) {
+  if (std::shared_ptr<ShmClient> shm = Shm()) return shm->ExecuteStream(std::move(call), std::move(handlers));
   std::shared_ptr<RpcClient> rpc = Rpc();
   if (rpc == nullptr) {
     handlers.on_end(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
@@ -200,6 +250,10 @@ std::shared_ptr<StreamControl> PythonWorker::ExecuteStream(WorkerCall call, Stre
 }
 
 void PythonWorker::Cancel(std::uint64_t call_id, CancelReason reason) {
+  if (std::shared_ptr<ShmClient> shm = Shm(); shm != nullptr && !dead_.load()) {
+    shm->Cancel(call_id, reason);
+    return;
+  }
   std::shared_ptr<RpcClient> rpc = Rpc();
   if (rpc != nullptr && !dead_.load()) rpc->Cancel(call_id, reason);
 }
@@ -238,6 +292,14 @@ void PythonWorker::CheckHealth(absl::Time deadline, std::function<void(absl::Sta
     done(absl::UnavailableError(absl::StrCat(spec_.label(), ": worker is not running")));
     return;
   }
+  // A worker that broke its shared memory answers health over gRPC, but
+  // can take no call: it is not healthy.
+  if (std::shared_ptr<ShmClient> shm = Shm()) {
+    if (std::string broken = shm->broken(); !broken.empty()) {
+      done(absl::UnavailableError(absl::StrCat(spec_.label(), ": ", broken)));
+      return;
+    }
+  }
   rpc->HealthAsync(deadline, std::move(done));
 }
 
@@ -253,6 +315,11 @@ void PythonWorker::Diagnostics(absl::Time deadline, std::function<void(absl::Sta
 std::shared_ptr<RpcClient> PythonWorker::Rpc() const {
   MutexLock lock(&mu_);
   return rpc_;
+}
+
+std::shared_ptr<ShmClient> PythonWorker::Shm() const {
+  MutexLock lock(&mu_);
+  return shm_;
 }
 
 WorkerMetadata PythonWorker::metadata() const {

@@ -21,6 +21,7 @@
 #include "process/child_process.h"
 #include "worker/output_watcher.h"
 #include "worker/rpc_client.h"
+#include "worker/shm_client.h"
 #include "worker/worker.h"
 #include "worker/worker_spec.h"
 
@@ -57,6 +58,12 @@ class PythonWorker final : public Worker {
   // The channel, once connected (null before); a copy, so callers use it
   // outside mu_.
   std::shared_ptr<RpcClient> Rpc() const;
+  // The shared-memory data plane, when the worker took it (null: calls go
+  // over Rpc()); a copy, as Rpc().
+  std::shared_ptr<ShmClient> Shm() const;
+  // A channel for the shared-memory data plane, when the pool's transport
+  // wants one; else null, and `why_not` says why (empty when not wanted).
+  std::unique_ptr<ShmChannel> OfferShm(std::string* why_not) const;
 
   const WorkerSpec spec_;
   const ExitCallback on_exit_;
@@ -67,6 +74,10 @@ class PythonWorker final : public Worker {
   std::unique_ptr<ChildProcess> child_;     // set by Start, before the watcher
   std::unique_ptr<OutputWatcher> watcher_;  // set by Start
   std::shared_ptr<RpcClient> rpc_ ABSL_GUARDED_BY(mu_);
+  // Never reset before the destructor (a Stop aborts it): callers hold
+  // copies. Destroyed before child_, so its threads never outlive the
+  // process they read from.
+  std::shared_ptr<ShmClient> shm_ ABSL_GUARDED_BY(mu_);
   UniqueFd lifeline_;     // write end; closing it kills the worker
   UniqueFd stacks_;       // read end (non-blocking) of the worker's --stacks-fd
   bool stopped_ = false;  // Stop() ran; Start/Stop thread only

@@ -76,6 +76,7 @@ absl::Status RemoteWorker::Start(absl::Time deadline) {
   MutexLock lock(&mu_);
   if (exited_.load()) return absl::UnavailableError(absl::StrCat(where, "stopped during its start"));
   metadata_.python_version = report->value("python_version", "");
+  metadata_.transport = "grpc";
   metadata_.free_threaded = report->value("free_threaded_build", false);
   metadata_.gil_enabled = report->value("gil_enabled", true);
   metadata_.profile = report->value("mode", "process") == "thread" ? Profile::kThread : Profile::kProcess;

@@ -40,7 +40,7 @@ std::vector<std::string> TemplateArgv(const WorkerSpec& spec, const std::string&
           "--mode",
           std::string(ProfileName(spec.profile)),
           "--transport",
-          std::string(WorkerTransportName(spec.transport)),
+          TransportFlag(spec.transport),
           "--worker-id",
           label};
 }

@@ -69,6 +69,13 @@ struct WorkerMetadata {
   std::string label;    // "<pool>-<id>", used in logs and errors
   std::string python;   // interpreter as configured
   std::string address;  // where it listens: "unix:/path" or "host:port"
+  // What carries its calls: "shm" (shared memory, the native server for
+  // the rest), "native" or "grpcio" (gRPC to that server); "grpc" for a
+  // remote worker. Empty until it started.
+  std::string transport;
+  // Why a worker that could have had the shared-memory data plane (pool
+  // transport "auto" or "shm") does not; empty otherwise.
+  std::string transport_note;
   std::string python_version;
   bool free_threaded = false;
   bool gil_enabled = true;

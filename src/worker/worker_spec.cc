@@ -10,6 +10,11 @@ std::string ListenAddress(const WorkerSpec& spec) {
   return ipv6 ? absl::StrCat("[", spec.tcp->host, "]:0") : absl::StrCat(spec.tcp->host, ":0");
 }
 
+std::string TransportFlag(WorkerTransport transport) {
+  // shm is the native server plus the data plane (--shm-fd).
+  return std::string(WorkerTransportName(transport == WorkerTransport::kShm ? WorkerTransport::kNative : transport));
+}
+
 std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd, int stacks_fd) {
   std::vector<std::string> argv = {
       spec.python,
@@ -38,7 +43,7 @@ std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int
       "--max-message-bytes",
       std::to_string(spec.max_message_bytes),
       "--transport",
-      std::string(WorkerTransportName(spec.transport)),
+      TransportFlag(spec.transport),
   };
   if (spec.thread_safety_checks) argv.push_back("--thread-safety-checks");
   if (spec.rlimit_as_mb > 0) {

@@ -39,6 +39,9 @@ struct WorkerSpec {
   std::function<absl::StatusOr<std::string>()> new_token = NewWorkerToken;
   nlohmann::json preload = nlohmann::json::array();
   std::int64_t max_message_bytes = 0;
+  // Bytes of each of the two rings of the shared-memory data plane (a
+  // power of two): what one worker's channel reserves is twice this.
+  std::size_t shm_ring_bytes = std::size_t{1} << 21;
   absl::Duration python_grace = absl::Seconds(5);  // --grace for SIGTERM
   // Set: the worker is forked from this template (worker_template.h)
   // rather than spawned. If the fork fails, kAuto spawns it instead and
@@ -55,6 +58,9 @@ struct WorkerSpec {
 // The worker's command line; `stacks_fd` is where it writes its Python
 // stacks on SIGUSR2 (snakepit_worker/stacks.py).
 std::vector<std::string> WorkerArgv(const WorkerSpec& spec, int lifeline_fd, int ready_fd, int stacks_fd);
+
+// The worker's --transport for a pool's worker_transport.
+std::string TransportFlag(WorkerTransport transport);
 
 // The worker's --listen address: "unix:<socket_path>", or "<host>:0"
 // ("[<host>]:0" for an IPv6 literal) for TCP.

@@ -164,19 +164,27 @@ TEST_P(ExecuteTest, StatsCountRequestsAndErrors) {
 TEST_P(ExecuteTest, WorkersRunTheTransportTheTestsAskFor) {
   const char* wanted = std::getenv("SNAKEPIT_TEST_WORKER_TRANSPORT");
   // Unset is a failure, not a skip: a lost setting is what this looks for.
-  ASSERT_TRUE(wanted != nullptr && (std::string(wanted) == "native" || std::string(wanted) == "grpcio"))
-      << "SNAKEPIT_TEST_WORKER_TRANSPORT must be native or grpcio, as ctest sets it";
+  ASSERT_TRUE(wanted != nullptr &&
+              (std::string(wanted) == "shm" || std::string(wanted) == "native" || std::string(wanted) == "grpcio"))
+      << "SNAKEPIT_TEST_WORKER_TRANSPORT must be shm, native or grpcio, as ctest sets it";
   const std::vector<int> pids = testing::WorkerPids(*pools_, pool());
   ASSERT_FALSE(pids.empty());
   std::ifstream maps("/proc/" + std::to_string(pids.front()) + "/maps");
   ASSERT_TRUE(maps) << "cannot read the maps of worker " << pids.front();
-  bool native = false, grpcio = false;
+  bool native = false, grpcio = false, shm = false;
   for (std::string line; std::getline(maps, line);) {
     native = native || line.find("snakepit_worker/_native.") != std::string::npos;
     grpcio = grpcio || line.find("cygrpc.") != std::string::npos;
+    shm = shm || line.find("/memfd:snakepit-") != std::string::npos;
   }
-  EXPECT_EQ(native, std::string(wanted) == "native") << "worker " << pids.front();
+  EXPECT_EQ(native, std::string(wanted) != "grpcio") << "worker " << pids.front();
   EXPECT_EQ(grpcio, std::string(wanted) == "grpcio") << "worker " << pids.front();
+  EXPECT_EQ(shm, std::string(wanted) == "shm") << "worker " << pids.front();
+  // And the pool says so (stats, inspect, Prometheus: WorkerStats::transport).
+  absl::StatusOr<PoolStats> stats = pools_->stats(pool());
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_FALSE(stats->per_worker.empty());
+  EXPECT_EQ(stats->per_worker.front().transport, wanted);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothProfiles, ExecuteTest, ::testing::Values("proc", "thr"));

@@ -167,5 +167,20 @@ TEST(ShmChannelTest, CloseWakesABlockedReceiveAndSend) {
   closer.join();
 }
 
+TEST(ShmChannelTest, InterruptWakesAReceiveWithoutLosingAMessage) {
+  Pair pair = NewPair();
+  std::thread waker([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    pair.host->Interrupt();
+  });
+  auto woken = pair.host->Receive(Soon());
+  EXPECT_TRUE(absl::IsAborted(woken.status())) << woken.status();
+  waker.join();
+  ASSERT_TRUE(pair.worker->Send(FrameKind::kReply, 5, {Bytes("after")}, Soon()).ok());
+  auto message = pair.host->Receive(Soon());
+  ASSERT_TRUE(message.ok()) << message.status();
+  EXPECT_EQ(Text(*message), "after");
+}
+
 }  // namespace
 }  // namespace snakepit::internal

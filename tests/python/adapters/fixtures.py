@@ -107,6 +107,28 @@ class FixtureAdapter(ShowcaseAdapter):
 
     @command
     @concurrent_safe
+    def scribble_shm(self, offset: int) -> int:
+        """Overwrites this worker's shared-memory data plane from ``offset``
+        (where the worker-to-host ring starts) to its end with 0xff, as a
+        worker with a wild pointer would; the host must refuse it and lose
+        nothing else. -> the bytes overwritten (0: no shared memory here)."""
+        import mmap
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{name}")
+            except OSError:
+                continue
+            if not target.startswith("/memfd:snakepit-"):
+                continue
+            fd = int(name)
+            size = os.fstat(fd).st_size
+            with mmap.mmap(fd, size) as region:
+                region[offset:] = b"\xff" * (size - offset)
+            return size - offset
+        return 0
+
+    @command
+    @concurrent_safe
     def big_reply(self, bytes: int) -> dict[str, Any]:
         """Returns a string of ``bytes`` characters (a reply past the
         message limit). -> {"s"}."""

@@ -1,0 +1,155 @@
+#include "native/shm_calls.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "native/call_runner.h"
+#include "native/job_steps.h"
+
+namespace snakepit::native {
+
+using internal::FrameKind;
+
+void ShmOutbox::Send(FrameKind kind, std::uint64_t call_id, const google::protobuf::MessageLite& message) {
+  const std::string bytes = message.SerializeAsString();
+  Sent(channel_.Send(kind, call_id, {std::as_bytes(std::span(bytes))}, absl::Now() + kSendTimeout), call_id);
+}
+
+void ShmOutbox::SendFail(std::uint64_t call_id, const grpc::Status& status) {
+  const auto code = static_cast<std::uint32_t>(status.error_code());
+  std::byte code_bytes[sizeof code];
+  std::memcpy(code_bytes, &code, sizeof code);
+  const std::string& text = status.error_message();
+  Sent(
+      channel_.Send(FrameKind::kFail, call_id, {std::span<const std::byte>(code_bytes), std::as_bytes(std::span(text))},
+                    absl::Now() + kSendTimeout),
+      call_id);
+}
+
+void ShmOutbox::Sent(const absl::Status& status, std::uint64_t call_id) {
+  // CANCELLED: the channel closed (a stop, or the host is gone): expected.
+  if (status.ok() || absl::IsCancelled(status)) return;
+  // No Python logger here (no GIL); stderr is the worker's output, which
+  // the host logs.
+  std::fprintf(stderr, "snakepit worker: shared-memory reply to call %llu not sent: %s\n",
+               static_cast<unsigned long long>(call_id), std::string(status.message()).c_str());
+}
+
+// ShmExecuteCall ------------------------------------------------------------
+
+bool ShmExecuteCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) {
+  absl::MutexLock lock(&mu_);
+  if (finished_) return false;
+  read(request_);
+  return true;
+}
+
+bool ShmExecuteCall::MarkFinished() {
+  absl::MutexLock lock(&mu_);
+  return !std::exchange(finished_, true);
+}
+
+void ShmExecuteCall::Reply(v1::ExecuteResponse&& reply) {
+  if (!MarkFinished()) return;
+  outbox_.Send(FrameKind::kReply, call_id(), reply);
+  open_.Remove(this);
+}
+
+void ShmExecuteCall::Fail(const grpc::Status& status) {
+  if (!MarkFinished()) return;
+  outbox_.SendFail(call_id(), status);
+  open_.Remove(this);
+}
+
+void ShmExecuteCall::CancelRequested(bool deadline_exceeded) {
+  absl::MutexLock lock(&mu_);
+  if (!cancel_.has_value()) cancel_ = deadline_exceeded;
+}
+
+void ShmExecuteCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {
+  std::optional<bool> cancel;
+  {
+    absl::MutexLock lock(&mu_);
+    cancel = cancel_;
+  }
+  RunExecute(runner, counters, idle, call_id(), cancel, *this,
+             [this](v1::ExecuteResponse&& reply) { Reply(std::move(reply)); });
+}
+
+// ShmStreamCall -------------------------------------------------------------
+
+bool ShmStreamCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) {
+  absl::MutexLock lock(&mu_);
+  if (ended_) return false;
+  read(request_);
+  return true;
+}
+
+void ShmStreamCall::End(const v1::StreamMessage* end, const grpc::Status& status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (std::exchange(ended_, true)) return;
+  }
+  if (end != nullptr) {
+    outbox_.Send(FrameKind::kEnd, call_id(), *end);
+  } else {
+    outbox_.SendFail(call_id(), status);
+  }
+  open_.Remove(this);
+}
+
+void ShmStreamCall::Fail(const grpc::Status& status) { End(nullptr, status); }
+
+void ShmStreamCall::CancelRequested(bool deadline_exceeded) {
+  absl::MutexLock lock(&mu_);
+  if (cancel_.has_value()) return;
+  cancel_ = deadline_exceeded;
+  cancel_time_ = absl::Now();
+}
+
+void ShmStreamCall::AddCredit(std::uint32_t chunks) {
+  absl::MutexLock lock(&mu_);
+  // The host never has more than kInitialCredit chunks to acknowledge; a
+  // larger grant is not trusted.
+  credit_ = std::min(kInitialCredit, credit_ + std::min(chunks, kInitialCredit));
+}
+
+std::optional<bool> ShmStreamCall::TakeCancel() {
+  absl::MutexLock lock(&mu_);
+  if (!cancel_.has_value() || cancel_passed_on_) return std::nullopt;
+  cancel_passed_on_ = true;
+  return cancel_;
+}
+
+bool ShmStreamCall::Write(const v1::StreamMessage& chunk) {
+  {
+    absl::MutexLock lock(&mu_);
+    // A reader may take its time: wake every second (nothing blocks for
+    // ever), and after a Cancel give it kCancelGrace more.
+    while (!mu_.AwaitWithTimeout(absl::Condition(this, &ShmStreamCall::CanWrite), absl::Seconds(1))) {
+    }
+    if (credit_ == 0 && !ended_) {
+      mu_.AwaitWithDeadline(absl::Condition(this, &ShmStreamCall::HasCredit), cancel_time_ + kCancelGrace);
+    }
+    if (ended_ || credit_ == 0) return false;
+    --credit_;
+  }
+  outbox_.Send(FrameKind::kChunk, call_id(), chunk);
+  return true;
+}
+
+void ShmStreamCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {
+  // With credit instead of gRPC's flow control (Write).
+  RunStream(runner, counters, idle,
+            StreamSteps{.call_id = call_id(),
+                        .request = *this,
+                        .take_cancel = [this] { return TakeCancel(); },
+                        .write = [this](v1::StreamMessage&& chunk) { return Write(chunk); },
+                        .end = [this](const v1::StreamMessage* end, const grpc::Status& status) { End(end, status); }});
+}
+
+}  // namespace snakepit::native

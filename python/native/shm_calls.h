@@ -1,0 +1,126 @@
+// The calls that arrive over the shared-memory data plane (shm_server.h),
+// as the handler threads run them: ShmExecuteCall (answered by one kReply
+// or kFail message) and ShmStreamCall (kChunk messages, then kEnd or
+// kFail). They play the part ExecuteCall and StreamCall play for gRPC,
+// with the same OpenCalls, HandlerPool, Canceller and CallRunner, so a
+// command behaves the same whichever way its call came.
+//
+// Flow control of a stream is by credit: a stream may have
+// kInitialCredit chunks unacknowledged; the host grants one more (kCredit)
+// for each chunk its reader took. A reader that stops taking chunks thus
+// holds the generator, at most kInitialCredit chunks ahead.
+//
+// Life: held by the ShmServer's dispatch until a handler thread runs it,
+// by that thread, and by its OpenCalls entry until its last message is
+// sent. Every method is thread-safe.
+#ifndef SNAKEPIT_PYTHON_NATIVE_SHM_CALLS_H_
+#define SNAKEPIT_PYTHON_NATIVE_SHM_CALLS_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "native/call_request.h"
+#include "native/handler_job.h"
+#include "native/open_calls.h"
+#include "shm/shm_channel.h"
+#include "snakepit/v1/worker.pb.h"
+
+namespace snakepit::native {
+
+// The worker's sending end. Thread-safe; never blocks longer than
+// kSendTimeout (a host that reads nothing for that long is hung or gone:
+// the message is dropped, and the host's own deadlines deal with it).
+class ShmOutbox {
+ public:
+  static constexpr absl::Duration kSendTimeout = absl::Seconds(30);
+
+  explicit ShmOutbox(internal::ShmChannel& channel) : channel_(channel) {}
+
+  // Sends `message`, serialized, as a `kind` message of call `call_id`.
+  void Send(internal::FrameKind kind, std::uint64_t call_id, const google::protobuf::MessageLite& message);
+  // Sends kFail: `status`'s code (4 bytes) and message.
+  void SendFail(std::uint64_t call_id, const grpc::Status& status);
+
+ private:
+  void Sent(const absl::Status& status, std::uint64_t call_id);
+  internal::ShmChannel& channel_;
+};
+
+class ShmExecuteCall final : public OpenCall, public HandlerJob, public CallRequest {
+ public:
+  ShmExecuteCall(ShmOutbox& outbox, OpenCalls& open, v1::ExecuteRequest request)
+      : outbox_(outbox), open_(open), request_(std::move(request)) {}
+
+  std::uint64_t call_id() const { return request_.call_id(); }
+
+  bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
+  // Sends `reply` unless the call is finished already.
+  void Reply(v1::ExecuteResponse&& reply);
+  void Fail(const grpc::Status& status) override;
+  void CancelRequested(bool deadline_exceeded) override;
+  void Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) override;
+
+ private:
+  // Marks the call finished; false if it was already.
+  bool MarkFinished();
+
+  ShmOutbox& outbox_;
+  OpenCalls& open_;
+  const v1::ExecuteRequest request_;
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<bool> cancel_ ABSL_GUARDED_BY(mu_);  // a Cancel came: deadline exceeded?
+};
+
+class ShmStreamCall final : public OpenCall, public HandlerJob, public CallRequest {
+ public:
+  static constexpr std::uint32_t kInitialCredit = 8;
+  // How long a stream whose call was cancelled still waits for credit
+  // before it gives up on its reader (as StreamCall::kCancelGrace).
+  static constexpr absl::Duration kCancelGrace = absl::Milliseconds(50);
+
+  ShmStreamCall(ShmOutbox& outbox, OpenCalls& open, v1::ExecuteRequest request)
+      : outbox_(outbox), open_(open), request_(std::move(request)) {}
+
+  std::uint64_t call_id() const { return request_.call_id(); }
+
+  bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
+  // A stop: the stream ends with `status` now (kFail); the handler thread,
+  // if one runs the command, closes it.
+  void Fail(const grpc::Status& status) override;
+  void CancelRequested(bool deadline_exceeded) override;
+  // The host took `chunks` more chunks (kCredit).
+  void AddCredit(std::uint32_t chunks);
+  // Ends the stream with `end` (kEnd) or, if null, `status` (kFail),
+  // unless it was ended already.
+  void End(const v1::StreamMessage* end, const grpc::Status& status);
+  void Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) override;
+
+ private:
+  // Waits for credit and sends `chunk`; false when the stream failed or,
+  // after a Cancel, no credit came within kCancelGrace.
+  bool Write(const v1::StreamMessage& chunk);
+  std::optional<bool> TakeCancel();
+  bool CanWrite() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return credit_ > 0 || ended_ || cancel_.has_value(); }
+  bool HasCredit() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return credit_ > 0; }
+
+  ShmOutbox& outbox_;
+  OpenCalls& open_;
+  const v1::ExecuteRequest request_;
+  absl::Mutex mu_;
+  std::uint32_t credit_ ABSL_GUARDED_BY(mu_) = kInitialCredit;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;          // End or Fail ran
+  std::optional<bool> cancel_ ABSL_GUARDED_BY(mu_);  // a Cancel came: deadline exceeded?
+  bool cancel_passed_on_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time cancel_time_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace snakepit::native
+
+#endif  // SNAKEPIT_PYTHON_NATIVE_SHM_CALLS_H_

@@ -1,0 +1,135 @@
+// ShmClient: the host's end of one local worker's shared-memory data plane
+// (docs/worker-protocol.md, "Shared-memory data plane"): Execute,
+// ExecuteStream and Cancel as RpcClient has them, over a ShmChannel instead
+// of gRPC. Health, Stats and stack dumps stay on gRPC (RpcClient).
+//
+// A reader thread ("snakepit-shm-rx") receives the worker's messages and
+// runs the callbacks (done, on_chunk, on_end), so callbacks never run two
+// at a time for one client. It also fails calls whose rpc_deadline passed
+// (within kExpiryTick). A callback may start the next call: a request sent
+// from the reader thread goes through a sender thread, because the reader
+// must never wait for room in the worker's ring while the worker waits for
+// room in the host's.
+//
+// Replies are matched to calls by call id; a reply for a call that is no
+// longer pending (it expired, or was never sent) is dropped and counted,
+// never handed to another call.
+//
+// Death: after Abort(reason), and when the channel breaks, every pending
+// call completes with UNAVAILABLE naming the reason and later calls fail so
+// at once. A worker that breaks the format (DATA_LOSS) is logged and
+// reported by broken(), which the worker's health check turns into a failed
+// probe (and the pool into a replacement).
+//
+// Threading: every method is thread-safe. The destructor aborts and joins
+// both threads; it must not run on the reader thread (a callback must not
+// own the worker whose callback it is, as for RpcClient).
+#ifndef SNAKEPIT_SRC_WORKER_SHM_CLIENT_H_
+#define SNAKEPIT_SRC_WORKER_SHM_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
+#include "common/mutex.h"
+#include "grpcpp/support/status.h"
+#include "shm/shm_channel.h"
+#include "snakepit/v1/worker.pb.h"
+#include "worker/worker.h"
+
+namespace snakepit::internal {
+
+class ShmClient {
+ public:
+  // How late an rpc_deadline may be noticed.
+  static constexpr absl::Duration kExpiryTick = absl::Milliseconds(250);
+  // A worker that takes no message for this long is hung: the message is
+  // given up (its call fails) and the call_kill_timeout deals with it.
+  static constexpr absl::Duration kSendTimeout = absl::Seconds(10);
+
+  // `label` prefixes error texts.
+  ShmClient(std::unique_ptr<ShmChannel> channel, std::string label, std::int64_t max_message_bytes);
+  ~ShmClient();
+  ShmClient(const ShmClient&) = delete;
+  ShmClient& operator=(const ShmClient&) = delete;
+
+  // See Worker::Execute, Worker::ExecuteStream and Worker::Cancel.
+  void Execute(WorkerCall call, Worker::Done done);
+  std::shared_ptr<StreamControl> ExecuteStream(WorkerCall call, StreamHandlers handlers);
+  void Cancel(std::uint64_t call_id, CancelReason reason);
+
+  // Fails every pending and later call with UNAVAILABLE naming `reason`.
+  void Abort(const std::string& reason);
+
+  // Why the channel broke without an Abort (the worker broke its format,
+  // or it closed); empty while it works or after an Abort.
+  std::string broken() const;
+
+  // Replies that came for no pending call (late, after their call expired).
+  std::uint64_t late_replies() const { return late_replies_.load(); }
+
+ private:
+  class Gate;
+  struct Pending;
+  struct Outgoing {
+    FrameKind kind;
+    std::uint64_t call_id;
+    std::string payload;
+    absl::Time deadline;
+  };
+
+  void Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, FrameKind kind, const std::string& payload,
+             absl::Time rpc_deadline);
+  // Sends now, or through the sender thread when on the reader thread.
+  // Returns the send's error (always OK when deferred).
+  absl::Status SendOrDefer(FrameKind kind, std::uint64_t call_id, std::string payload, absl::Time deadline);
+  void GrantCredit(std::uint64_t call_id);
+  void Resume(std::uint64_t call_id);
+
+  // Reader thread.
+  void ReadLoop();
+  void Dispatch(Frame frame);
+  void OnChunk(std::uint64_t call_id, const Frame& frame);
+  void OnEnd(std::uint64_t call_id, absl::StatusOr<Reply> result);
+  // Delivers the chunks of resumed streams that queued while paused.
+  void DeliverResumed();
+  // Hands queued chunks (and a queued end) of `call_id` on until its
+  // consumer pauses again.
+  void Drain(std::uint64_t call_id);
+  void ExpireOverdue();
+  void FailAll(const std::string& reason);
+  std::unique_ptr<Pending> Take(std::uint64_t call_id);
+  absl::Status Failure(const grpc::Status& status, const std::string& command);
+
+  // Sender thread.
+  void SendLoop();
+
+  const std::string label_;
+  const std::int64_t max_message_bytes_;
+  std::unique_ptr<ShmChannel> channel_;
+  std::atomic<std::uint64_t> late_replies_{0};
+
+  mutable Mutex mu_;
+  std::string abort_reason_ ABSL_GUARDED_BY(mu_);
+  std::string broken_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::uint64_t, std::unique_ptr<Pending>> pending_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::uint64_t> resumed_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_expiry_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  std::deque<Outgoing> outgoing_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::thread reader_;
+  std::thread sender_;
+  std::thread::id reader_id_;
+};
+
+}  // namespace snakepit::internal
+
+#endif  // SNAKEPIT_SRC_WORKER_SHM_CLIENT_H_

@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "scenarios/pools.h"
 #include "support/bare_stub.h"
 #include "support/direct_worker.h"
@@ -60,14 +59,8 @@ nlohmann::json PointJson(const Point& p, const RoundsResult& r, const PairedRati
   j["bytes"] = p.bytes;
   j["vs_grpcio"] = vs_grpcio.ToJson();
   j["vs_grpcio"]["baseline"] = p.baseline;
+  j["vs_grpcio"]["metric"] = p.bytes == 0 ? "calls_per_s" : "inverse_p50";
   return j;
-}
-
-// "1.92 2.05 1.88": a ratio per round.
-std::string RoundsText(const PairedRatios& r) {
-  std::string text;
-  for (double x : r.per_round) absl::StrAppend(&text, text.empty() ? "" : " ", absl::StrFormat("%.2f", x));
-  return text;
 }
 
 }  // namespace
@@ -167,12 +160,15 @@ nlohmann::json RunTransport(BenchEnv& env) {
         base = j;
       }
     }
-    const PairedRatios vs_grpcio = RatiosPerRound(results[i], results[base]);
+    // No-ops by calls/s; payloads, a few slow calls per window, by the
+    // inverse of their p50.
+    const PairedRatios vs_grpcio = RatiosPerRound(
+        results[i], results[base], meta[i].bytes == 0 ? RoundMetric(CallsPerS) : RoundMetric(InverseP50));
     std::printf(
         "  %-16s %-7s %d caller(s): %7.0f calls/s  p50 %8.0f us  server CPU %6.0f us/call  vs grpcio: median "
         "%.2f of rounds %s%s\n",
         meta[i].path.c_str(), meta[i].payload.c_str(), r.callers, r.calls_per_s, r.latency.p50_us,
-        r.worker_cpu_us_per_call, vs_grpcio.median, RoundsText(vs_grpcio).c_str(), r.errors > 0 ? "  (errors)" : "");
+        r.worker_cpu_us_per_call, vs_grpcio.median, vs_grpcio.Text().c_str(), r.errors > 0 ? "  (errors)" : "");
     out["points"].push_back(PointJson(meta[i], results[i], vs_grpcio));
   }
   return out;

@@ -1,6 +1,10 @@
 #include "support/rounds.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace snakepit::bench {
 
@@ -35,6 +39,8 @@ std::vector<RoundsResult> RunRounds(const std::vector<std::function<LoadResult()
 
 double CallsPerS(const LoadResult& r) { return r.calls_per_s; }
 
+double InverseP50(const LoadResult& r) { return r.latency.p50_us > 0 ? 1 / r.latency.p50_us : 0; }
+
 double Median(std::vector<double> values) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -42,16 +48,29 @@ double Median(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
-nlohmann::json PairedRatios::ToJson() const { return {{"rounds", per_round}, {"median", median}}; }
+nlohmann::json PairedRatios::ToJson() const {
+  nlohmann::json rounds = nlohmann::json::array();
+  for (double r : per_round) rounds.push_back(std::isnan(r) ? nlohmann::json() : nlohmann::json(r));
+  return {{"rounds", rounds}, {"median", std::isnan(median) ? nlohmann::json() : nlohmann::json(median)}};
+}
+
+std::string PairedRatios::Text() const {
+  std::string text;
+  for (double r : per_round)
+    absl::StrAppend(&text, text.empty() ? "" : " ", std::isnan(r) ? "-" : absl::StrFormat("%.2f", r));
+  return text;
+}
 
 PairedRatios RatiosPerRound(const RoundsResult& of, const RoundsResult& base, const RoundMetric& metric) {
   PairedRatios out;
+  std::vector<double> valid;
   const std::size_t n = std::min(of.rounds.size(), base.rounds.size());
   for (std::size_t i = 0; i < n; ++i) {
-    const double b = metric(base.rounds[i]);
-    out.per_round.push_back(b > 0 ? metric(of.rounds[i]) / b : 0.0);
+    const double a = metric(of.rounds[i]), b = metric(base.rounds[i]);
+    out.per_round.push_back(a > 0 && b > 0 ? a / b : std::nan(""));
+    if (a > 0 && b > 0) valid.push_back(a / b);
   }
-  out.median = Median(out.per_round);
+  out.median = valid.empty() ? std::nan("") : Median(valid);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #define SNAKEPIT_BENCH_SUPPORT_ROUNDS_H_
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -39,15 +40,23 @@ enum class RoundOrder {
 std::vector<RoundsResult> RunRounds(const std::vector<std::function<LoadResult()>>& points, int rounds,
                                     RoundOrder order = RoundOrder::kSame);
 
-// A figure of one round's result, e.g. calls/s or the p50 latency.
+// A figure of one round's result where more is better: calls/s, or the
+// inverse of the p50 latency (which a window of a few slow calls gives
+// more finely than their count).
 using RoundMetric = std::function<double(const LoadResult&)>;
 double CallsPerS(const LoadResult& r);
+double InverseP50(const LoadResult& r);  // 1 / p50 in microseconds; 0 without calls
 
 struct PairedRatios {
-  std::vector<double> per_round;  // metric(of) / metric(base), round by round; 0 where base is 0
-  double median = 0;              // the median of per_round (mean of the middle two for an even count)
+  // metric(of) / metric(base), round by round; NaN for a round where
+  // either figure is 0 (no call completed in its window).
+  std::vector<double> per_round;
+  // The median of the rounds that have a ratio (mean of the middle two for
+  // an even count); NaN when none has.
+  double median = 0;
 
-  nlohmann::json ToJson() const;  // {"rounds": [...], "median": x}
+  nlohmann::json ToJson() const;  // {"rounds": [...], "median": x}; NaN as null
+  std::string Text() const;       // "1.92 2.05 - 1.88": a ratio per round
 };
 
 // `of` against `base`, round by round. Both must come from the same

@@ -201,13 +201,13 @@ def transport_targets(s: dict[str, Any], add: Any) -> None:
     pts = {(p["path"], p["payload"], p["callers"]): p for p in s.get("points", []) if p.get("calls", 0) > 0}
     native, grpcio = pts.get(("stub_native", "no-op", 1)), pts.get(("stub_grpcio", "no-op", 1))
     floor = pts.get(("stub_cpp_echo", "no-op", 1))
-    if not (native and grpcio and floor and "vs_grpcio" in native):
+    if not (native and grpcio and floor and native.get("vs_grpcio", {}).get("median")):
         return
     lib_n = pts.get(("library_native", "no-op", 2))
     ratio = native["vs_grpcio"]["median"]
-    rounds = ", ".join(f"{r:.2f}" for r in native["vs_grpcio"]["rounds"])
+    rounds = ", ".join("–" if r is None else f"{r:.2f}" for r in native["vs_grpcio"]["rounds"])
     note = (f"through the library, 2 callers: median {lib_n['vs_grpcio']['median']:.2f}x"
-            if lib_n and "vs_grpcio" in lib_n else "")
+            if lib_n and lib_n.get("vs_grpcio", {}).get("median") else "")
     add("10", "native transport >= 2 x grpcio no-op throughput (one process worker)",
         f"{ratio:.2f}x, median of per-round ratios ({rounds})", ratio >= 2, note)
     cpu = native["worker_cpu_us_per_call"] / floor["worker_cpu_us_per_call"]

@@ -20,6 +20,18 @@ def _f(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _ratio(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+def _paired(ratio: dict[str, Any]) -> str:
+    """A paired ratio (support/rounds.h): "median (round, round, ...)"; a
+    round with no completed call has none ("–")."""
+    if not ratio:
+        return "–"
+    return f"{_ratio(ratio['median'])} ({', '.join(_ratio(x) for x in ratio['rounds'])})"
+
+
 def _pool(scenario: dict[str, Any], label: str) -> dict[str, Any]:
     return next((p for p in scenario.get("pools", []) if p.get("label") == label), {})
 
@@ -239,8 +251,7 @@ def alternatives(r: dict[str, Any]) -> str:
         ratio = p.get("vs_library", {})
         rows.append((p["call"], p["path"], p["callers"], _f(p["calls_per_s"]),
                      _f(p["latency"]["p50_us"]) if p["latency"]["count"] else "–",
-                     f"{ratio['median']:.2f} ({', '.join(f'{x:.2f}' for x in ratio['rounds'])})"
-                     if ratio else "–", p.get("first_error", "") or p["errors"]))
+                     _paired(ratio), p.get("first_error", "") or p["errors"]))
     return _table(("call", "alternative", "concurrent callers / threads", "calls/s", "p50 µs",
                    "vs snakepit, same call and callers: median of rounds (each round)", "errors"), rows)
 
@@ -254,8 +265,7 @@ def transport(r: dict[str, Any]) -> str:
         ratio = p.get("vs_grpcio", {})
         us = p["latency"]["p50_us"]
         rows.append((p["path"], p["payload"], p["callers"], _f(p["calls_per_s"]),
-                     f"{ratio['median']:.2f} ({', '.join(f'{x:.2f}' for x in ratio['rounds'])})"
-                     if ratio else "–",
+                     _paired(ratio),
                      f"{_f(us / 1000, 2)} ms" if us >= 1000 else f"{_f(us)} µs",
                      _f(p["worker_cpu_us_per_call"]), _f(p["client_cpu_us_per_call"]),
                      p.get("first_error", "") or p["errors"]))

@@ -113,7 +113,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _revision() -> dict[str, Any]:
+def revision() -> dict[str, Any]:
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     commit = _run("git", "-C", root, "rev-parse", "--short", "HEAD")
     dirty = bool(_run("git", "-C", root, "status", "--porcelain", "--untracked-files=no"))
@@ -125,7 +125,7 @@ def main() -> None:
             "virtualised": "hypervisor" in open("/proc/cpuinfo", encoding="utf-8").read(),
             "python": _python(), "numpy": _numpy(), "versions": _versions(),
             "page_fault_us": _page_fault_us(),
-            "load_average": os.getloadavg(), "revision": _revision()}
+            "load_average": os.getloadavg(), "revision": revision()}
     json.dump(info, sys.stdout, indent=1)
     sys.stdout.write("\n")
 

@@ -166,17 +166,19 @@ def payload(r: dict[str, Any]) -> Any:
 
 def alternatives(r: dict[str, Any]) -> Any:
     s = r["scenarios"].get("alternatives", {})
-    labels, values = [], []
-    for key, name in (("library", "snakepit\nprocess 2"), ("popen", "popen\nper call"),
-                      ("pybind11", "pybind11\nembedded")):
-        for p in s.get(key, {}).get("points", []):
-            labels.append(f"{name}\n{_callers(p['callers'], 'thread' if key == 'pybind11' else 'caller')}")
-            values.append(p["calls_per_s"])
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    _bars(ax, labels, values, color="#4878a8")
-    ax.set_yscale("log")
-    ax.set_ylabel("calls/s (log scale)")
-    ax.set_title("CPU-bound call (≈ 1 ms): snakepit vs the alternatives")
+    calls = list(dict.fromkeys(p["call"] for p in s.get("points", [])))
+    if not calls:
+        return None
+    fig, axes = plt.subplots(1, len(calls), figsize=(7 * len(calls), 4.8), squeeze=False)
+    for ax, call in zip(axes[0], calls):
+        pts = [p for p in s["points"] if p["call"] == call]
+        labels = [f"{p['path'].replace('_', chr(10))}\n"
+                  f"{_callers(p['callers'], 'thread' if p['path'] == 'pybind11' else 'caller')}" for p in pts]
+        _bars(ax, labels, [p["calls_per_s"] for p in pts], color="#4878a8")
+        ax.set_yscale("log")
+        ax.set_ylabel("calls/s (log scale)")
+        ax.set_title(f"{call}: snakepit vs the alternatives")
+        ax.tick_params(axis="x", labelsize=7)
     return fig
 
 

@@ -20,6 +20,18 @@ def _f(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _ratio(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+def _paired(ratio: dict[str, Any]) -> str:
+    """A paired ratio (support/rounds.h): "median (round, round, ...)"; a
+    round with no completed call has none ("–")."""
+    if not ratio:
+        return "–"
+    return f"{_ratio(ratio['median'])} ({', '.join(_ratio(x) for x in ratio['rounds'])})"
+
+
 def _pool(scenario: dict[str, Any], label: str) -> dict[str, Any]:
     return next((p for p in scenario.get("pools", []) if p.get("label") == label), {})
 
@@ -75,9 +87,16 @@ def disturbance(r: dict[str, Any]) -> str:
 
 
 def targets(r: dict[str, Any]) -> str:
+    if r.get("quick"):
+        return "A --quick run: no verdicts.\n"
+
+    def verdict(t: dict[str, Any]) -> str:
+        if t["met"] is None:
+            return f"no verdict: {t['note']}"
+        return "met" if t["met"] else "**not met**"
+
     return _table(("scenario", "target", "measured", "verdict"),
-                  ((t["scenario"], t["target"], t["measured"], "met" if t["met"] else "**not met**")
-                   for t in r["targets"]))
+                  ((t["scenario"], t["target"], t["measured"], verdict(t)) for t in r["targets"]))
 
 
 def noop(r: dict[str, Any]) -> str:
@@ -147,9 +166,11 @@ def cpu_bound(r: dict[str, Any]) -> str:
         for pt in p.get("points", []):
             rows.append((p["label"], pt["callers"], _f(pt["calls_per_s"]), f"{pt['calls_per_s'] / single:.2f}",
                          f"{pt['worker_cores']:.2f}", _f(pt["latency"]["p50_us"]), _f(pt.get("python_us", 0)),
-                         _f(pt.get("python_cpu_us", 0))))
+                         _f(pt.get("python_cpu_us", 0)),
+                         _f(pt.get("worker_cpu_us_per_call", 0))))
     return _table(("pool", "callers", "calls/s", "vs best single worker", "worker cores used", "p50 µs",
-                   "Python time µs", "Python CPU µs"), rows)
+                   "Python time µs", "Python CPU µs", "workers' CPU clock µs/call"),
+                  rows)
 
 
 def native(r: dict[str, Any]) -> str:
@@ -199,58 +220,57 @@ def startup(r: dict[str, Any]) -> str:
 
 
 def payload(r: dict[str, Any]) -> str:
+    """Cells: p50 (ratio of medians to the warm socket floor of the same run;
+    median of the per-sample ratios)."""
     s = r["scenarios"].get("payload", {})
-    raw = {p["size"]: p["latency"]["p50_us"] for p in s.get("points", [])
-           if p["path"] == "raw_socket" and "latency" in p}
     sizes = list(dict.fromkeys(p["size"] for p in s.get("points", [])))
-    paths = list(dict.fromkeys(p["path"] for p in s.get("points", [])))
-    cell = {(p["path"], p["size"]): p for p in s.get("points", [])}
+    paths = list(dict.fromkeys(p["path"] for p in s.get("points", []) if "path" in p))
+    cell = {(p.get("path"), p["size"]): p for p in s.get("points", [])}
+    errors = {p["size"]: p["error"] for p in s.get("points", []) if "path" not in p}
     rows = []
     for path in paths:
         row = [path]
         for size in sizes:
             p = cell.get((path, size), {})
             if "latency" not in p:
-                row.append(p.get("error", "–"))
+                row.append(errors.get(size, "–"))
                 continue
             us = p["latency"]["p50_us"]
             text = f"{_f(us / 1000, 2)} ms" if us >= 1000 else f"{_f(us)} µs"
-            row.append(f"{text} ({us / raw[size]:.1f}x)" if size in raw else text)
+            row.append(f"{text} ({p['vs_floor_p50']:.2f}x; {p['vs_floor_per_sample_median']:.2f}x)"
+                       if "vs_floor_p50" in p else text)
         rows.append(row)
-    return _table(["path"] + [f"{s} round trip, p50 (vs raw)" for s in sizes], rows)
+    heads = [f"{s} round trip, p50 (vs socket floor: of medians; per sample)" for s in sizes]
+    return _table(["path"] + heads, rows)
 
 
 def alternatives(r: dict[str, Any]) -> str:
     s = r["scenarios"].get("alternatives", {})
-    lib = {p["callers"]: p["calls_per_s"] for p in s.get("library", {}).get("points", [])}
     rows = []
-    for key, label in (("library", "snakepit process pool (2 workers)"), ("popen", "popen per call"),
-                       ("pybind11", "pybind11 embedded (C++ threads)")):
-        for p in s.get(key, {}).get("points", []):
-            c = p["callers"]
-            rows.append((label, c, _f(p["calls_per_s"]),
-                         f"{p['calls_per_s'] / lib[c]:.2f}" if lib.get(c) else "–"))
-    return _table(("alternative", "concurrent callers / threads", "calls/s", "vs snakepit, same callers"),
-                  rows)
+    for p in s.get("points", []):
+        ratio = p.get("vs_library", {})
+        rows.append((p["call"], p["path"], p["callers"], _f(p["calls_per_s"]),
+                     _f(p["latency"]["p50_us"]) if p["latency"]["count"] else "–",
+                     _paired(ratio), p.get("first_error", "") or p["errors"]))
+    return _table(("call", "alternative", "concurrent callers / threads", "calls/s", "p50 µs",
+                   "vs snakepit, same call and callers: median of rounds (each round)", "errors"), rows)
 
 
 def transport(r: dict[str, Any]) -> str:
     s = r["scenarios"].get("transport", {})
     if "points" not in s:
         return s.get("error", "not run") + "\n"
-    # The grpcio point of the same path (stub or library), payload and callers.
-    grpcio = {(p["path"].split("_")[0], p["payload"], p["callers"]): p for p in s["points"]
-              if p["path"] in ("stub_grpcio", "library_grpcio") and "calls_per_s" in p}
     rows = []
     for p in (p for p in s["points"] if "calls_per_s" in p):
-        base = grpcio.get((p["path"].split("_")[0], p["payload"], p["callers"]))
+        ratio = p.get("vs_grpcio", {})
         us = p["latency"]["p50_us"]
         rows.append((p["path"], p["payload"], p["callers"], _f(p["calls_per_s"]),
-                     f"{p['calls_per_s'] / base['calls_per_s']:.2f}" if base and base["calls_per_s"] else "–",
+                     _paired(ratio),
                      f"{_f(us / 1000, 2)} ms" if us >= 1000 else f"{_f(us)} µs",
                      _f(p["worker_cpu_us_per_call"]), _f(p["client_cpu_us_per_call"]),
                      p.get("first_error", "") or p["errors"]))
-    return _table(("path", "payload", "callers", "calls/s", "vs grpcio (same path)", "p50",
+    return _table(("path", "payload", "callers", "calls/s (median round)",
+                   "vs grpcio (same path): median of per-round ratios (each round)", "p50",
                    "server CPU µs/call", "client CPU µs/call", "errors"), rows)
 
 

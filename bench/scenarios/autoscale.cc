@@ -15,6 +15,7 @@
 
 #include "absl/time/clock.h"
 #include "scenarios/pools.h"
+#include "scenarios/verdict.h"
 
 namespace snakepit::bench {
 namespace {
@@ -134,10 +135,8 @@ nlohmann::json RunAutoscale(BenchEnv& env) {
     out["steps"].push_back(j);
   }
   out["ok"] = all_fine;
-  if (!env.flags.quick) {
-    std::printf("  verdict: %s (target: at most one scale-up and one scale-down per step, no failed call)\n",
-                all_fine ? "met" : "NOT met");
-  }
+  PrintVerdict(env, "at most one scale-up and one scale-down per step, no failed call", all_fine,
+               all_fine ? "every step" : "see the steps above");
   pm.shutdown();
   return out;
 }

@@ -10,11 +10,14 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_split.h"
 #include "netns_hosts.h"
 #include "scenarios/scenarios.h"
+#include "scenarios/verdict.h"
 #include "snakepit/logging.h"
 #include "support/foreign_cpu.h"
 
@@ -34,6 +37,23 @@ int main(int argc, char** argv) {
   // Errors only: the scenarios run thread pools on a GIL interpreter on
   // purpose, which the library rightly warns about.
   snakepit::logger()->set_level(spdlog::level::err);
+  // --quick prints no verdicts: the scenarios print theirs through
+  // PrintVerdict, which stays silent then, and the guard fails the run if
+  // any line of its output still reads as one.
+  if (absl::Status detector = snakepit::bench::CheckVerdictDetector(); !detector.ok()) {
+    std::fprintf(stderr, "%s\n", detector.ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<snakepit::bench::QuickOutputGuard> guard;
+  if (env.flags.quick) {
+    absl::StatusOr<std::unique_ptr<snakepit::bench::QuickOutputGuard>> started =
+        snakepit::bench::QuickOutputGuard::Start();
+    if (!started.ok()) {
+      std::fprintf(stderr, "%s\n", started.status().ToString().c_str());
+      return 1;
+    }
+    guard = std::move(*started);
+  }
   // In order: scenario 4 finds the cpu_loop size that scenario 9 reuses.
   const std::pair<const char*, std::function<nlohmann::json(snakepit::bench::BenchEnv&)>> scenarios[] = {
       {"router_overhead", snakepit::bench::RunRouterOverhead},
@@ -69,5 +89,11 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::ofstream(env.flags.out) << out.dump(1) << "\n";
+  if (guard != nullptr) {
+    const std::vector<std::string> verdicts = guard->Finish();
+    for (const std::string& line : verdicts)
+      std::fprintf(stderr, "bench: --quick printed a verdict: %s\n", line.c_str());
+    if (!verdicts.empty()) return 1;
+  }
   return 0;
 }

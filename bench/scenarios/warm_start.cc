@@ -14,8 +14,10 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "scenarios/pools.h"
+#include "scenarios/verdict.h"
 #include "support/cpu_clock.h"
 
 namespace snakepit::bench {
@@ -101,10 +103,8 @@ nlohmann::json StartupRounds(BenchEnv& env) {
   out["ratio_16_to_1_forked"] = Median(ms[3]) / Median(ms[2]);
   std::printf("  16 workers / 1 worker: spawned %.1fx, forked %.1fx\n", out["ratio_16_to_1_spawned"].get<double>(),
               out["ratio_16_to_1_forked"].get<double>());
-  if (!env.flags.quick) {
-    std::printf("  verdict: 16-worker pool forked under 3x a 1-worker one: %s\n",
-                out["ratio_16_to_1_forked"].get<double>() < 3 ? "met" : "NOT met");
-  }
+  PrintVerdict(env, "16-worker pool forked under 3x a 1-worker one", out["ratio_16_to_1_forked"].get<double>() < 3,
+               absl::StrFormat("%.1fx", out["ratio_16_to_1_forked"].get<double>()));
   return out;
 }
 
@@ -146,10 +146,9 @@ nlohmann::json MemoryRounds(BenchEnv& env) {
   }
   out["pss_forked_to_spawned"] = Median(pss_mib[1]) / Median(pss_mib[0]);
   std::printf("  PSS forked / spawned: %.0f%%\n", 100 * out["pss_forked_to_spawned"].get<double>());
-  if (!env.flags.quick) {
-    std::printf("  verdict: forked pool's PSS at most 60%% of the spawned one: %s\n",
-                out["pss_forked_to_spawned"].get<double>() <= 0.6 ? "met" : "NOT met");
-  }
+  PrintVerdict(env, "forked pool's PSS at most 60% of the spawned one",
+               out["pss_forked_to_spawned"].get<double>() <= 0.6,
+               absl::StrFormat("%.0f%%", 100 * out["pss_forked_to_spawned"].get<double>()));
   return out;
 }
 

@@ -50,8 +50,11 @@ _HEADER = struct.Struct(">I")
 _MAX_FRAME = 16 << 20
 # Where a spawned worker has them (src/worker/python_worker.cc).
 _OUTPUT_FDS = (1, 2)
-_LIFELINE_FD, _READY_FD, _STACKS_FD = 3, 4, 5
-_PASSED_FDS = 4  # output, lifeline, ready, stacks
+_LIFELINE_FD, _READY_FD, _STACKS_FD, _SHM_FD = 3, 4, 5, 6
+# output, lifeline, ready, stacks; and the shared-memory data plane's memfd
+# when the host offers one (its argv then says --shm-fd 6).
+_PASSED_FDS = 4
+_MAX_PASSED_FDS = 5
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -126,7 +129,7 @@ def _fork_worker(control: socket.socket, fork: SiblingFork, adapter_class: Optio
     if found:
         return {"error": "not forkable any more: " + "; ".join(found)}
     argv, token = body.get("argv"), body.get("token")
-    if len(fds) != _PASSED_FDS or not isinstance(argv, list) or \
+    if len(fds) not in (_PASSED_FDS, _MAX_PASSED_FDS) or not isinstance(argv, list) or \
             not all(isinstance(a, str) for a in argv) or not isinstance(token, (str, type(None))):
         return {"error": f"malformed fork request ({len(fds)} descriptors)"}
     try:
@@ -145,15 +148,15 @@ def _become_worker(control: socket.socket, argv: list[str], token: Optional[str]
     try:
         os.close(control.detach())
         # Copies above every target first, so no dup2 below clobbers a source.
-        output, lifeline, ready, stacks = (fcntl.fcntl(fd, fcntl.F_DUPFD, _STACKS_FD + 1)
-                                           for fd in fds)
+        copies = [fcntl.fcntl(fd, fcntl.F_DUPFD, _SHM_FD + 1) for fd in fds]
         for fd in fds:
             os.close(fd)
-        for source, targets in ((output, _OUTPUT_FDS), (lifeline, (_LIFELINE_FD,)),
-                                (ready, (_READY_FD,)), (stacks, (_STACKS_FD,))):
-            for target in targets:
+        targets = (_OUTPUT_FDS, (_LIFELINE_FD,), (_READY_FD,), (_STACKS_FD,), (_SHM_FD,))
+        for source, wanted in zip(copies, targets):
+            for target in wanted:
                 os.dup2(source, target)
-        os.closerange(_STACKS_FD + 1, os.sysconf("SC_OPEN_MAX"))
+        os.closerange(_STACKS_FD + 1 if len(fds) == _PASSED_FDS else _SHM_FD + 1,
+                      os.sysconf("SC_OPEN_MAX"))
         os.setpgid(0, 0)
         if token is not None:
             os.environ[TOKEN_ENV] = token
@@ -171,7 +174,7 @@ def _become_worker(control: socket.socket, argv: list[str], token: Optional[str]
 
 def _receive(control: socket.socket) -> Optional[tuple[dict[str, Any], list[int]]]:
     """One request frame and its descriptors; None at EOF."""
-    header, fds, _, _ = socket.recv_fds(control, _HEADER.size, _PASSED_FDS)
+    header, fds, _, _ = socket.recv_fds(control, _HEADER.size, _MAX_PASSED_FDS)
     if not header:
         return None
     while len(header) < _HEADER.size:

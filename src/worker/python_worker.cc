@@ -73,15 +73,14 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   request.output_fd = output.write.get();
   std::string shm_note;
   std::unique_ptr<ShmChannel> shm_channel = OfferShm(&shm_note);
+  std::vector<int> passed = {output.write.get(), lifeline.read.get(), ready.write.get(), stacks.write.get()};
   if (shm_channel != nullptr) {
     request.fds.push_back({shm_channel->fd(), kShmFd});
+    passed.push_back(shm_channel->fd());  // a template places it at kShmFd too
     request.argv.insert(request.argv.end(),
                         {"--shm-fd", std::to_string(kShmFd), "--shm-ring-bytes", std::to_string(spec_.shm_ring_bytes)});
   }
-  SNAKEPIT_ASSIGN_OR_RETURN(
-      child_,
-      CreateProcess(request, token, {output.write.get(), lifeline.read.get(), ready.write.get(), stacks.write.get()},
-                    deadline));
+  SNAKEPIT_ASSIGN_OR_RETURN(child_, CreateProcess(request, token, passed, deadline));
   // Our copies of the child's ends must close, or EOF would never come.
   lifeline.read.reset();
   ready.write.reset();
@@ -145,10 +144,6 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
 
 std::unique_ptr<ShmChannel> PythonWorker::OfferShm(std::string* why_not) const {
   if (spec_.transport != WorkerTransport::kShm && spec_.transport != WorkerTransport::kAuto) return nullptr;
-  if (spec_.fork_from != nullptr) {
-    *why_not = "workers forked from a template do not take shared memory yet";
-    return nullptr;
-  }
   const std::size_t max_payload =
       static_cast<std::size_t>(spec_.max_message_bytes > 0 ? spec_.max_message_bytes : kDefaultMaxMessage);
   absl::StatusOr<ShmRegion> region =

@@ -55,8 +55,9 @@ class WorkerTemplate {
 
   // Forks a worker running `argv` (WorkerArgv(); its interpreter and "-m
   // snakepit_worker" are dropped) with `token` in its environment and
-  // `fds` = {output, lifeline, ready, stacks} placed where a spawned
-  // worker has them. Starts a template first if none runs.
+  // `fds` = {output, lifeline, ready, stacks} and, if the worker takes the
+  // shared-memory data plane, its memfd: placed where a spawned worker has
+  // them. Starts a template first if none runs.
   // Errors: FAILED_PRECONDITION when the template is not forkable (lasting:
   // spawn instead); UNAVAILABLE when the template failed to start or died
   // (a later call may succeed); DEADLINE_EXCEEDED.

@@ -75,6 +75,8 @@ TEST_P(TemplateTransportTest, ForkedWorkersServeAndAreOurChildren) {
     EXPECT_NE(w.template_pid, w.pid);
     EXPECT_EQ(ParentOf(w.pid), ::getpid()) << "a forked worker is the host's child (CLONE_PARENT)";
     EXPECT_EQ(ParentOf(w.template_pid), ::getpid());
+    // A forked worker takes the shared memory as a spawned one does.
+    EXPECT_EQ(w.transport, GetParam()) << w.transport_note;
   }
   EXPECT_EQ(TemplatePids(*pools, "t").size(), 1u) << "one template per pool";
   std::set<int> served_by;
@@ -92,7 +94,7 @@ TEST_P(TemplateTransportTest, ForkedWorkersServeAndAreOurChildren) {
   EXPECT_TRUE(testing::ZombieChildren().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, TemplateTransportTest, ::testing::Values("native", "grpcio"));
+INSTANTIATE_TEST_SUITE_P(Transports, TemplateTransportTest, ::testing::Values("shm", "native", "grpcio"));
 
 TEST(Template, ItsDeathLeavesWorkersServingAndANewOneIsStarted) {
   auto pools = testing::StartOrDie(testing::MakeConfig({TemplatePool("t", 2, "")}));

@@ -32,6 +32,9 @@
 #include "snakepit/stream.h"
 
 namespace snakepit {
+namespace internal {
+class PoolManagerTestPeer;
+}  // namespace internal
 
 class SNAKEPIT_EXPORT PoolManager {
  public:
@@ -152,7 +155,8 @@ class SNAKEPIT_EXPORT PoolManager {
   std::string metrics_url() const;
 
  private:
-  friend class Inspector;  // reads the pools (inspector.h)
+  friend class Inspector;                      // reads the pools (inspector.h)
+  friend class internal::PoolManagerTestPeer;  // builds one over fake pools (tests/cpp/fake_manager.h)
   class Impl;
   explicit PoolManager(std::unique_ptr<Impl> impl);
   absl::Status StartMetrics(const MetricsConfig& config);

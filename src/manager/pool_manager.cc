@@ -190,14 +190,12 @@ std::future<absl::StatusOr<nlohmann::json>> PoolManager::execute_async(std::stri
 
 absl::StatusOr<Reply> PoolManager::call(std::string_view pool, std::string_view command, const nlohmann::json& args,
                                         const CallOptions& options) {
-  // Shared, not on this stack: set_value may still be running when get()
-  // returns.
-  auto promise = std::make_shared<std::promise<absl::StatusOr<Reply>>>();
-  auto future = promise->get_future();
-  execute_async(pool, command, args, options,
-                [promise](absl::StatusOr<Reply> reply) { promise->set_value(std::move(reply)); });
-  // The pool completes every call by its deadline, so this wait is bounded.
-  return future.get();
+  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args, options);
+  if (!call.ok()) return call.status();
+  // No promise: the call's completion, on whichever thread finishes the
+  // call, fills a waiter on this thread's stack (Pool::CallAndWait). The
+  // pool completes every call by its deadline, so the wait is bounded.
+  return call->pool->CallAndWait(std::string(command), std::move(call->args_json), options);
 }
 
 absl::StatusOr<nlohmann::json> PoolManager::execute(std::string_view pool, std::string_view command,

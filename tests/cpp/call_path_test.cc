@@ -6,8 +6,10 @@
 // host_callbacks_test prove the same with real Python workers.)
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -151,6 +153,115 @@ TEST_F(CallPathTest, ManyCallersEachGetTheirOwnReply) {
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(*result, "c" + std::to_string(i));
   }
+}
+
+// Attachments are moved, never copied, from the caller's strings to the
+// WorkerCall the worker receives, through every call form: the worker sees
+// the very buffers the caller filled. And the reply's attachments reach
+// the caller the same way.
+constexpr std::size_t kAttachmentBytes = 1 << 20;  // far past any small-string buffer
+
+class Attachments {
+ public:
+  Attachments() : data_{std::string(kAttachmentBytes, 'a'), std::string(kAttachmentBytes, 'b')} {
+    for (const std::string& a : data_) where_.push_back(a.data());
+  }
+  // Options carrying them, to be moved into a call.
+  CallOptions Options(CallOptions options = {}) {
+    options.attachments = std::move(data_);
+    return options;
+  }
+  const std::vector<const char*>& where() const { return where_; }
+
+ private:
+  std::vector<std::string> data_;
+  std::vector<const char*> where_;
+};
+
+TEST_F(CallPathTest, CallMovesAttachmentsBothWays) {
+  Attachments sent;
+  CallOptions options = sent.Options();
+  Caller caller(*manager_, [&] { return manager_->call("p", "big", nlohmann::json::object(), std::move(options)); });
+  ASSERT_TRUE(AwaitPending(1));
+  EXPECT_EQ(worker().attachment_data(), sent.where());
+
+  Reply reply{.result = "done", .attachments = {std::string(kAttachmentBytes, 'r')}};
+  const char* const reply_data = reply.attachments[0].data();
+  ASSERT_TRUE(worker().ReplyWith(std::move(reply)));
+  absl::StatusOr<Reply> got = caller.Result();
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->attachments.size(), 1u);
+  EXPECT_EQ(got->attachments[0].data(), reply_data);
+  EXPECT_EQ(got->attachments[0].size(), kAttachmentBytes);
+}
+
+TEST_F(CallPathTest, ExecuteMovesAttachments) {
+  Attachments sent;
+  Caller caller(*manager_, [&] { return manager_->execute("p", "big", nlohmann::json::object(), sent.Options()); });
+  ASSERT_TRUE(AwaitPending(1));
+  EXPECT_EQ(worker().attachment_data(), sent.where());
+  ASSERT_TRUE(worker().Reply());
+  EXPECT_TRUE(caller.Result().ok());
+}
+
+TEST_F(CallPathTest, ExecuteAsyncMovesAttachments) {
+  Attachments with_callback, with_future;
+  std::mutex mu;
+  std::optional<absl::StatusOr<Reply>> answered;
+  manager_->execute_async("p", "big", nlohmann::json::object(), with_callback.Options(), [&](absl::StatusOr<Reply> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    answered = std::move(r);
+  });
+  EXPECT_EQ(worker().attachment_data(), with_callback.where());
+  ASSERT_TRUE(worker().Reply());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_TRUE(answered.has_value() && answered->ok());
+  }
+
+  std::future<absl::StatusOr<nlohmann::json>> future =
+      manager_->execute_async("p", "big", nlohmann::json::object(), with_future.Options());
+  EXPECT_EQ(worker().attachment_data(), with_future.where());
+  ASSERT_TRUE(worker().Reply());
+  EXPECT_TRUE(future.get().ok());
+}
+
+TEST_F(CallPathTest, ExecuteStreamMovesAttachments) {
+  Attachments with_reader, with_callbacks;
+  StreamReader reader = manager_->execute_stream("p", "gen", nlohmann::json::object(), with_reader.Options());
+  ASSERT_EQ(worker().streams().size(), 1u);
+  EXPECT_EQ(worker().attachment_data(), with_reader.where());
+  worker().EndStream(worker().streams()[0]);
+
+  std::mutex mu;
+  std::optional<absl::Status> ended;
+  manager_->execute_stream(
+      "p", "gen", nlohmann::json::object(), with_callbacks.Options(), [](Chunk) {},
+      [&](absl::Status s) {
+        std::lock_guard<std::mutex> lock(mu);
+        ended = std::move(s);
+      });
+  ASSERT_EQ(worker().streams().size(), 1u);
+  EXPECT_EQ(worker().attachment_data(), with_callbacks.where());
+  worker().EndStream(worker().streams()[0]);
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_TRUE(ended->ok()) << *ended;
+}
+
+TEST_F(CallPathTest, AnLvalueCallerKeepsItsOptions) {
+  // Passed as an lvalue, the options are copied once at the call, and the
+  // caller's own stay whole for the next call.
+  CallOptions options{.attachments = {std::string(kAttachmentBytes, 'x')}};
+  for (int i = 0; i < 2; ++i) {
+    Caller caller(*manager_, [&] { return manager_->execute("p", "again", nlohmann::json::object(), options); });
+    ASSERT_TRUE(AwaitPending(1));
+    EXPECT_NE(worker().attachment_data(), std::vector<const char*>{options.attachments[0].data()});
+    ASSERT_TRUE(worker().Reply());
+    EXPECT_TRUE(caller.Result().ok());
+  }
+  ASSERT_EQ(options.attachments.size(), 1u);
+  EXPECT_EQ(options.attachments[0].size(), kAttachmentBytes);
 }
 
 }  // namespace

@@ -3,8 +3,29 @@
 #include "absl/time/clock.h"
 
 namespace snakepit::internal {
+namespace {
 
-DeadlineTimer::DeadlineTimer() : thread_([this] { Run(); }) {}
+class RealTime final : public DeadlineTimer::TimeSource {
+ public:
+  absl::Time Now() override { return absl::Now(); }
+  void SleepUntil(Mutex* mu, CondVar* cv, absl::Time until) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (until == absl::InfiniteFuture()) {
+      cv->Wait(mu);
+    } else {
+      cv->WaitWithDeadline(mu, until);
+    }
+  }
+};
+
+DeadlineTimer::TimeSource* RealTimeSource() {
+  static RealTime* const real = new RealTime;  // stateless; never destroyed
+  return real;
+}
+
+}  // namespace
+
+DeadlineTimer::DeadlineTimer(TimeSource* time)
+    : time_(time != nullptr ? time : RealTimeSource()), thread_([this] { Run(); }) {}
 
 DeadlineTimer::~DeadlineTimer() {
   {
@@ -19,35 +40,47 @@ DeadlineTimer::Handle DeadlineTimer::Schedule(absl::Time when, std::function<voi
   if (when == absl::InfiniteFuture()) return Handle{};
   MutexLock lock(&mu_);
   const Handle handle{when, next_id_++};
-  const bool earliest = entries_.empty() || when < entries_.begin()->first.first;
   entries_.emplace(std::make_pair(when, handle.id), std::move(fn));
-  if (earliest) changed_.Signal();
+  if (when < sleeping_until_) {
+    // Once is enough: the thread looks at the earliest entry when it wakes.
+    sleeping_until_ = absl::InfinitePast();
+    ++counters_.signals;
+    changed_.Signal();
+  }
   return handle;
 }
 
 void DeadlineTimer::Cancel(const Handle& handle) {
   if (handle.id == 0) return;
   MutexLock lock(&mu_);
+  // The thread may sleep until this entry's time: it then wakes once,
+  // finds nothing due and sleeps until the next entry. Cheaper than waking
+  // it now, which would cost every call a wake-up.
   entries_.erase({handle.when, handle.id});
+}
+
+DeadlineTimer::Counters DeadlineTimer::counters() const {
+  MutexLock lock(&mu_);
+  return counters_;
 }
 
 void DeadlineTimer::Run() {
   MutexLock lock(&mu_);
   while (!stop_) {
-    if (entries_.empty()) {
-      changed_.Wait(&mu_);
-      continue;
-    }
     auto first = entries_.begin();
-    if (first->first.first > absl::Now()) {
-      changed_.WaitWithDeadline(&mu_, first->first.first);
+    if (first != entries_.end() && first->first.first <= time_->Now()) {
+      std::function<void()> fn = std::move(first->second);
+      entries_.erase(first);
+      ++counters_.fired;
+      mu_.Unlock();
+      fn();
+      mu_.Lock();
       continue;
     }
-    std::function<void()> fn = std::move(first->second);
-    entries_.erase(first);
-    mu_.Unlock();
-    fn();
-    mu_.Lock();
+    sleeping_until_ = first != entries_.end() ? first->first.first : absl::InfiniteFuture();
+    time_->SleepUntil(&mu_, &changed_, sleeping_until_);
+    sleeping_until_ = absl::InfinitePast();
+    ++counters_.wakeups;
   }
 }
 

@@ -134,17 +134,17 @@ PoolManager::~PoolManager() {
 }
 
 void PoolManager::execute_async(std::string_view pool, std::string_view command, const nlohmann::json& args,
-                                const CallOptions& options, Callback done) {
+                                CallOptions options, Callback done) {
   absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args, options);
   if (!call.ok()) {
     done(call.status());
     return;
   }
-  call->pool->Submit(std::string(command), std::move(call->args_json), options, std::move(done));
+  call->pool->Submit(std::string(command), std::move(call->args_json), std::move(options), std::move(done));
 }
 
 StreamReader PoolManager::execute_stream(std::string_view pool, std::string_view command, const nlohmann::json& args,
-                                         const CallOptions& options) {
+                                         CallOptions options) {
   absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args, options);
   if (!call.ok()) {
     // A reader of the error alone: its first Next() returns it.
@@ -154,13 +154,13 @@ StreamReader PoolManager::execute_stream(std::string_view pool, std::string_view
   }
   std::shared_ptr<internal::StreamChannel> channel = call->pool->NewStream(options);
   call->pool->Submit(
-      std::string(command), std::move(call->args_json), options,
+      std::string(command), std::move(call->args_json), std::move(options),
       [channel](absl::StatusOr<Reply> end) { channel->Finish(end.status()); }, channel);
   return StreamReader(std::move(channel));
 }
 
 void PoolManager::execute_stream(std::string_view pool, std::string_view command, const nlohmann::json& args,
-                                 const CallOptions& options, ChunkCallback on_chunk, StreamDone done) {
+                                 CallOptions options, ChunkCallback on_chunk, StreamDone done) {
   absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args, options);
   if (!call.ok()) {
     done(call.status());
@@ -169,16 +169,16 @@ void PoolManager::execute_stream(std::string_view pool, std::string_view command
   std::shared_ptr<internal::StreamChannel> channel =
       call->pool->NewStream(options, std::move(on_chunk), std::move(done));
   call->pool->Submit(
-      std::string(command), std::move(call->args_json), options,
+      std::string(command), std::move(call->args_json), std::move(options),
       [channel](absl::StatusOr<Reply> end) { channel->Finish(end.status()); }, channel);
 }
 
 std::future<absl::StatusOr<nlohmann::json>> PoolManager::execute_async(std::string_view pool, std::string_view command,
                                                                        const nlohmann::json& args,
-                                                                       const CallOptions& options) {
+                                                                       CallOptions options) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<nlohmann::json>>>();
   auto future = promise->get_future();
-  execute_async(pool, command, args, options, [promise](absl::StatusOr<Reply> reply) {
+  execute_async(pool, command, args, std::move(options), [promise](absl::StatusOr<Reply> reply) {
     if (reply.ok()) {
       promise->set_value(std::move(reply->result));
     } else {
@@ -189,20 +189,18 @@ std::future<absl::StatusOr<nlohmann::json>> PoolManager::execute_async(std::stri
 }
 
 absl::StatusOr<Reply> PoolManager::call(std::string_view pool, std::string_view command, const nlohmann::json& args,
-                                        const CallOptions& options) {
-  // Shared, not on this stack: set_value may still be running when get()
-  // returns.
-  auto promise = std::make_shared<std::promise<absl::StatusOr<Reply>>>();
-  auto future = promise->get_future();
-  execute_async(pool, command, args, options,
-                [promise](absl::StatusOr<Reply> reply) { promise->set_value(std::move(reply)); });
-  // The pool completes every call by its deadline, so this wait is bounded.
-  return future.get();
+                                        CallOptions options) {
+  absl::StatusOr<Impl::Prepared> call = impl_->Prepare(pool, command, args, options);
+  if (!call.ok()) return call.status();
+  // No promise: the call's completion, on whichever thread finishes the
+  // call, fills a waiter on this thread's stack (Pool::CallAndWait). The
+  // pool completes every call by its deadline, so the wait is bounded.
+  return call->pool->CallAndWait(std::string(command), std::move(call->args_json), std::move(options));
 }
 
 absl::StatusOr<nlohmann::json> PoolManager::execute(std::string_view pool, std::string_view command,
-                                                    const nlohmann::json& args, const CallOptions& options) {
-  SNAKEPIT_ASSIGN_OR_RETURN(Reply reply, call(pool, command, args, options));
+                                                    const nlohmann::json& args, CallOptions options) {
+  SNAKEPIT_ASSIGN_OR_RETURN(Reply reply, call(pool, command, args, std::move(options)));
   return std::move(reply.result);
 }
 

@@ -291,15 +291,18 @@ void CallRouter::Send(const Dispatch& work) {
   WorkerCall wire;
   wire.call_id = call->id;
   wire.command = call->command;
-  // A call that may run again keeps its payload for the next attempt.
+  // A call that may run again (idempotent, attempts left) keeps its
+  // payload for the next attempt: the one copy on the host's path, and only
+  // for those calls. Any other call's payload moves on to the worker.
   if (call->attempts_left > 1) {
     wire.args_json = call->args_json;
     wire.attachments = call->attachments;
+    wire.metadata = call->metadata;
   } else {
     wire.args_json = std::move(call->args_json);
     wire.attachments = std::move(call->attachments);
+    wire.metadata = std::move(call->metadata);
   }
-  wire.metadata = call->metadata;
   wire.deadline = call->deadline;
   // `slot` is a raw pointer on purpose: a slot's worker is destroyed only
   // once no call is in flight or being handed to it (the supervisor waits

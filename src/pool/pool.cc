@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "pool/reply_waiter.h"
 
 namespace snakepit::internal {
 namespace {
@@ -23,6 +24,12 @@ Pool::Pool(PoolConfig config, WorkerFactory factory, EventSink events, EventsWan
       supervisor_(core_, telemetry_, router_, std::move(factory)) {}
 
 Pool::~Pool() { Shutdown(); }
+
+absl::StatusOr<Reply> Pool::CallAndWait(std::string command, std::string args_json, CallOptions options) {
+  ReplyWaiter waiter;
+  router_.Submit(std::move(command), std::move(args_json), std::move(options), waiter.Completion());
+  return waiter.Wait();
+}
 
 std::shared_ptr<StreamChannel> Pool::NewStream(const CallOptions& options, StreamChannel::ChunkCallback on_chunk,
                                                StreamChannel::EndCallback on_end) const {

@@ -70,6 +70,10 @@ class Pool final : public ManagedPool {
               std::shared_ptr<StreamChannel> stream = nullptr) {
     router_.Submit(std::move(command), std::move(args_json), std::move(options), std::move(done), std::move(stream));
   }
+  // Routes one call as Submit does and waits for its result: the
+  // synchronous execute. The completion hands the result straight to the
+  // calling thread (ReplyWaiter), moved. Bounded by the call's deadline.
+  absl::StatusOr<Reply> CallAndWait(std::string command, std::string args_json, CallOptions options);
   // A new stream of this pool (not yet submitted): a reader's when
   // `on_chunk` is empty, holding options.stream_buffer chunks (0: the
   // pool's stream_buffer), else a callback stream.

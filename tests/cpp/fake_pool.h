@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -175,28 +176,40 @@ class FakeWorker final : public Worker {
   }
   // Answers the oldest pending call with its command name; false if none.
   bool Reply() {
-    std::pair<WorkerCall, Done> p;
-    {
-      MutexLock lock(&mu_);
-      if (pending_.empty()) return false;
-      p = std::move(pending_.front());
-      pending_.pop_front();
-    }
-    p.second(snakepit::Reply{nlohmann::json(p.first.command), {}});
+    std::optional<std::pair<WorkerCall, Done>> p = TakeOldest();
+    if (!p) return false;
+    p->second(snakepit::Reply{nlohmann::json(p->first.command), {}});
+    return true;
+  }
+  // Answers the oldest pending call with `reply`, moved as a real worker's
+  // decoded reply is; false if none.
+  bool ReplyWith(snakepit::Reply reply) {
+    std::optional<std::pair<WorkerCall, Done>> p = TakeOldest();
+    if (!p) return false;
+    p->second(std::move(reply));
     return true;
   }
   // Answers the oldest pending call with `error`, as a broken channel
   // would, without exiting; false if none.
   bool Fail(absl::Status error) {
-    std::pair<WorkerCall, Done> p;
-    {
-      MutexLock lock(&mu_);
-      if (pending_.empty()) return false;
-      p = std::move(pending_.front());
-      pending_.pop_front();
-    }
-    p.second(std::move(error));
+    std::optional<std::pair<WorkerCall, Done>> p = TakeOldest();
+    if (!p) return false;
+    p->second(std::move(error));
     return true;
+  }
+  // Where the attachments of the oldest pending call (else of the oldest
+  // open stream) keep their bytes: a test compares them with its own
+  // buffers' to prove that the host moved them instead of copying.
+  std::vector<const char*> attachment_data() const {
+    MutexLock lock(&mu_);
+    const WorkerCall* call = !pending_.empty()   ? &pending_.front().first
+                             : !streams_.empty() ? &streams_.begin()->second.call
+                                                 : nullptr;
+    std::vector<const char*> data;
+    if (call != nullptr) {
+      for (const std::string& a : call->attachments) data.push_back(a.data());
+    }
+    return data;
   }
   int pending() const {
     MutexLock lock(&mu_);
@@ -274,6 +287,13 @@ class FakeWorker final : public Worker {
   int id() const { return id_; }
 
  private:
+  std::optional<std::pair<WorkerCall, Done>> TakeOldest() {
+    MutexLock lock(&mu_);
+    if (pending_.empty()) return std::nullopt;
+    std::pair<WorkerCall, Done> p = std::move(pending_.front());
+    pending_.pop_front();
+    return p;
+  }
   bool Exit(const ExitInfo&) {
     MutexLock lock(&mu_);
     return !std::exchange(exited_, true);

@@ -23,7 +23,8 @@ const std::map<std::string, Workload> kWorkloads = {{"cpu", Workload::kPurePytho
 // RecommendProfile warns that grpc does not import; when the native
 // transport does, pools run all the same and the transport line says so.
 bool SupersededByTransport(const std::string& warning, const TransportChoice& transport) {
-  return transport.chosen == "native" && warning.find("grpcio worker transport cannot run") != std::string::npos;
+  return (transport.chosen == "native" || transport.chosen == "shm") &&
+         warning.find("grpcio worker transport cannot run") != std::string::npos;
 }
 
 class DoctorCommand final : public Command {
@@ -79,7 +80,7 @@ int DoctorCommand::Execute() {
     return kFailed;
   }
   nlohmann::json& import_errors = env->raw["import_errors"];
-  const TransportChoice transport = ChooseTransport(import_errors);
+  const TransportChoice transport = ChooseTransport(import_errors, ProbeSharedMemory());
   const CompatibilityMatrix& matrix = CompatibilityMatrix::Builtin();
   const std::vector<CompatibilityEntry> report =
       requirements_.empty() ? matrix.ReportInstalled(env->packages) : matrix.Report(requirements);

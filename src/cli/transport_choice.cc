@@ -1,6 +1,8 @@
 #include "cli/transport_choice.h"
 
 #include "absl/strings/str_cat.h"
+#include "shm/shm_channel.h"
+#include "shm/shm_region.h"
 
 namespace snakepit::cli {
 namespace {
@@ -23,17 +25,37 @@ nlohmann::json Side(const std::optional<std::string>& error) {
 nlohmann::json TransportChoice::ToJson() const {
   return {{"native", Side(native_error)},
           {"grpcio", Side(grpcio_error)},
+          {"shm",
+           {{"available", !shm_error.has_value()},
+            {"error", shm_error ? nlohmann::json(*shm_error) : nlohmann::json(nullptr)}}},
           {"auto", chosen.empty() ? nlohmann::json(nullptr) : nlohmann::json(chosen)},
           {"reason", reason}};
 }
 
-TransportChoice ChooseTransport(nlohmann::json& import_errors) {
+std::optional<std::string> ProbeSharedMemory() {
+  // The size of one worker's region with the default rings.
+  absl::StatusOr<internal::ShmRegion> region =
+      internal::ShmRegion::Create("snakepit-doctor", internal::ShmChannel::RegionSize(std::size_t{1} << 21));
+  if (region.ok()) return std::nullopt;
+  return std::string(region.status().message());
+}
+
+TransportChoice ChooseTransport(nlohmann::json& import_errors, std::optional<std::string> shm_error) {
   TransportChoice c;
   c.native_error = TakeError(import_errors, kNativeTransportModule);
   c.grpcio_error = TakeError(import_errors, kGrpcioTransportModule);
-  if (!c.native_error) {
+  c.shm_error = std::move(shm_error);
+  if (!c.native_error && !c.shm_error) {
+    c.chosen = "shm";
+    c.reason =
+        "worker_transport \"auto\" takes the native transport, which imports here, with calls over shared memory";
+    if (c.grpcio_error) {
+      absl::StrAppend(&c.reason, " (worker_transport \"grpcio\" would fail: ", *c.grpcio_error, ")");
+    }
+  } else if (!c.native_error) {
     c.chosen = "native";
-    c.reason = "worker_transport \"auto\" takes the native transport, which imports here";
+    c.reason = absl::StrCat("worker_transport \"auto\" takes the native transport, which imports here, over gRPC: ",
+                            *c.shm_error);
     if (c.grpcio_error) {
       absl::StrAppend(&c.reason, " (worker_transport \"grpcio\" would fail: ", *c.grpcio_error, ")");
     }

@@ -1,8 +1,9 @@
 // Which worker transport a pool would use on an interpreter, for `snakepit
 // doctor`. The worker decides (python/snakepit_worker/transport.py, load()):
 // with worker_transport "auto" (the default) it takes the native transport
-// when its module imports, else grpcio when that imports, else the start
-// fails. The doctor's probe imports both modules, as a worker would, and
+// when its module imports, with the shared-memory data plane ("shm") when
+// the host can make the region, else grpcio when that imports, else the
+// start fails. The doctor's probe imports both modules, as a worker would, and
 // this reads the outcome.
 #ifndef SNAKEPIT_SRC_CLI_TRANSPORT_CHOICE_H_
 #define SNAKEPIT_SRC_CLI_TRANSPORT_CHOICE_H_
@@ -22,17 +23,24 @@ inline constexpr const char* kGrpcioTransportModule = "snakepit_worker.server";
 struct TransportChoice {
   std::optional<std::string> native_error;  // why the native transport does not import; nullopt: it does
   std::optional<std::string> grpcio_error;  // the same for grpcio
-  std::string chosen;                       // for "auto": "native", "grpcio", or "" when neither imports
+  std::optional<std::string> shm_error;     // why this host cannot make shared memory; nullopt: it can
+  std::string chosen;                       // for "auto": "shm", "native", "grpcio", or "" when none runs
   std::string reason;                       // a sentence saying why
 
-  // {"native": {"imports", "error"}, "grpcio": {...}, "auto": name or null, "reason"}
+  // {"native": {"imports", "error"}, "grpcio": {...}, "shm": {"available", "error"},
+  //  "auto": name or null, "reason"}
   nlohmann::json ToJson() const;
 };
 
 // Reads the probe's "import_errors" (module -> message) for the two
 // modules above and removes them from it, so that what stays is what the
 // user asked the probe to import.
-TransportChoice ChooseTransport(nlohmann::json& import_errors);
+// `shm_error`: ProbeSharedMemory()'s answer.
+TransportChoice ChooseTransport(nlohmann::json& import_errors, std::optional<std::string> shm_error);
+
+// Whether this process can make a shared-memory region as a pool would
+// (memfd, reserved, sealed): nullopt if so, else why not.
+std::optional<std::string> ProbeSharedMemory();
 
 }  // namespace snakepit::cli
 

@@ -327,16 +327,17 @@ check "doctor: the native transport imports and a pool would use it"
 cli doctor
 expect_rc 0
 expect_stdout "native        imports (snakepit_worker._native)"
-expect_stdout 'transport     native: worker_transport "auto" takes the native transport, which imports here'
+expect_stdout 'transport     shm: worker_transport "auto" takes the native transport, which imports here, with calls over shared memory'
 
-check "doctor --json: transport.auto is native, both transports import"
+check "doctor --json: transport.auto is shm, both transports import, shared memory can be had"
 cli doctor --json
 expect_rc 0
 py <<'EOF2'
 import json, sys
 d = json.load(open(sys.argv[1]))
 t = d["transport"]
-assert t["auto"] == "native", f"transport is {t}"
+assert t["auto"] == "shm", f"transport is {t}"
+assert t["shm"] == {"available": True, "error": None}, f"transport.shm is {t['shm']}"
 assert t["native"] == {"imports": True, "error": None}, f"transport.native is {t['native']}"
 assert t["grpcio"] == {"imports": True, "error": None}, f"transport.grpcio is {t['grpcio']}"
 errors = d["environment"]["import_errors"]
@@ -359,7 +360,7 @@ check "doctor without grpc: native transport used, grpcio named as failing, no '
 cli doctor --python "$nogrpc_python"
 expect_rc 0
 expect_stdout "grpc          not importable: grpc hidden by cli_test.sh"
-expect_stdout 'transport     native: worker_transport "auto" takes the native transport, which imports here (worker_transport "grpcio" would fail: grpc hidden by cli_test.sh)'
+expect_stdout 'transport     shm: worker_transport "auto" takes the native transport, which imports here, with calls over shared memory (worker_transport "grpcio" would fail: grpc hidden by cli_test.sh)'
 if grep -q "cannot run" "$out"; then fail "the doctor says a transport cannot run although pools run on native"; fi
 
 check "... and a pool does run there (through the native transport)"

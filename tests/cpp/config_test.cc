@@ -343,9 +343,10 @@ TEST(ConfigJsonTest, WorkerTransport) {
   EXPECT_EQ(MustLoadPool(R"("worker_transport": "native")").worker_transport, WorkerTransport::kNative);
   EXPECT_EQ(MustLoadPool(R"("worker_transport": "grpcio")").worker_transport, WorkerTransport::kGrpcio);
   EXPECT_EQ(MustLoadPool(R"("worker_transport": "auto")").worker_transport, WorkerTransport::kAuto);
+  EXPECT_EQ(MustLoadPool(R"("worker_transport": "shm")").worker_transport, WorkerTransport::kShm);
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("worker_transport": "grpc")"),
                         "pools[0].worker_transport: unknown worker transport \"grpc\" (expected \"auto\", "
-                        "\"native\" or \"grpcio\")"));
+                        "\"shm\", \"native\" or \"grpcio\")"));
   EXPECT_TRUE(
       IsInvalid(PoolStatus(R"("worker_transport": 1)"), "pools[0].worker_transport: expected a string, got number"));
   EXPECT_EQ(WorkerTransportName(WorkerTransport::kNative), "native");

@@ -66,9 +66,10 @@ ShmClient::ShmClient(std::unique_ptr<ShmChannel> channel, std::string label, std
 ShmClient::~ShmClient() {
   Abort("the worker's client was destroyed");
   {
-    MutexLock lock(&mu_);
+    MutexLock lock(&out_mu_);
     stopping_ = true;
   }
+  out_cv_.SignalAll();
   if (std::this_thread::get_id() == reader_id_) {
     reader_.detach();  // see the header: not expected; never join oneself
   } else {
@@ -180,8 +181,11 @@ absl::Status ShmClient::SendOrDefer(FrameKind kind, std::uint64_t call_id, std::
     absl::Status now = channel_->Send(kind, call_id, {bytes(payload)}, absl::InfinitePast());
     if (!absl::IsDeadlineExceeded(now)) return now;
   }
-  MutexLock lock(&mu_);
-  outgoing_.push_back(Outgoing{kind, call_id, std::move(payload), deadline});
+  {
+    MutexLock lock(&out_mu_);
+    outgoing_.push_back(Outgoing{kind, call_id, std::move(payload), deadline});
+  }
+  out_cv_.Signal();
   return absl::OkStatus();
 }
 
@@ -189,9 +193,9 @@ void ShmClient::SendLoop() {
   while (true) {
     Outgoing next;
     {
-      MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !outgoing_.empty() || stopping_; };
-      mu_.Await(Condition(&ready));
+      MutexLock lock(&out_mu_);
+      // Wakes every second only to look again (nothing waits for ever).
+      while (outgoing_.empty() && !stopping_) out_cv_.WaitWithTimeout(&out_mu_, absl::Seconds(1));
       if (outgoing_.empty()) return;
       next = std::move(outgoing_.front());
       outgoing_.pop_front();

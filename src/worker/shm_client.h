@@ -122,8 +122,14 @@ class ShmClient {
   std::unordered_map<std::uint64_t, std::unique_ptr<Pending>> pending_ ABSL_GUARDED_BY(mu_);
   std::deque<std::uint64_t> resumed_ ABSL_GUARDED_BY(mu_);
   absl::Time next_expiry_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  std::deque<Outgoing> outgoing_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The sender thread's queue, under a mutex of its own: a thread waiting
+  // in Mutex::Await is woken by every release of that mutex, and mu_ is
+  // released several times per call.
+  Mutex out_mu_;
+  CondVar out_cv_;
+  std::deque<Outgoing> outgoing_ ABSL_GUARDED_BY(out_mu_);
+  bool stopping_ ABSL_GUARDED_BY(out_mu_) = false;
 
   std::thread reader_;
   std::thread sender_;

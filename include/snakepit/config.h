@@ -116,6 +116,13 @@ enum class WorkerTransport {
 // "auto", "native", "grpcio" or "shm".
 SNAKEPIT_EXPORT std::string_view WorkerTransportName(WorkerTransport transport);
 
+// Whether this process can make the shared-memory region that one local
+// worker's "shm" transport needs (a reserved, sealed memfd of the default
+// size): OK, or why not (RESOURCE_EXHAUSTED: no memory for it; UNAVAILABLE:
+// memfds are refused). Pools fall back to gRPC by themselves; this is for
+// diagnostics (`snakepit doctor`).
+[[nodiscard]] SNAKEPIT_EXPORT absl::Status SharedMemoryAvailable();
+
 // How a pool gets its worker processes (docs/lifecycle.md, "Warm start").
 enum class StartMethod {
   // Fork from a template when the template finds the adapter forkable,

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "native/call_runner.h"
 #include "native/job_steps.h"
@@ -14,9 +15,18 @@ namespace snakepit::native {
 
 using internal::FrameKind;
 
-void ShmOutbox::Send(FrameKind kind, std::uint64_t call_id, const google::protobuf::MessageLite& message) {
+bool ShmOutbox::Send(FrameKind kind, std::uint64_t call_id, const google::protobuf::MessageLite& message) {
+  const std::size_t size = message.ByteSizeLong();
+  if (size > channel_.max_payload()) {
+    SendFail(call_id, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   absl::StrCat("the worker's reply of ", size, " bytes is over the limit of ",
+                                                channel_.max_payload())));
+    return false;
+  }
   const std::string bytes = message.SerializeAsString();
-  Sent(channel_.Send(kind, call_id, {std::as_bytes(std::span(bytes))}, absl::Now() + kSendTimeout), call_id);
+  absl::Status sent = channel_.Send(kind, call_id, {std::as_bytes(std::span(bytes))}, absl::Now() + kSendTimeout);
+  Sent(sent, call_id);
+  return sent.ok();
 }
 
 void ShmOutbox::SendFail(std::uint64_t call_id, const grpc::Status& status) {
@@ -138,8 +148,15 @@ bool ShmStreamCall::Write(const v1::StreamMessage& chunk) {
     if (ended_ || credit_ == 0) return false;
     --credit_;
   }
-  outbox_.Send(FrameKind::kChunk, call_id(), chunk);
-  return true;
+  if (outbox_.Send(FrameKind::kChunk, call_id(), chunk)) return true;
+  // Not sent (over the limit, and the stream failed with that; or the
+  // channel closed): the stream is over.
+  {
+    absl::MutexLock lock(&mu_);
+    ended_ = true;
+  }
+  open_.Remove(this);
+  return false;
 }
 
 void ShmStreamCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {

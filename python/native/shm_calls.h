@@ -42,8 +42,11 @@ class ShmOutbox {
 
   explicit ShmOutbox(internal::ShmChannel& channel) : channel_(channel) {}
 
-  // Sends `message`, serialized, as a `kind` message of call `call_id`.
-  void Send(internal::FrameKind kind, std::uint64_t call_id, const google::protobuf::MessageLite& message);
+  // Sends `message`, serialized, as a `kind` message of call `call_id`;
+  // false if it was not sent. A message over the channel's limit is not
+  // sent: the call fails instead with RESOURCE_EXHAUSTED (kFail), as gRPC
+  // fails an RPC whose reply is over its limit.
+  bool Send(internal::FrameKind kind, std::uint64_t call_id, const google::protobuf::MessageLite& message);
   // Sends kFail: `status`'s code (4 bytes) and message.
   void SendFail(std::uint64_t call_id, const grpc::Status& status);
 

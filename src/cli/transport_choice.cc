@@ -1,8 +1,7 @@
 #include "cli/transport_choice.h"
 
 #include "absl/strings/str_cat.h"
-#include "shm/shm_channel.h"
-#include "shm/shm_region.h"
+#include "snakepit/config.h"
 
 namespace snakepit::cli {
 namespace {
@@ -33,11 +32,9 @@ nlohmann::json TransportChoice::ToJson() const {
 }
 
 std::optional<std::string> ProbeSharedMemory() {
-  // The size of one worker's region with the default rings.
-  absl::StatusOr<internal::ShmRegion> region =
-      internal::ShmRegion::Create("snakepit-doctor", internal::ShmChannel::RegionSize(std::size_t{1} << 21));
-  if (region.ok()) return std::nullopt;
-  return std::string(region.status().message());
+  absl::Status available = SharedMemoryAvailable();
+  if (available.ok()) return std::nullopt;
+  return std::string(available.message());
 }
 
 TransportChoice ChooseTransport(nlohmann::json& import_errors, std::optional<std::string> shm_error) {

@@ -39,7 +39,7 @@ struct TransportChoice {
 TransportChoice ChooseTransport(nlohmann::json& import_errors, std::optional<std::string> shm_error);
 
 // Whether this process can make a shared-memory region as a pool would
-// (memfd, reserved, sealed): nullopt if so, else why not.
+// (SharedMemoryAvailable): nullopt if so, else why not.
 std::optional<std::string> ProbeSharedMemory();
 
 }  // namespace snakepit::cli

@@ -50,6 +50,15 @@ class ShmClient::Gate final : public StreamControl {
   const std::uint64_t call_id_;
 };
 
+void ShmClient::EndCall(Pending& call, absl::StatusOr<Reply> result) {
+  if (call.stream) {
+    call.gate->Detach();  // a Resume after the end is a no-op
+    call.handlers.on_end(std::move(result));
+  } else {
+    call.done(std::move(result));
+  }
+}
+
 ShmClient::ShmClient(std::unique_ptr<ShmChannel> channel, std::string label, std::int64_t max_message_bytes)
     : label_(std::move(label)), max_message_bytes_(max_message_bytes), channel_(std::move(channel)) {
   reader_ = std::thread([this] {
@@ -127,7 +136,7 @@ void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, F
                       const std::string& payload, absl::Time rpc_deadline) {
   pending->rpc_deadline = rpc_deadline;
   const std::string command = pending->command;
-  std::optional<absl::Status> refused;
+  absl::Status refused;  // OK: taken
   if (payload.size() > channel_->max_payload()) {
     refused = absl::ResourceExhaustedError(absl::StrCat(label_, ": command '", command, "': the request is ",
                                                         payload.size(), " bytes, over the limit of ",
@@ -135,23 +144,18 @@ void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, F
   }
   {
     MutexLock lock(&mu_);
-    if (!refused && !abort_reason_.empty()) refused = absl::Status();
-    if (!refused && pending_.contains(call_id)) {
+    if (refused.ok() && !abort_reason_.empty()) {
+      refused = FromRpcStatus(grpc::Status::CANCELLED, label_, command, abort_reason_, max_message_bytes_);
+    } else if (refused.ok() && pending_.contains(call_id)) {
       refused = absl::InternalError(absl::StrCat(label_, ": call id ", call_id, " is in flight already"));
     }
-    if (!refused) {
+    if (refused.ok()) {
       next_expiry_ = std::min(next_expiry_, rpc_deadline);
       pending_.emplace(call_id, std::move(pending));
     }
   }
-  if (refused) {
-    absl::Status why = refused->ok() ? Failure(grpc::Status::CANCELLED, command) : *refused;
-    if (pending->stream) {
-      pending->gate->Detach();
-      pending->handlers.on_end(std::move(why));
-    } else {
-      pending->done(std::move(why));
-    }
+  if (!refused.ok()) {
+    EndCall(*pending, std::move(refused));
     return;
   }
   absl::Status sent = SendOrDefer(kind, call_id, payload, std::min(rpc_deadline, absl::Now() + kSendTimeout));
@@ -163,12 +167,7 @@ void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, F
       absl::IsDeadlineExceeded(sent) ? grpc::StatusCode::DEADLINE_EXCEEDED : grpc::StatusCode::UNAVAILABLE,
       std::string(sent.message()));
   absl::Status why = Failure(status, command);
-  if (unsent->stream) {
-    unsent->gate->Detach();
-    unsent->handlers.on_end(std::move(why));
-  } else {
-    unsent->done(std::move(why));
-  }
+  EndCall(*unsent, std::move(why));
 }
 
 absl::Status ShmClient::SendOrDefer(FrameKind kind, std::uint64_t call_id, std::string payload, absl::Time deadline) {
@@ -208,12 +207,7 @@ void ShmClient::SendLoop() {
     if (unsent == nullptr) continue;
     absl::Status why =
         Failure(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(sent.message())), unsent->command);
-    if (unsent->stream) {
-      unsent->gate->Detach();
-      unsent->handlers.on_end(std::move(why));
-    } else {
-      unsent->done(std::move(why));
-    }
+    EndCall(*unsent, std::move(why));
   }
 }
 
@@ -267,8 +261,10 @@ std::unique_ptr<ShmClient::Pending> ShmClient::Take(std::uint64_t call_id) {
 // Reader thread --------------------------------------------------------------
 
 void ShmClient::ReadLoop() {
+  // Overdue calls are looked for once a tick, not after every message.
+  absl::Time next_check = absl::Now() + kExpiryTick;
   while (true) {
-    absl::StatusOr<Frame> frame = channel_->Receive(absl::Now() + kExpiryTick);
+    absl::StatusOr<Frame> frame = channel_->Receive(next_check);
     if (frame.ok()) {
       Dispatch(*std::move(frame));
     } else if (absl::IsAborted(frame.status())) {
@@ -288,7 +284,10 @@ void ShmClient::ReadLoop() {
       FailAll(reason);
       return;
     }
-    ExpireOverdue();
+    if (const absl::Time now = absl::Now(); now >= next_check) {
+      ExpireOverdue(now);
+      next_check = now + kExpiryTick;
+    }
   }
 }
 
@@ -351,7 +350,7 @@ void ShmClient::Dispatch(Frame frame) {
   }
   std::unique_ptr<Pending> call = Take(call_id);
   if (call == nullptr) return;
-  call->done(std::move(result));
+  EndCall(*call, std::move(result));
 }
 
 void ShmClient::OnChunk(std::uint64_t call_id, const Frame& frame) {
@@ -409,8 +408,7 @@ void ShmClient::OnEnd(std::uint64_t call_id, absl::StatusOr<Reply> result) {
   }
   std::unique_ptr<Pending> stream = Take(call_id);
   if (stream == nullptr) return;
-  stream->gate->Detach();
-  stream->handlers.on_end(std::move(result));
+  EndCall(*stream, std::move(result));
 }
 
 void ShmClient::Drain(std::uint64_t call_id) {
@@ -444,8 +442,7 @@ void ShmClient::Drain(std::uint64_t call_id) {
   }
   std::unique_ptr<Pending> stream = Take(call_id);
   if (stream == nullptr) return;
-  stream->gate->Detach();
-  stream->handlers.on_end(*std::move(stream->queued_end));
+  EndCall(*stream, *std::move(stream->queued_end));
 }
 
 void ShmClient::DeliverResumed() {
@@ -461,8 +458,7 @@ void ShmClient::DeliverResumed() {
   }
 }
 
-void ShmClient::ExpireOverdue() {
-  const absl::Time now = absl::Now();
+void ShmClient::ExpireOverdue(absl::Time now) {
   std::vector<std::unique_ptr<Pending>> overdue;
   {
     MutexLock lock(&mu_);
@@ -480,12 +476,7 @@ void ShmClient::ExpireOverdue() {
   }
   for (auto& call : overdue) {
     absl::Status why = Failure(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded"), call->command);
-    if (call->stream) {
-      call->gate->Detach();
-      call->handlers.on_end(std::move(why));
-    } else {
-      call->done(std::move(why));
-    }
+    EndCall(*call, std::move(why));
   }
 }
 
@@ -497,12 +488,7 @@ void ShmClient::FailAll(const std::string& reason) {
   }
   for (auto& [id, call] : failed) {
     absl::Status why = FromRpcStatus(grpc::Status::CANCELLED, label_, call->command, reason, max_message_bytes_);
-    if (call->stream) {
-      call->gate->Detach();
-      call->handlers.on_end(std::move(why));
-    } else {
-      call->done(std::move(why));
-    }
+    EndCall(*call, std::move(why));
   }
 }
 

@@ -103,9 +103,12 @@ class ShmClient {
   // Hands queued chunks (and a queued end) of `call_id` on until its
   // consumer pauses again.
   void Drain(std::uint64_t call_id);
-  void ExpireOverdue();
+  // Fails the calls whose rpc_deadline is at or before `now`.
+  void ExpireOverdue(absl::Time now);
   void FailAll(const std::string& reason);
   std::unique_ptr<Pending> Take(std::uint64_t call_id);
+  // Ends a call taken out of pending_: its done, or its stream's on_end.
+  static void EndCall(Pending& call, absl::StatusOr<Reply> result);
   absl::Status Failure(const grpc::Status& status, const std::string& command);
 
   // Sender thread.

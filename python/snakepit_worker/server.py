@@ -100,10 +100,8 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
                 if end:
                     yield worker_pb2.StreamMessage(end=_response(request.call_id, outcome))
                     return
-                pump.parked = True  # until grpc sent it and asks for the next
                 yield worker_pb2.StreamMessage(chunk=worker_pb2.Result(
                     json=outcome.json, attachments=outcome.attachments))
-                pump.parked = False
         finally:
             pump.close()
 
@@ -126,19 +124,29 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
 class _Pump:
     """A StreamRun as grpc pulls it, and what a cancel does to it: the
     chunk being made is not sent (the StreamRun sees the cancel), and a
-    chunk that waits for a reader who does not read is given up after
-    CANCEL_GRACE_S: the command is closed (GeneratorExit at its yield),
-    then the RPC cancelled. Thread-safe: a lock orders grpc's pulls, the
-    cancel's timer and the close."""
+    chunk handed to grpc, which may wait for a reader who does not read,
+    is given up after CANCEL_GRACE_S: the command is closed (GeneratorExit
+    at its yield), then the RPC cancelled.
+
+    Whether a chunk is waiting is not sampled: a cancel that lands between
+    the making of a chunk and its hand-over would miss it, and the command
+    would then be closed only when the garbage collector got to grpc's
+    dropped generator. Whatever the handler thread is doing outside
+    next(), the give-up closes the command.
+
+    Thread-safe: a lock orders grpc's pulls, the cancel's timer and the
+    close."""
 
     def __init__(self, run: StreamRun, context: grpc.ServicerContext) -> None:
         self._run = run
         self._context = context
         self._lock = threading.Lock()
-        self.parked = False  # a chunk was handed to grpc, which has not pulled again
+        self._closed_as: Optional[Outcome] = None  # the end the give-up made
 
     def next(self) -> tuple[bool, Outcome]:
         with self._lock:
+            if self._closed_as is not None:  # given up while grpc held a chunk
+                return True, self._closed_as
             return self._run.next()
 
     def close(self) -> None:
@@ -147,15 +155,15 @@ class _Pump:
 
     def cancelled(self) -> None:
         """The call's on_cancel callback (the Cancel's thread)."""
-        timer = threading.Timer(CANCEL_GRACE_S, self._give_up_if_parked)
+        timer = threading.Timer(CANCEL_GRACE_S, self._give_up)
         timer.daemon = True
         timer.start()
 
-    def _give_up_if_parked(self) -> None:
-        with self._lock:
-            if not self.parked or self._run.ended:
+    def _give_up(self) -> None:
+        with self._lock:  # not while a chunk is made: next() ends that itself
+            if self._run.ended:
                 return
-            self._run.close()
+            self._closed_as = self._run.close()
         self._context.cancel()
 
 

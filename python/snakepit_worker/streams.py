@@ -96,13 +96,15 @@ class StreamRun:
             return True, self._finish(chunk.error)
         return False, chunk
 
-    def close(self) -> None:
+    def close(self) -> Optional[Outcome]:
         """The transport gives up on the stream (its RPC ended, or the worker
         stops): the call is marked cancelled, the generator closed, and
-        ``on_end`` runs. Nothing if the stream ended already."""
-        if self._state != _DONE:
-            self.call.mark_cancelled()
-            self._end_cancelled()
+        ``on_end`` runs; returns that CANCELLED end. None, and nothing done,
+        if the stream ended already."""
+        if self._state == _DONE:
+            return None
+        self.call.mark_cancelled()
+        return self._end_cancelled()
 
     def _step(self) -> Any:
         """One chunk from the command; raises _Finished after the last."""
@@ -191,5 +193,5 @@ class EndedStream:
     def next(self) -> tuple[bool, Outcome]:
         return True, self._end
 
-    def close(self) -> None:
-        pass
+    def close(self) -> Optional[Outcome]:
+        return None  # it ended before it began

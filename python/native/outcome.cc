@@ -5,6 +5,7 @@
 #include <string>
 
 #include "native/py_convert.h"
+#include "shm/fresh_buffer.h"
 
 namespace snakepit::native {
 namespace {
@@ -83,7 +84,7 @@ bool OutcomeReader::ReadResult(PyObject* outcome, v1::Result& result) const {
     char* data = nullptr;
     Py_ssize_t size = 0;
     if (PyBytes_AsStringAndSize(blob, &data, &size) != 0) return false;
-    result.add_attachments(data, static_cast<std::size_t>(size));
+    result.add_attachments(internal::FreshCopy(data, static_cast<std::size_t>(size)));
   }
   return true;
 }

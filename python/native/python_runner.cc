@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "native/python_stream.h"
 #include "native/stats_dict.h"
 #include "native/stream_call.h"
+#include "shm/fresh_buffer.h"
 
 namespace snakepit::native {
 namespace {
@@ -60,8 +62,11 @@ bool ExecuteArgs(const v1::ExecuteRequest& request, std::array<PyRef, kExecuteAr
   }
   for (int i = 0; i < request.attachments_size(); ++i) {
     const std::string& blob = request.attachments(i);
-    PyObject* bytes = PyBytes_FromStringAndSize(blob.data(), static_cast<Py_ssize_t>(blob.size()));
+    // Allocated, advised for huge pages, then filled (fresh_buffer.h).
+    PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(blob.size()));
     if (bytes == nullptr) return false;
+    internal::AdviseHugePages(PyBytes_AS_STRING(bytes), blob.size());
+    std::memcpy(PyBytes_AS_STRING(bytes), blob.data(), blob.size());
     PyList_SET_ITEM(args[3].get(), i, bytes);
   }
   return true;

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -15,16 +17,25 @@ namespace snakepit::native {
 
 using internal::FrameKind;
 
-bool ShmOutbox::Send(FrameKind kind, std::uint64_t call_id, const google::protobuf::MessageLite& message) {
-  const std::size_t size = message.ByteSizeLong();
-  if (size > channel_.max_payload()) {
+bool ShmOutbox::Send(FrameKind kind, std::uint64_t call_id, google::protobuf::MessageLite& message,
+                     google::protobuf::RepeatedPtrField<std::string>* attachments) {
+  std::vector<std::string> sections;
+  if (attachments != nullptr) {
+    sections.assign(std::make_move_iterator(attachments->begin()), std::make_move_iterator(attachments->end()));
+    attachments->Clear();
+  }
+  std::size_t size = message.ByteSizeLong();
+  for (const std::string& section : sections) size += section.size();
+  if (size > channel_.max_payload() || sections.size() > channel_.max_sections()) {
     SendFail(call_id, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                   absl::StrCat("the worker's reply of ", size, " bytes is over the limit of ",
-                                                channel_.max_payload())));
+                                   absl::StrCat("the worker's reply of ", size, " bytes in ", sections.size(),
+                                                " attachments is over the limit of ", channel_.max_payload(),
+                                                " bytes or ", channel_.max_sections(), " attachments")));
     return false;
   }
   const std::string bytes = message.SerializeAsString();
-  absl::Status sent = channel_.Send(kind, call_id, {std::as_bytes(std::span(bytes))}, absl::Now() + kSendTimeout);
+  absl::Status sent =
+      channel_.Send(kind, call_id, {std::as_bytes(std::span(bytes))}, sections, absl::Now() + kSendTimeout);
   Sent(sent, call_id);
   return sent.ok();
 }
@@ -65,7 +76,8 @@ bool ShmExecuteCall::MarkFinished() {
 
 void ShmExecuteCall::Reply(v1::ExecuteResponse&& reply) {
   if (!MarkFinished()) return;
-  outbox_.Send(FrameKind::kReply, call_id(), reply);
+  outbox_.Send(FrameKind::kReply, call_id(), reply,
+               reply.has_result() ? reply.mutable_result()->mutable_attachments() : nullptr);
   open_.Remove(this);
 }
 
@@ -105,7 +117,10 @@ void ShmStreamCall::End(const v1::StreamMessage* end, const grpc::Status& status
     if (std::exchange(ended_, true)) return;
   }
   if (end != nullptr) {
-    outbox_.Send(FrameKind::kEnd, call_id(), *end);
+    v1::StreamMessage message = *end;  // small: a stream's end rarely has attachments
+    v1::ExecuteResponse& response = *message.mutable_end();
+    outbox_.Send(FrameKind::kEnd, call_id(), message,
+                 response.has_result() ? response.mutable_result()->mutable_attachments() : nullptr);
   } else {
     outbox_.SendFail(call_id(), status);
   }
@@ -135,7 +150,7 @@ std::optional<bool> ShmStreamCall::TakeCancel() {
   return cancel_;
 }
 
-bool ShmStreamCall::Write(const v1::StreamMessage& chunk) {
+bool ShmStreamCall::Write(v1::StreamMessage& chunk) {
   {
     absl::MutexLock lock(&mu_);
     // A reader may take its time: wake every second (nothing blocks for
@@ -148,7 +163,7 @@ bool ShmStreamCall::Write(const v1::StreamMessage& chunk) {
     if (ended_ || credit_ == 0) return false;
     --credit_;
   }
-  if (outbox_.Send(FrameKind::kChunk, call_id(), chunk)) return true;
+  if (outbox_.Send(FrameKind::kChunk, call_id(), chunk, chunk.mutable_chunk()->mutable_attachments())) return true;
   // Not sent (over the limit, and the stream failed with that; or the
   // channel closed): the stream is over.
   {

@@ -42,11 +42,14 @@ class ShmOutbox {
 
   explicit ShmOutbox(internal::ShmChannel& channel) : channel_(channel) {}
 
-  // Sends `message`, serialized, as a `kind` message of call `call_id`;
-  // false if it was not sent. A message over the channel's limit is not
-  // sent: the call fails instead with RESOURCE_EXHAUSTED (kFail), as gRPC
-  // fails an RPC whose reply is over its limit.
-  bool Send(internal::FrameKind kind, std::uint64_t call_id, const google::protobuf::MessageLite& message);
+  // Sends `message`, serialized, as a `kind` message of call `call_id`,
+  // with `attachments` (a field of `message`, or null) moved out of it and
+  // sent as the message's sections; false if it was not sent. A message
+  // over the channel's limit is not sent: the call fails instead with
+  // RESOURCE_EXHAUSTED (kFail), as gRPC fails an RPC whose reply is over
+  // its limit.
+  bool Send(internal::FrameKind kind, std::uint64_t call_id, google::protobuf::MessageLite& message,
+            google::protobuf::RepeatedPtrField<std::string>* attachments);
   // Sends kFail: `status`'s code (4 bytes) and message.
   void SendFail(std::uint64_t call_id, const grpc::Status& status);
 
@@ -108,7 +111,7 @@ class ShmStreamCall final : public OpenCall, public HandlerJob, public CallReque
  private:
   // Waits for credit and sends `chunk`; false when the stream failed or,
   // after a Cancel, no credit came within kCancelGrace.
-  bool Write(const v1::StreamMessage& chunk);
+  bool Write(v1::StreamMessage& chunk);
   std::optional<bool> TakeCancel();
   bool CanWrite() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return credit_ > 0 || ended_ || cancel_.has_value(); }
   bool HasCredit() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return credit_ > 0; }

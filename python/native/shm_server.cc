@@ -79,6 +79,8 @@ void ShmServer::Dispatch(Frame frame) {
                                                "the worker could not parse the request (shared-memory data plane)"));
         return;
       }
+      // The attachments came as the message's sections (shm_channel.h).
+      for (std::string& section : frame.sections) request.add_attachments(std::move(section));
       if (frame.kind == FrameKind::kExecute) {
         StartExecute(call_id, std::move(request));
       } else {

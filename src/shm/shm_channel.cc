@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "shm/fresh_buffer.h"
 
 namespace snakepit::internal {
 namespace {
@@ -15,11 +17,20 @@ namespace {
 // fields are in its byte order.
 struct FrameHeader {
   std::uint32_t kind;
-  std::uint32_t reserved;  // 0
+  std::uint32_t flags;  // kHasSections, or 0
   std::uint64_t call_id;
-  std::uint64_t size;  // payload bytes, in this record and the ones after it
+  // The message's bytes after the header, in this record and the ones
+  // after it: the section table if any, the payload, the sections.
+  std::uint64_t size;
 };
 static_assert(sizeof(FrameHeader) == 24);
+
+// The message carries sections. Its bytes start with their table: a u32
+// count, a u32 0, then a u64 length per section; the table lies wholly in
+// the first record.
+constexpr std::uint32_t kHasSections = 1;
+constexpr std::size_t kTableHead = 8;
+constexpr std::size_t kTableEntry = 8;
 
 constexpr std::size_t kMinRing = 4096;
 
@@ -100,20 +111,44 @@ ShmChannel::ShmChannel(ShmRegion region, ShmRing out, ShmRing in, std::size_t ri
       fragment_(ring_bytes / 4),
       max_payload_(max_payload) {}
 
+std::size_t ShmChannel::max_sections() const { return (fragment_ - sizeof(FrameHeader) - kTableHead) / kTableEntry; }
+
 absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
-                              std::initializer_list<std::span<const std::byte>> parts, absl::Time deadline) {
+                              std::initializer_list<std::span<const std::byte>> parts,
+                              std::span<const std::string> sections, absl::Time deadline) {
+  if (sections.size() > max_sections()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "message with ", sections.size(), " attachments; the shared-memory channel carries at most ", max_sections()));
+  }
+  // Everything after the header, in order: the section table, the payload
+  // parts, the sections.
+  std::vector<std::byte> table;
+  std::vector<std::span<const std::byte>> pieces;
+  pieces.reserve(1 + parts.size() + sections.size());
+  if (!sections.empty()) {
+    table.resize(kTableHead + kTableEntry * sections.size());
+    const auto count = static_cast<std::uint32_t>(sections.size());
+    std::memcpy(table.data(), &count, sizeof count);
+    for (std::size_t i = 0; i < sections.size(); ++i) {
+      const std::uint64_t length = sections[i].size();
+      std::memcpy(table.data() + kTableHead + kTableEntry * i, &length, sizeof length);
+    }
+    pieces.emplace_back(table);
+  }
+  pieces.insert(pieces.end(), parts.begin(), parts.end());
+  for (const std::string& section : sections) pieces.push_back(std::as_bytes(std::span(section)));
   std::size_t size = 0;
-  for (const auto& part : parts) size += part.size();
+  for (const auto& piece : pieces) size += piece.size();
   if (size > max_payload_) {
     return absl::InvalidArgumentError(
         absl::StrCat("message of ", size, " bytes exceeds the shared-memory channel's limit of ", max_payload_));
   }
-  const FrameHeader header{static_cast<std::uint32_t>(kind), 0, call_id, size};
+  const FrameHeader header{static_cast<std::uint32_t>(kind), sections.empty() ? 0 : kHasSections, call_id, size};
   absl::MutexLock lock(&send_mu_);
-  // Copies the parts, from where the last record stopped, into records of
+  // Copies the pieces, from where the last record stopped, into records of
   // at most fragment_ bytes; the first record starts with the header.
-  auto part = parts.begin();
-  std::size_t part_offset = 0;
+  auto piece = pieces.begin();
+  std::size_t piece_offset = 0;
   std::size_t left = size;
   bool first = true;
   while (first || left > 0) {
@@ -130,14 +165,14 @@ absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
     if (first) std::memcpy(to, &header, sizeof header);
     to += head;
     for (std::size_t copied = 0; copied < body;) {
-      while (part_offset == part->size()) {
-        ++part;
-        part_offset = 0;
+      while (piece_offset == piece->size()) {
+        ++piece;
+        piece_offset = 0;
       }
-      const std::size_t n = std::min(body - copied, part->size() - part_offset);
-      std::memcpy(to + copied, part->data() + part_offset, n);
+      const std::size_t n = std::min(body - copied, piece->size() - piece_offset);
+      std::memcpy(to + copied, piece->data() + piece_offset, n);
       copied += n;
-      part_offset += n;
+      piece_offset += n;
     }
     out_.Commit(head + body);
     left -= body;
@@ -162,37 +197,92 @@ absl::Status ShmChannel::StartMessage(std::span<const std::byte> record) {
   if (record.size() < sizeof header) return Poisoned(absl::StrCat("a record of ", record.size(), " bytes"));
   std::memcpy(&header, record.data(), sizeof header);
   if (!KnownFrameKind(header.kind)) return Poisoned(absl::StrCat("unknown frame kind ", header.kind));
+  if ((header.flags & ~kHasSections) != 0) return Poisoned(absl::StrCat("unknown frame flags ", header.flags));
   if (header.size > max_payload_) {
     return Poisoned(absl::StrCat("a message of ", header.size, " bytes, over the limit of ", max_payload_));
   }
-  const std::size_t body = record.size() - sizeof header;
-  if (body > header.size || (body < header.size && record.size() != fragment_)) {
+  std::span<const std::byte> body = record.subspan(sizeof header);
+  if (body.size() > header.size || (body.size() < header.size && record.size() != fragment_)) {
     return Poisoned(absl::StrCat("a first record of ", record.size(), " bytes for a message of ", header.size));
+  }
+  // The section table, checked against the message's size before anything
+  // is allocated from it.
+  std::vector<std::uint64_t> lengths;
+  std::size_t table = 0;
+  if ((header.flags & kHasSections) != 0) {
+    std::uint32_t count = 0;
+    std::uint32_t zero = 0;
+    if (body.size() >= kTableHead) {
+      std::memcpy(&count, body.data(), sizeof count);
+      std::memcpy(&zero, body.data() + sizeof count, sizeof zero);
+    }
+    table = kTableHead + kTableEntry * std::size_t{count};
+    if (body.size() < kTableHead || zero != 0 || count > max_sections() || body.size() < table) {
+      return Poisoned(
+          absl::StrCat("a section table of ", count, " entries in a first record of ", record.size(), " bytes"));
+    }
+    lengths.resize(count);
+    std::uint64_t total = table;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      std::memcpy(&lengths[i], body.data() + kTableHead + kTableEntry * i, sizeof lengths[i]);
+      if (lengths[i] > header.size - total) {
+        return Poisoned(absl::StrCat("sections longer than their message of ", header.size, " bytes"));
+      }
+      total += lengths[i];
+    }
   }
   partial_.kind = static_cast<FrameKind>(header.kind);
   partial_.call_id = header.call_id;
-  partial_.size = header.size;
-  partial_.data.reset(new std::byte[std::max<std::size_t>(header.size, 1)]);
-  std::memcpy(partial_.data.get(), record.data() + sizeof header, body);
-  received_ = body;
+  partial_.size = header.size - table;
+  for (const std::uint64_t length : lengths) partial_.size -= length;
+  partial_.data.reset(new std::byte[std::max<std::size_t>(partial_.size, 1)]);
+  AdviseHugePages(partial_.data.get(), partial_.size);
+  partial_.sections.clear();
+  partial_.sections.reserve(lengths.size());
+  for (const std::uint64_t length : lengths) partial_.sections.push_back(FreshString(length));
+  // Set up once the sections are in place: the spans point into them.
+  destinations_.clear();
+  destinations_.emplace_back(partial_.data.get(), partial_.size);
+  for (std::string& section : partial_.sections) destinations_.push_back(std::as_writable_bytes(std::span(section)));
+  next_ = 0;
+  filled_ = 0;
+  expected_ = header.size;
+  received_ = body.size();
   receiving_ = true;
+  Deliver(body.subspan(table));
   return absl::OkStatus();
 }
 
+void ShmChannel::Deliver(std::span<const std::byte> bytes) {
+  // The destinations add up to the message's size (StartMessage), and no
+  // record brings more than is left of it (Receive): every byte has a place.
+  while (!bytes.empty() && next_ < destinations_.size()) {
+    const std::span<std::byte> to = destinations_[next_];
+    const std::size_t n = std::min(bytes.size(), to.size() - filled_);
+    std::memcpy(to.data() + filled_, bytes.data(), n);
+    filled_ += n;
+    bytes = bytes.subspan(n);
+    if (filled_ == to.size()) {
+      ++next_;
+      filled_ = 0;
+    }
+  }
+}
+
 absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline) {
-  while (!receiving_ || received_ < partial_.size) {
+  while (!receiving_ || received_ < expected_) {
     absl::StatusOr<std::span<const std::byte>> record = NextRecord(deadline);
     if (!record.ok()) return record.status();
     absl::Status taken;
     if (!receiving_) {
       taken = StartMessage(*record);
     } else {
-      const std::size_t left = partial_.size - received_;
+      const std::size_t left = expected_ - received_;
       // Every fragment but the last is full.
       if (record->size() != std::min(left, fragment_)) {
         taken = Poisoned(absl::StrCat("a fragment of ", record->size(), " bytes with ", left, " to come"));
       } else {
-        std::memcpy(partial_.data.get() + received_, record->data(), record->size());
+        Deliver(*record);
         received_ += record->size();
       }
     }
@@ -204,6 +294,8 @@ absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline) {
   }
   receiving_ = false;
   received_ = 0;
+  expected_ = 0;
+  destinations_.clear();
   return std::exchange(partial_, Frame{});
 }
 

@@ -5,12 +5,18 @@
 // the format lives in one place (docs/worker-protocol.md, "Shared-memory
 // data plane").
 //
-// A message is a FrameHeader (kind, call id, payload size) and a payload of
-// any size up to the agreed limit. A payload that does not fit one ring
-// record is sent as several records, all written under the send lock, so
-// the records of one message are never interleaved with another's; the
-// receiver reassembles them. Fragments are at most a quarter of the ring,
-// so the writer fills one while the reader empties another.
+// A message is a FrameHeader (kind, call id, size) and a payload of any
+// size up to the agreed limit, optionally followed by sections: raw blocks
+// of bytes (a call's attachments) that travel beside the payload instead of
+// inside it, so that neither end serializes them into, or parses them out
+// of, a protobuf message. Each is copied once on each side: from the
+// sender's buffer into the ring, and from the ring into a buffer of its own
+// on the receiver (advised for huge pages when large, fresh_buffer.h).
+// A message that does not fit one ring record is sent as several records,
+// all written under the send lock, so the records of one message are never
+// interleaved with another's; the receiver reassembles them. Fragments are
+// at most a quarter of the ring, so the writer fills one while the reader
+// empties another.
 //
 // Trust: each side checks what it reads (kinds, sizes, fragment lengths)
 // against its own copy of the limits; a peer that lies makes Receive
@@ -29,6 +35,8 @@
 #include <initializer_list>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -62,6 +70,8 @@ struct Frame {
   // The payload, owned (copied out of the ring), `size` bytes.
   std::unique_ptr<std::byte[]> data;
   std::size_t size = 0;
+  // The sections sent with it, in order; each owned by the frame.
+  std::vector<std::string> sections;
 
   std::span<const std::byte> payload() const { return {data.get(), size}; }
 };
@@ -86,12 +96,18 @@ class ShmChannel {
   ShmChannel(const ShmChannel&) = delete;
   ShmChannel& operator=(const ShmChannel&) = delete;
 
-  // Sends one message whose payload is the concatenation of `parts`.
-  // Waits for room until `deadline` (DEADLINE_EXCEEDED; a message already
-  // partly sent then poisons the channel, which closes). INVALID_ARGUMENT
-  // when the payload exceeds max_payload; CANCELLED once closed.
+  // Sends one message whose payload is the concatenation of `parts`,
+  // followed by `sections`. Waits for room until `deadline`
+  // (DEADLINE_EXCEEDED; a message already partly sent then poisons the
+  // channel, which closes). INVALID_ARGUMENT when the whole message
+  // exceeds max_payload, or its sections are too many for their table to
+  // fit the first record (max_sections()); CANCELLED once closed.
   absl::Status Send(FrameKind kind, std::uint64_t call_id, std::initializer_list<std::span<const std::byte>> parts,
-                    absl::Time deadline) ABSL_LOCKS_EXCLUDED(send_mu_);
+                    absl::Time deadline) ABSL_LOCKS_EXCLUDED(send_mu_) {
+    return Send(kind, call_id, parts, {}, deadline);
+  }
+  absl::Status Send(FrameKind kind, std::uint64_t call_id, std::initializer_list<std::span<const std::byte>> parts,
+                    std::span<const std::string> sections, absl::Time deadline) ABSL_LOCKS_EXCLUDED(send_mu_);
 
   // The next message, waiting until `deadline` (DEADLINE_EXCEEDED, nothing
   // lost: call again) or an Interrupt (ABORTED, the same). CANCELLED once closed and drained; DATA_LOSS when
@@ -112,6 +128,9 @@ class ShmChannel {
   // The largest record: a payload of at most fragment_bytes() - 24 bytes
   // goes in one record, which a Send can never leave half-written.
   std::size_t fragment_bytes() const { return fragment_; }
+  // The most sections one message may carry: their table (8 bytes, then
+  // 8 per section) goes in the first record.
+  std::size_t max_sections() const;
 
  private:
   ShmChannel(ShmRegion region, ShmRing out, ShmRing in, std::size_t ring_bytes, std::size_t max_payload);
@@ -121,6 +140,9 @@ class ShmChannel {
   absl::StatusOr<std::span<const std::byte>> NextRecord(absl::Time deadline);
   // Starts partial_ from a message's first record.
   absl::Status StartMessage(std::span<const std::byte> record);
+  // Copies `bytes` into the message being received, across its payload
+  // and sections, from where the last copy stopped.
+  void Deliver(std::span<const std::byte> bytes);
 
   ShmRegion region_;
   absl::Mutex send_mu_;  // held for a whole message, fragments and all
@@ -133,8 +155,14 @@ class ShmChannel {
   // The message being received when Receive's deadline came mid-way: the
   // next Receive goes on with it.
   Frame partial_;
-  std::size_t received_ = 0;
+  std::size_t received_ = 0;  // of partial_'s bytes, its section table included
+  std::size_t expected_ = 0;  // all of them
   bool receiving_ = false;
+  // Where partial_'s bytes go, in order (the payload, then each section),
+  // and how far the copy has gone into destinations_[next_].
+  std::vector<std::span<std::byte>> destinations_;
+  std::size_t next_ = 0;
+  std::size_t filled_ = 0;
   std::atomic<bool> interrupted_{false};
 };
 

@@ -1,6 +1,7 @@
 #include "worker/reply_codec.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -42,18 +43,18 @@ void EncodeRequest(WorkerCall& call, snakepit::v1::ExecuteRequest& request) {
   for (auto& [key, value] : call.metadata) (*request.mutable_metadata())[key] = value;
 }
 
-absl::StatusOr<Chunk> DecodeChunk(const snakepit::v1::Result& chunk, absl::string_view label,
-                                  absl::string_view command) {
+absl::StatusOr<Chunk> DecodeChunk(snakepit::v1::Result& chunk, absl::string_view label, absl::string_view command) {
   Chunk out;
   out.data = nlohmann::json::parse(chunk.json(), nullptr, /*allow_exceptions=*/false);
   if (out.data.is_discarded()) {
     return absl::InternalError(absl::StrCat(label, ": command '", command, "': worker sent a chunk of invalid JSON"));
   }
-  out.attachments.assign(chunk.attachments().begin(), chunk.attachments().end());
+  out.attachments.assign(std::make_move_iterator(chunk.mutable_attachments()->begin()),
+                         std::make_move_iterator(chunk.mutable_attachments()->end()));
   return out;
 }
 
-absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& response, absl::string_view label,
+absl::StatusOr<Reply> DecodeResponse(snakepit::v1::ExecuteResponse& response, absl::string_view label,
                                      absl::string_view command) {
   if (response.has_error()) {
     const snakepit::v1::Error& e = response.error();
@@ -88,7 +89,8 @@ absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& respon
   if (reply.result.is_discarded()) {
     return absl::InternalError(absl::StrCat(label, ": command '", command, "': worker returned invalid JSON"));
   }
-  reply.attachments.assign(response.result().attachments().begin(), response.result().attachments().end());
+  auto& attachments = *response.mutable_result()->mutable_attachments();
+  reply.attachments.assign(std::make_move_iterator(attachments.begin()), std::make_move_iterator(attachments.end()));
   if (response.has_timing()) {
     const snakepit::v1::Timing& t = response.timing();
     reply.python_time = std::chrono::nanoseconds(std::max<std::int64_t>(0, t.finished_unix_ns() - t.started_unix_ns()));

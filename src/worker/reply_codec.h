@@ -21,16 +21,17 @@ namespace snakepit::internal {
 // Fills `request` from `call`, moving its payload.
 void EncodeRequest(WorkerCall& call, snakepit::v1::ExecuteRequest& request);
 
-// One chunk of a stream; INTERNAL if its JSON is invalid.
-absl::StatusOr<Chunk> DecodeChunk(const snakepit::v1::Result& chunk, absl::string_view label,
-                                  absl::string_view command);
+// One chunk of a stream; INTERNAL if its JSON is invalid. The attachments
+// are moved out of `chunk`, not copied.
+absl::StatusOr<Chunk> DecodeChunk(snakepit::v1::Result& chunk, absl::string_view label, absl::string_view command);
 
 // A successful RPC: the Python result, or the Python-side error mapped to a
 // canonical code (UNKNOWN_COMMAND -> NOT_FOUND, INVALID_ARGS ->
 // INVALID_ARGUMENT, EXCEPTION -> UNKNOWN with a PythonError payload,
 // NOT_SERIALIZABLE -> INTERNAL, BUSY -> RESOURCE_EXHAUSTED, CANCELLED ->
-// CANCELLED, STREAM_REQUIRED -> FAILED_PRECONDITION).
-absl::StatusOr<Reply> DecodeResponse(const snakepit::v1::ExecuteResponse& response, absl::string_view label,
+// CANCELLED, STREAM_REQUIRED -> FAILED_PRECONDITION). The result's
+// attachments are moved out of `response`, not copied.
+absl::StatusOr<Reply> DecodeResponse(snakepit::v1::ExecuteResponse& response, absl::string_view label,
                                      absl::string_view command);
 
 // A failed RPC. `abort_reason` (why the worker is known dead, may be empty)

@@ -104,7 +104,7 @@ class RpcClient::PendingStream final : public grpc::ClientReadReactor<snakepit::
       ReadNext();
       return;
     }
-    absl::StatusOr<Chunk> chunk = DecodeChunk(message_.chunk(), client_->label_, command_);
+    absl::StatusOr<Chunk> chunk = DecodeChunk(*message_.mutable_chunk(), client_->label_, command_);
     if (!chunk.ok()) {
       bad_ = chunk.status();
       context.TryCancel();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -14,6 +15,24 @@
 #include "worker/reply_codec.h"
 
 namespace snakepit::internal {
+namespace {
+
+// A result's attachments travel as its message's sections (shm_channel.h):
+// they are moved in after the attachments the payload itself holds (none,
+// from this library's worker).
+void AppendSections(snakepit::v1::Result& result, Frame& frame) {
+  for (std::string& section : frame.sections) result.add_attachments(std::move(section));
+  frame.sections.clear();
+}
+
+// `response` with `frame`'s sections as its result's attachments; a
+// response holding an error has no result, and gets none.
+snakepit::v1::ExecuteResponse& WithSections(snakepit::v1::ExecuteResponse& response, Frame& frame) {
+  if (!response.has_error()) AppendSections(*response.mutable_result(), frame);
+  return response;
+}
+
+}  // namespace
 
 // One call in flight: a unary call has `done`; a stream has `handlers`,
 // its gate, and what arrived while its consumer paused.
@@ -116,7 +135,7 @@ void ShmClient::Execute(WorkerCall call, Worker::Done done) {
   pending->done = std::move(done);
   snakepit::v1::ExecuteRequest request;
   EncodeRequest(call, request);
-  Start(call.call_id, std::move(pending), FrameKind::kExecute, request.SerializeAsString(), call.rpc_deadline);
+  Start(call.call_id, std::move(pending), FrameKind::kExecute, request, call.rpc_deadline);
 }
 
 std::shared_ptr<StreamControl> ShmClient::ExecuteStream(WorkerCall call, StreamHandlers handlers) {
@@ -128,19 +147,30 @@ std::shared_ptr<StreamControl> ShmClient::ExecuteStream(WorkerCall call, StreamH
   std::shared_ptr<StreamControl> gate = pending->gate;
   snakepit::v1::ExecuteRequest request;
   EncodeRequest(call, request);
-  Start(call.call_id, std::move(pending), FrameKind::kExecuteStream, request.SerializeAsString(), call.rpc_deadline);
+  Start(call.call_id, std::move(pending), FrameKind::kExecuteStream, request, call.rpc_deadline);
   return gate;
 }
 
 void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, FrameKind kind,
-                      const std::string& payload, absl::Time rpc_deadline) {
+                      snakepit::v1::ExecuteRequest& request, absl::Time rpc_deadline) {
   pending->rpc_deadline = rpc_deadline;
   const std::string command = pending->command;
+  auto& attachments = *request.mutable_attachments();
+  std::vector<std::string> sections(std::make_move_iterator(attachments.begin()),
+                                    std::make_move_iterator(attachments.end()));
+  request.clear_attachments();
+  std::string payload = request.SerializeAsString();
+  std::size_t size = payload.size();
+  for (const std::string& section : sections) size += section.size();
   absl::Status refused;  // OK: taken
-  if (payload.size() > channel_->max_payload()) {
-    refused = absl::ResourceExhaustedError(absl::StrCat(label_, ": command '", command, "': the request is ",
-                                                        payload.size(), " bytes, over the limit of ",
-                                                        max_message_bytes_, " (max_message_bytes)"));
+  if (size > channel_->max_payload()) {
+    refused = absl::ResourceExhaustedError(absl::StrCat(label_, ": command '", command, "': the request is ", size,
+                                                        " bytes, over the limit of ", max_message_bytes_,
+                                                        " (max_message_bytes)"));
+  } else if (sections.size() > channel_->max_sections()) {
+    refused = absl::InvalidArgumentError(absl::StrCat(label_, ": command '", command, "': ", sections.size(),
+                                                      " attachments, over the shared-memory transport's limit of ",
+                                                      channel_->max_sections()));
   }
   {
     MutexLock lock(&mu_);
@@ -158,7 +188,8 @@ void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, F
     EndCall(*pending, std::move(refused));
     return;
   }
-  absl::Status sent = SendOrDefer(kind, call_id, payload, std::min(rpc_deadline, absl::Now() + kSendTimeout));
+  absl::Status sent = SendOrDefer(kind, call_id, std::move(payload), std::move(sections),
+                                  std::min(rpc_deadline, absl::Now() + kSendTimeout));
   if (sent.ok()) return;
   // Not sent: unless the reader thread failed it meanwhile, it fails here.
   std::unique_ptr<Pending> unsent = Take(call_id);
@@ -170,19 +201,22 @@ void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, F
   EndCall(*unsent, std::move(why));
 }
 
-absl::Status ShmClient::SendOrDefer(FrameKind kind, std::uint64_t call_id, std::string payload, absl::Time deadline) {
+absl::Status ShmClient::SendOrDefer(FrameKind kind, std::uint64_t call_id, std::string payload,
+                                    std::vector<std::string> sections, absl::Time deadline) {
   const auto bytes = [](const std::string& s) { return std::as_bytes(std::span(s)); };
-  if (std::this_thread::get_id() != reader_id_) return channel_->Send(kind, call_id, {bytes(payload)}, deadline);
+  if (std::this_thread::get_id() != reader_id_) {
+    return channel_->Send(kind, call_id, {bytes(payload)}, sections, deadline);
+  }
   // On the reader thread: a message that fits one record may go now if
   // there is room (it cannot be cut short); anything else waits its turn
   // on the sender thread.
-  if (payload.size() + 64 <= channel_->fragment_bytes()) {
+  if (sections.empty() && payload.size() + 64 <= channel_->fragment_bytes()) {
     absl::Status now = channel_->Send(kind, call_id, {bytes(payload)}, absl::InfinitePast());
     if (!absl::IsDeadlineExceeded(now)) return now;
   }
   {
     MutexLock lock(&out_mu_);
-    outgoing_.push_back(Outgoing{kind, call_id, std::move(payload), deadline});
+    outgoing_.push_back(Outgoing{kind, call_id, std::move(payload), std::move(sections), deadline});
   }
   out_cv_.Signal();
   return absl::OkStatus();
@@ -200,7 +234,7 @@ void ShmClient::SendLoop() {
       outgoing_.pop_front();
     }
     absl::Status sent =
-        channel_->Send(next.kind, next.call_id, {std::as_bytes(std::span(next.payload))}, next.deadline);
+        channel_->Send(next.kind, next.call_id, {std::as_bytes(std::span(next.payload))}, next.sections, next.deadline);
     if (sent.ok() || (next.kind != FrameKind::kExecute && next.kind != FrameKind::kExecuteStream)) continue;
     // A call that could not be sent fails like one sent directly (Start).
     std::unique_ptr<Pending> unsent = Take(next.call_id);
@@ -218,14 +252,14 @@ void ShmClient::Cancel(std::uint64_t call_id, CancelReason reason) {
                                                                : snakepit::v1::CancelRequest::CANCELLED);
   // Fire and forget, as the Cancel RPC: a worker that does not take it is
   // hung, and call_kill_timeout deals with it.
-  (void)SendOrDefer(FrameKind::kCancel, call_id, request.SerializeAsString(), absl::Now() + kSendTimeout);
+  (void)SendOrDefer(FrameKind::kCancel, call_id, request.SerializeAsString(), {}, absl::Now() + kSendTimeout);
 }
 
 void ShmClient::GrantCredit(std::uint64_t call_id) {
   const std::uint32_t one = 1;
   std::string payload(sizeof one, '\0');
   std::memcpy(payload.data(), &one, sizeof one);
-  (void)SendOrDefer(FrameKind::kCredit, call_id, std::move(payload), absl::Now() + kSendTimeout);
+  (void)SendOrDefer(FrameKind::kCredit, call_id, std::move(payload), {}, absl::Now() + kSendTimeout);
 }
 
 void ShmClient::Resume(std::uint64_t call_id) {
@@ -331,7 +365,7 @@ void ShmClient::Dispatch(Frame frame) {
   } else if (frame.kind == FrameKind::kReply) {
     snakepit::v1::ExecuteResponse response;
     result = response.ParseFromArray(frame.data.get(), static_cast<int>(frame.size))
-                 ? DecodeResponse(response, label_, command)
+                 ? DecodeResponse(WithSections(response, frame), label_, command)
                  : absl::InternalError(absl::StrCat(label_, ": command '", command, "': unparsable reply"));
   } else {  // kEnd
     snakepit::v1::StreamMessage message;
@@ -341,7 +375,7 @@ void ShmClient::Dispatch(Frame frame) {
       snakepit::v1::ExecuteResponse& end = *message.mutable_end();
       // As rpc_stream.cc: a generator that finished carries no result.
       if (!end.has_error() && end.result().json().empty()) end.mutable_result()->set_json("null");
-      result = DecodeResponse(end, label_, command);
+      result = DecodeResponse(WithSections(end, frame), label_, command);
     }
   }
   if (stream) {
@@ -353,7 +387,7 @@ void ShmClient::Dispatch(Frame frame) {
   EndCall(*call, std::move(result));
 }
 
-void ShmClient::OnChunk(std::uint64_t call_id, const Frame& frame) {
+void ShmClient::OnChunk(std::uint64_t call_id, Frame& frame) {
   snakepit::v1::StreamMessage message;
   const bool parsed = message.ParseFromArray(frame.data.get(), static_cast<int>(frame.size)) && message.has_chunk();
   std::string command;
@@ -366,7 +400,8 @@ void ShmClient::OnChunk(std::uint64_t call_id, const Frame& frame) {
     }
     command = found->second->command;
   }
-  absl::StatusOr<Chunk> chunk = parsed ? DecodeChunk(message.chunk(), label_, command)
+  if (parsed) AppendSections(*message.mutable_chunk(), frame);
+  absl::StatusOr<Chunk> chunk = parsed ? DecodeChunk(*message.mutable_chunk(), label_, command)
                                        : absl::StatusOr<Chunk>(absl::InternalError(absl::StrCat(
                                              label_, ": command '", command, "': unparsable stream chunk")));
   bool deliver = false;

@@ -82,21 +82,25 @@ class ShmClient {
     FrameKind kind;
     std::uint64_t call_id;
     std::string payload;
+    std::vector<std::string> sections;
     absl::Time deadline;
   };
 
-  void Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, FrameKind kind, const std::string& payload,
-             absl::Time rpc_deadline);
+  // Sends `request`, its attachments as the message's sections (moved out
+  // of it, never serialized into the payload).
+  void Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, FrameKind kind,
+             snakepit::v1::ExecuteRequest& request, absl::Time rpc_deadline);
   // Sends now, or through the sender thread when on the reader thread.
   // Returns the send's error (always OK when deferred).
-  absl::Status SendOrDefer(FrameKind kind, std::uint64_t call_id, std::string payload, absl::Time deadline);
+  absl::Status SendOrDefer(FrameKind kind, std::uint64_t call_id, std::string payload,
+                           std::vector<std::string> sections, absl::Time deadline);
   void GrantCredit(std::uint64_t call_id);
   void Resume(std::uint64_t call_id);
 
   // Reader thread.
   void ReadLoop();
   void Dispatch(Frame frame);
-  void OnChunk(std::uint64_t call_id, const Frame& frame);
+  void OnChunk(std::uint64_t call_id, Frame& frame);
   void OnEnd(std::uint64_t call_id, absl::StatusOr<Reply> result);
   // Delivers the chunks of resumed streams that queued while paused.
   void DeliverResumed();

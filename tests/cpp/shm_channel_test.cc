@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "shm/shm_channel.h"
 #include "shm/shm_region.h"
+#include "shm/shm_ring.h"
 
 namespace snakepit::internal {
 namespace {
@@ -149,6 +150,85 @@ TEST(ShmChannelTest, AnUnknownKindIsDataLoss) {
   auto message = pair.host->Receive(Soon());
   EXPECT_TRUE(absl::IsDataLoss(message.status())) << message.status();
   EXPECT_NE(message.status().message().find("unknown frame kind 99"), std::string::npos);
+}
+
+TEST(ShmChannelTest, SectionsTravelBesideThePayloadAcrossFragments) {
+  Pair pair = NewPair();
+  // An empty section, a small one, and one of 3.5 rings whose edges fall
+  // inside fragments; the payload in two parts.
+  const std::vector<std::string> sections = {"", Pattern(10, 's'), Pattern(14336, 'l')};
+  const std::string a = Pattern(700, 'a'), b = Pattern(1500, 'b');
+  std::thread sender([&] {
+    ASSERT_TRUE(pair.host->Send(FrameKind::kExecute, 4, {Bytes(a), Bytes(b)}, sections, Soon()).ok());
+  });
+  auto message = pair.worker->Receive(Soon());
+  sender.join();
+  ASSERT_TRUE(message.ok()) << message.status();
+  EXPECT_EQ(message->call_id, 4u);
+  EXPECT_EQ(Text(*message), a + b);
+  EXPECT_EQ(message->sections, sections);
+  // A message without sections after one with: nothing left over.
+  ASSERT_TRUE(pair.host->Send(FrameKind::kCancel, 5, {Bytes("x")}, Soon()).ok());
+  auto next = pair.worker->Receive(Soon());
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(Text(*next), "x");
+  EXPECT_TRUE(next->sections.empty());
+}
+
+TEST(ShmChannelTest, SectionsCountTowardsTheLimitAndTheirNumberIsBounded) {
+  Pair pair = NewPair(/*limit=*/100);
+  const std::vector<std::string> big = {std::string(90, 'x')};
+  EXPECT_TRUE(absl::IsInvalidArgument(pair.host->Send(FrameKind::kExecute, 1, {Bytes("0123456789")}, big, Soon())));
+  const std::vector<std::string> many(pair.host->max_sections() + 1, "");
+  const absl::Status refused = pair.host->Send(FrameKind::kExecute, 2, {}, many, Soon());
+  EXPECT_TRUE(absl::IsInvalidArgument(refused)) << refused;
+  EXPECT_NE(refused.message().find("at most " + std::to_string(pair.host->max_sections())), std::string::npos)
+      << refused;
+  ASSERT_TRUE(pair.host->Send(FrameKind::kExecute, 3, {Bytes("ok")}, Soon()).ok());
+  EXPECT_EQ(Text(*pair.worker->Receive(Soon())), "ok");
+}
+
+// Writes one record of `words` straight into the worker-to-host ring of
+// `pair`, as a peer that ignores the format could.
+void Forge(Pair& pair, const std::vector<std::uint64_t>& words) {
+  auto mapped = ShmRegion::Map(UniqueFd(::dup(pair.host->fd())), ShmChannel::RegionSize(kRing));
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  const std::size_t ring_size = ShmRing::RegionSize(kRing);
+  auto ring = ShmRing::Attach(mapped->bytes().subspan(ring_size, ring_size), kRing);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  const std::size_t bytes = words.size() * sizeof(std::uint64_t);
+  auto record = ring->Reserve(bytes, Soon());
+  ASSERT_TRUE(record.ok()) << record.status();
+  std::memcpy(record->data(), words.data(), bytes);
+  ring->Commit(bytes);
+}
+
+constexpr std::uint64_t Word(std::uint32_t low, std::uint32_t high) {
+  return std::uint64_t{low} | (std::uint64_t{high} << 32);
+}
+
+TEST(ShmChannelTest, ASectionTableThatLiesIsDataLoss) {
+  const std::uint64_t reply = static_cast<std::uint32_t>(FrameKind::kReply);
+  struct Case {
+    std::string name;
+    std::vector<std::uint64_t> words;  // header (kind|flags, call id, size), then the body
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"a section longer than its message", {Word(reply, 1), 9, 24, Word(1, 0), 1000, 0}, "sections longer"},
+      {"a table past the first record", {Word(reply, 1), 9, 16, Word(3, 0), 8}, "section table of 3"},
+      {"a table whose padding is not 0", {Word(reply, 1), 9, 16, Word(1, 5), 0}, "section table"},
+      {"an unknown flag", {Word(reply, 6), 9, 0}, "unknown frame flags 6"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Pair pair = NewPair();
+    Forge(pair, c.words);
+    auto message = pair.host->Receive(Soon());
+    EXPECT_TRUE(absl::IsDataLoss(message.status())) << message.status();
+    EXPECT_NE(message.status().message().find(c.says), std::string::npos) << message.status();
+    EXPECT_TRUE(pair.host->closed());
+  }
 }
 
 TEST(ShmChannelTest, CloseWakesABlockedReceiveAndSend) {

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "shm/shm_ring.h"
@@ -27,7 +28,9 @@ nlohmann::json ShmPool(nlohmann::json pool) {
   return testing::WithFixtureAdapter(std::move(pool));
 }
 
-// Attachments well past one ring (2 MiB), both ways, bytes intact.
+// Attachments well past one ring (2 MiB), empty ones, and many at once,
+// both ways, bytes and order intact: they travel as the frames' sections,
+// outside the protobuf messages.
 TEST(ShmTransport, CarriesAttachmentsLargerThanItsRings) {
   auto pools = testing::StartOrDie(testing::MakeConfig({ShmPool({{"name", "p"}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);
@@ -35,12 +38,21 @@ TEST(ShmTransport, CarriesAttachmentsLargerThanItsRings) {
   std::string big(9 << 20, '\0');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 % 251);
   CallOptions options;
-  options.attachments = {big, "small"};
+  options.attachments = {big, "", "small"};
   absl::StatusOr<Reply> reply = pools->call("p", "echo_attachments", nlohmann::json::object(), options);
   ASSERT_TRUE(reply.ok()) << reply.status();
-  ASSERT_EQ(reply->attachments.size(), 2u);
+  ASSERT_EQ(reply->attachments.size(), 3u);
   EXPECT_TRUE(reply->attachments[0] == big) << "the 9 MiB attachment came back changed";
-  EXPECT_EQ(reply->attachments[1], "small");
+  EXPECT_EQ(reply->attachments[1], "");
+  EXPECT_EQ(reply->attachments[2], "small");
+  EXPECT_EQ(reply->result["sizes"], nlohmann::json({9 << 20, 0, 5})) << "the worker saw other attachments";
+
+  CallOptions many;
+  for (int i = 0; i < 2000; ++i) many.attachments.push_back(std::string(i % 7, static_cast<char>('a' + i % 26)));
+  const std::vector<std::string> sent = many.attachments;
+  reply = pools->call("p", "echo_attachments", nlohmann::json::object(), std::move(many));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->attachments, sent);
 }
 
 // A worker that overwrites the host's ring with garbage: the host refuses

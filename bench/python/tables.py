@@ -125,7 +125,13 @@ def paired(r: dict[str, Any]) -> str:
     base = s["paths"]["stub_sync"]
     rows = [("bare stub, sync API (baseline)", _f(base["p50_us"]["median"]), "–",
              _f(base["client_cpu_us"]["median"], 1), "–", _f(base["worker_cpu_us"]["median"], 1))]
-    for name, label in (("stub_callback", "bare stub, callback API"), ("library", "library `execute()`")):
+    transports = s.get("transports", {})
+    default = transports.get("library_default", "default")
+    for name, label in (("stub_callback", "bare stub, callback API"),
+                        ("library", f"library `execute()`, {transports.get('library', 'native')} transport"),
+                        ("library_default", f"library `execute()`, default transport ({default})")):
+        if name not in s["paths"]:  # a run from before the path existed
+            continue
         p, d = s["paths"][name], s["minus_stub_sync"][name]
         rows.append((label, _f(p["p50_us"]["median"]),
                      f"{d['p50_us']['median']:+.1f} ({d['p50_us']['q25']:+.0f} to {d['p50_us']['q75']:+.0f})",

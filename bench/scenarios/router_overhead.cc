@@ -6,7 +6,11 @@
 //   stub_sync      bare stub, synchronous API, to a Python worker started
 //                  by hand (the baseline)
 //   stub_callback  the same stub through gRPC's callback API
-//   library        PoolManager::execute on a process pool of one worker
+//   library        PoolManager::execute on a process pool of one worker on
+//                  the native transport: the bare stub's own transport, so
+//                  that the difference is the router's cost alone
+//   library_default the same on the default transport (shm for a local
+//                  worker): what a user gets, for comparison only
 // Every path calls the same command ("echo", {} args) on the same kind of
 // worker, one call at a time.
 #include <algorithm>
@@ -69,16 +73,27 @@ nlohmann::json RunRouterOverhead(BenchEnv& env) {
   const int rounds = env.flags.quick ? 10 : 100;
   const int calls = 150;  // per block
   nlohmann::json out = {{"rounds", rounds}, {"calls_per_block", calls}, {"command", "echo {}"}};
-  absl::StatusOr<std::unique_ptr<PoolManager>> pools = StartPool(env, ProcessPool(1));
+  PoolSpec native_spec = ProcessPool(1);
+  native_spec.transport = WorkerTransport::kNative;
+  absl::StatusOr<std::unique_ptr<PoolManager>> pools = StartPool(env, native_spec);
   if (!pools.ok()) return WithError(out, pools.status());
+  absl::StatusOr<std::unique_ptr<PoolManager>> default_pools = StartPool(env, ProcessPool(1));
+  if (!default_pools.ok()) return WithError(out, default_pools.status());
+  const absl::StatusOr<PoolStats> default_stats = (*default_pools)->stats(kPool);
+  out["transports"] = {{"library", "native"},
+                       {"library_default", default_stats.ok() ? default_stats->transport : "unknown"},
+                       {"stub_sync", "native"},
+                       {"stub_callback", "native"}};
   absl::StatusOr<std::unique_ptr<DirectWorker>> worker = DirectWorker::Start(
       {.python = env.flags.python, .python_path = env.flags.python_path, .socket = env.scratch.File("paired.sock")});
   if (!worker.ok()) return WithError(out, worker.status());
   BareStub stub((*worker)->target());
   if (!stub.WaitConnected(absl::Seconds(10))) return WithError(out, absl::UnavailableError("no connection"));
   const pid_t pool_worker = WorkerPids(**pools).front();
+  const pid_t default_worker = WorkerPids(**default_pools).front();
   const pid_t direct_worker = (*worker)->pid();
   PoolManager& library = **pools;
+  PoolManager& library_default = **default_pools;
   const nlohmann::json no_args = nlohmann::json::object();
 
   struct Path {
@@ -90,7 +105,11 @@ nlohmann::json RunRouterOverhead(BenchEnv& env) {
   std::vector<Path> paths = {
       {"stub_sync", direct_worker, [&] { return StubCall(stub, false); }, {}},
       {"stub_callback", direct_worker, [&] { return StubCall(stub, true); }, {}},
-      {"library", pool_worker, [&] { return library.execute(kPool, "echo", no_args).status(); }, {}}};
+      {"library", pool_worker, [&] { return library.execute(kPool, "echo", no_args).status(); }, {}},
+      {"library_default",
+       default_worker,
+       [&] { return library_default.execute(kPool, "echo", no_args).status(); },
+       {}}};
   for (Path& p : paths) {  // warm: connections, caches, the interpreter's
     if (absl::StatusOr<Block> b = RunBlock(calls, p.worker, p.call); !b.ok()) return WithError(out, b.status());
   }
@@ -122,7 +141,7 @@ nlohmann::json RunRouterOverhead(BenchEnv& env) {
       cpu.push_back(paths[i].blocks[r].client_cpu_us - paths[0].blocks[r].client_cpu_us);
     }
     out["minus_stub_sync"][paths[i].name] = {{"p50_us", Distribution(latency)}, {"client_cpu_us", Distribution(cpu)}};
-    std::printf("  %-14s - stub_sync: p50 %+6.1f us (IQR %+.1f..%+.1f), client CPU %+6.1f us/call (IQR %+.1f..%+.1f)\n",
+    std::printf("  %-15s - stub_sync: p50 %+6.1f us (IQR %+.1f..%+.1f), client CPU %+6.1f us/call (IQR %+.1f..%+.1f)\n",
                 paths[i].name, Quantile(latency, 0.5), Quantile(latency, 0.25), Quantile(latency, 0.75),
                 Quantile(cpu, 0.5), Quantile(cpu, 0.25), Quantile(cpu, 0.75));
   }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
@@ -80,7 +81,9 @@ int RunCommand::Execute() {
   std::unique_ptr<PoolManager> pools =
       StartPools("run", config_, {.progress = true, .only_pool = pool_, .workers = workers_, .abandon_at_exit = true});
   if (pools == nullptr) return kFailed;
-  absl::StatusOr<Reply> reply = stream_ ? Stream(*pools, call_args) : pools->call(pool_, command_, call_args, options_);
+  // The call is made once: its attachments are moved, not copied.
+  absl::StatusOr<Reply> reply =
+      stream_ ? Stream(*pools, call_args) : pools->call(pool_, command_, call_args, std::move(options_));
   // Answer first: stopping the workers may take up to kill_grace.
   int code = kOk;
   if (!reply.ok()) {
@@ -110,7 +113,7 @@ int RunCommand::Execute() {
 }
 
 absl::StatusOr<Reply> RunCommand::Stream(PoolManager& pools, const nlohmann::json& args) {
-  StreamReader reader = pools.execute_stream(pool_, command_, args, options_);
+  StreamReader reader = pools.execute_stream(pool_, command_, args, std::move(options_));
   Reply all;
   while (true) {
     absl::StatusOr<std::optional<Chunk>> next = reader.Next();

@@ -54,9 +54,11 @@ done
 cmake -S "$here/consumer" -B "$scratch/consumer-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$scratch/consumer-build" >/dev/null
-ldd "$scratch/consumer-build/consumer" | grep -qF "$so" ||
-  ldd "$scratch/consumer-build/consumer" | grep -q "$libdir/libsnakepit.so" ||
-  fail "the consumer does not load $libdir/libsnakepit.so: $(ldd "$scratch/consumer-build/consumer" | grep snakepit)"
+# ldd's output is read whole before it is searched: under pipefail, a
+# `ldd | grep -q` fails whenever grep's early exit makes ldd die of SIGPIPE.
+loaded=$(ldd "$scratch/consumer-build/consumer")
+grep -qF "$so" <<<"$loaded" || grep -qF "$libdir/libsnakepit.so" <<<"$loaded" ||
+  fail "the consumer does not load $libdir/libsnakepit.so: $(grep snakepit <<<"$loaded")"
 out=$(cd / && env -u SNAKEPIT_PYTHONPATH "$scratch/consumer-build/consumer")
 [[ $out == *"File \"$prefix/share/snakepit/python/snakepit_worker/showcase.py\""* ]] ||
   fail "the find_package consumer did not run the installed worker package: $out"

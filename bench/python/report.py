@@ -71,7 +71,7 @@ def noop_breakdown(m: dict[str, dict[str, float]], paired: dict[str, Any]) -> di
         "latency_parts_us": {
             "transport floor: raw Unix socket round trip": raw["p50_us"],
             "gRPC C++ stacks, both ends (C++ echo - raw)": cpp["p50_us"] - raw["p50_us"],
-            "Python worker: grpcio server and dispatch (stub to Python - C++ echo - handler)":
+            "Python worker: its gRPC server (native) and dispatch (stub to Python - C++ echo - handler)":
                 stub["p50_us"] - cpp["p50_us"] - py_us,
             "Python handler itself (Timing, as Reply::python_time)": py_us,
             "gRPC callback API and its thread hop (paired: callback stub - sync stub)": callback_us,
@@ -184,7 +184,7 @@ def cpu_bound_target(s: dict[str, Any], add: Any) -> None:
         add("4", sc["target"], measured, None, sc["no_verdict"])
         return
     add("4", sc["target"],
-        f"{sc['normalised_ratio']:.2f}x ({sc['raw_ratio']:.2f}x in calls/s, Python CPU per call"
+        f"{sc['normalised_ratio']:.2f}x ({sc['raw_ratio']:.2f}x in calls/s, worker CPU per call"
         f" {100 * sc['cpu_drift']:+.1f}%)", sc["normalised_ratio"] >= 1.9)
 
 

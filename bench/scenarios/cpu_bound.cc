@@ -60,13 +60,13 @@ nlohmann::json Scaling(const BenchEnv& env, const LoadResult& single, const Load
   j["cpu_drift"] = drift;
   j["normalised_ratio"] = normalised;
   std::printf(
-      "  process 2 / process 1: %.2fx in calls/s; Python CPU per call %.0f vs %.0f us (%+.1f%%); "
+      "  process 2 / process 1: %.2fx in calls/s; worker CPU per call %.0f vs %.0f us (%+.1f%%); "
       "normalised %.2fx\n",
       raw, pair.worker_cpu_us_per_call, single.worker_cpu_us_per_call, 100 * drift, normalised);
   if (std::abs(drift) > kMaxCpuDrift) {
     j["no_verdict"] = absl::StrFormat(
-        "the Python CPU per call drifted by %+.1f%% between the two points (more than %.0f%%): the machine "
-        "changed under the measurement",
+        "the workers' CPU per call (their whole process CPU clocks, not only the handler's) drifted by %+.1f%% "
+        "between the two points (more than %.0f%%): the same work did not cost the same",
         100 * drift, 100 * kMaxCpuDrift);
     PrintNoVerdict(env, target, j["no_verdict"].get<std::string>());
     return j;

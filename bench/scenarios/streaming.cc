@@ -1,6 +1,6 @@
 // Scenario 12: streams and cancels, per transport. One process worker on
-// each transport (native, grpcio), measured side by side in interleaved
-// rounds:
+// each transport (shm, the default for a local worker; native; grpcio),
+// measured side by side in interleaved rounds:
 //   first_chunk_us      execute_stream to the first Next() of a one-chunk
 //                       stream (median), against a unary call of the same
 //                       payload (unary_call_us)
@@ -12,6 +12,7 @@
 // --quick shortens every measurement; no scenario prints verdicts.
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -90,23 +91,30 @@ void Round(const BenchEnv& env, PoolManager& pools, Sample& s) {
 
 nlohmann::json RunStreaming(BenchEnv& env) {
   nlohmann::json out = {{"python", env.flags.python}, {"rounds", env.Rounds()}, {"chunk_bytes", kChunkBytes}};
-  const char* names[] = {"native", "grpcio"};
-  std::unique_ptr<PoolManager> pools[2];
-  for (int i = 0; i < 2; ++i) {
+  struct Transport {
+    const char* name;
+    WorkerTransport transport;
+  };
+  constexpr Transport kTransports[] = {
+      {"shm", WorkerTransport::kShm}, {"native", WorkerTransport::kNative}, {"grpcio", WorkerTransport::kGrpcio}};
+  constexpr int kCount = static_cast<int>(std::size(kTransports));
+  std::unique_ptr<PoolManager> pools[kCount];
+  for (int i = 0; i < kCount; ++i) {
     PoolSpec spec = ProcessPool(1);
-    spec.transport = i == 0 ? WorkerTransport::kNative : WorkerTransport::kGrpcio;
-    spec.label = absl::StrCat("stream_", names[i]);
+    spec.transport = kTransports[i].transport;
+    spec.label = absl::StrCat("stream_", kTransports[i].name);
     spec.adapter = "stream_bench:StreamBench";
     spec.python_path = {SNAKEPIT_BENCH_PYTHON_DIR};
     absl::StatusOr<std::unique_ptr<PoolManager>> started = StartPool(env, spec);
     if (!started.ok()) return WithError(out, started.status());
     pools[i] = std::move(*started);
   }
-  Sample samples[2];
+  Sample samples[kCount];
   for (int round = 0; round < env.Rounds(); ++round) {
-    for (int i = 0; i < 2; ++i) Round(env, *pools[i], samples[i]);
+    for (int i = 0; i < kCount; ++i) Round(env, *pools[i], samples[i]);
   }
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kCount; ++i) {
+    const char* name = kTransports[i].name;
     const Sample& s = samples[i];
     nlohmann::json t = {
         {"first_chunk_us", Median(s.first_chunk_us)},
@@ -121,11 +129,11 @@ nlohmann::json RunStreaming(BenchEnv& env) {
       t["chunks_per_unary_call"] = t["stream_chunks_per_s"].get<double>() / t["unary_calls_per_s"].get<double>();
     }
     if (!s.error.empty()) t["error"] = s.error;
-    out[names[i]] = t;
+    out[name] = t;
     std::printf(
         "  %s: first chunk %.0f us (unary call %.0f us), %.0f chunks/s vs %.0f unary calls/s, "
         "cancel to slot free %.1f ms\n",
-        names[i], t["first_chunk_us"].get<double>(), t["unary_call_us"].get<double>(),
+        name, t["first_chunk_us"].get<double>(), t["unary_call_us"].get<double>(),
         t["stream_chunks_per_s"].get<double>(), t["unary_calls_per_s"].get<double>(),
         t["cancel_to_free_ms"].get<double>());
   }

@@ -14,6 +14,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "native/call_request.h"
+#include "native/held_attachments.h"
 #include "snakepit/v1/worker.pb.h"
 
 namespace snakepit::native {
@@ -56,8 +57,11 @@ class CallRunner {
   // Returns false, leaving `reply` alone, when the call was finished
   // (cancelled by a stop) before it could be read: nothing to answer.
   // Never throws: a failure of the Python glue becomes an EXCEPTION error
-  // reply with its traceback.
-  virtual bool Execute(CallRequest& call, v1::ExecuteResponse& reply) = 0;
+  // reply with its traceback. With `held`, large result attachments are
+  // held there, in order, instead of copied into `reply`
+  // (held_attachments.h): a front end that can send them from Python's
+  // buffers passes one.
+  virtual bool Execute(CallRequest& call, v1::ExecuteResponse& reply, HeldAttachments* held) = 0;
 
   // Opens the command of `call` on a handler thread; null when the call was
   // finished (cancelled by a stop) before it could be read. A call that

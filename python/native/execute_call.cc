@@ -81,7 +81,7 @@ void ExecuteCall::Run(CallRunner& runner, CallCounters& counters, absl::Function
     cancel = cancel_;
     call_id = request_.call_id();
   }
-  RunExecute(runner, counters, idle, call_id, cancel, *this,
+  RunExecute(runner, counters, idle, call_id, cancel, *this, /*held=*/nullptr,
              [this](v1::ExecuteResponse&& reply) { Reply(std::move(reply)); });
 }
 

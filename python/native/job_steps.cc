@@ -6,13 +6,13 @@
 namespace snakepit::native {
 
 void RunExecute(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle, std::uint64_t call_id,
-                std::optional<bool> cancel, CallRequest& request,
+                std::optional<bool> cancel, CallRequest& request, HeldAttachments* held,
                 absl::FunctionRef<void(v1::ExecuteResponse&&)> reply) {
   // The Canceller may not have told Python yet.
   if (cancel.has_value()) runner.Cancel(call_id, *cancel);
   v1::ExecuteResponse response;
   counters.Started();
-  const bool answer = runner.Execute(request, response);
+  const bool answer = runner.Execute(request, response, held);
   counters.Finished(answer, answer && response.has_error());
   idle();
   if (answer) reply(std::move(response));

@@ -22,8 +22,11 @@ namespace snakepit::native {
 // deadline passed?) reaches Python first, so that the command does not
 // run; then the command; `idle` as HandlerJob::Run says; then `reply`
 // unless the call was finished (cancelled by a stop) before it was read.
+// `held`, if given, receives the large result attachments
+// (CallRunner::Execute) for `reply` to send.
 void RunExecute(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle, std::uint64_t call_id,
-                std::optional<bool> cancel, CallRequest& request, absl::FunctionRef<void(v1::ExecuteResponse&&)> reply);
+                std::optional<bool> cancel, CallRequest& request, HeldAttachments* held,
+                absl::FunctionRef<void(v1::ExecuteResponse&&)> reply);
 
 // What a stream's front end provides to RunStream.
 struct StreamSteps {

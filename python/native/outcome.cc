@@ -52,7 +52,7 @@ bool OutcomeReader::Init() {
          Intern("type", &type_) && Intern("message", &message_) && Intern("traceback", &traceback_);
 }
 
-bool OutcomeReader::Read(PyObject* outcome, v1::ExecuteResponse& reply) const {
+bool OutcomeReader::Read(PyObject* outcome, v1::ExecuteResponse& reply, HeldAttachments* held) const {
   std::int64_t started = 0, finished = 0, cpu = 0;
   std::uint64_t thread = 0;
   PyRef thread_id = Attr(outcome, thread_id_);
@@ -67,11 +67,11 @@ bool OutcomeReader::Read(PyObject* outcome, v1::ExecuteResponse& reply) const {
   timing.set_cpu_ns(cpu);
   PyRef error = Attr(outcome, error_);
   if (!error) return false;
-  if (error.get() == Py_None) return ReadResult(outcome, *reply.mutable_result());
+  if (error.get() == Py_None) return ReadResult(outcome, *reply.mutable_result(), held);
   return ReadError(error.get(), *reply.mutable_error());
 }
 
-bool OutcomeReader::ReadResult(PyObject* outcome, v1::Result& result) const {
+bool OutcomeReader::ReadResult(PyObject* outcome, v1::Result& result, HeldAttachments* held) const {
   PyRef json = Attr(outcome, json_);
   if (!json || !AsUtf8(json.get(), result.mutable_json())) return false;
   PyRef attachments = Attr(outcome, attachments_);
@@ -79,12 +79,22 @@ bool OutcomeReader::ReadResult(PyObject* outcome, v1::Result& result) const {
       attachments ? PyRef::Steal(PySequence_Fast(attachments.get(), "Outcome.attachments must be a list")) : PyRef();
   if (!items) return false;
   const Py_ssize_t count = PySequence_Fast_GET_SIZE(items.get());
+  std::size_t total = 0;
   for (Py_ssize_t i = 0; i < count; ++i) {
-    PyObject* blob = PySequence_Fast_GET_ITEM(items.get(), i);
     char* data = nullptr;
     Py_ssize_t size = 0;
-    if (PyBytes_AsStringAndSize(blob, &data, &size) != 0) return false;
-    result.add_attachments(internal::FreshCopy(data, static_cast<std::size_t>(size)));
+    if (PyBytes_AsStringAndSize(PySequence_Fast_GET_ITEM(items.get(), i), &data, &size) != 0) return false;
+    total += static_cast<std::size_t>(size);
+  }
+  const bool hold = held != nullptr && total >= kHoldMin;
+  for (Py_ssize_t i = 0; i < count; ++i) {
+    PyObject* blob = PySequence_Fast_GET_ITEM(items.get(), i);
+    if (hold) {
+      held->Hold(blob);
+    } else {
+      result.add_attachments(
+          internal::FreshCopy(PyBytes_AS_STRING(blob), static_cast<std::size_t>(PyBytes_GET_SIZE(blob))));
+    }
   }
   return true;
 }

@@ -4,6 +4,9 @@
 #ifndef SNAKEPIT_PYTHON_NATIVE_OUTCOME_H_
 #define SNAKEPIT_PYTHON_NATIVE_OUTCOME_H_
 
+#include <cstddef>
+
+#include "native/held_attachments.h"
 #include "native/py_ref.h"
 #include "snakepit/v1/worker.pb.h"
 
@@ -16,12 +19,19 @@ class OutcomeReader {
 
   // Sets `reply`'s timing and its result or error from `outcome` (a
   // dispatch.Outcome). False with a Python error set when an attribute is
-  // missing or of the wrong type; `reply` is then partly filled.
-  bool Read(PyObject* outcome, v1::ExecuteResponse& reply) const;
+  // missing or of the wrong type; `reply` (and `held`) are then partly
+  // filled. With `held`, attachments of kHoldMin bytes or more in all are
+  // held there instead of copied into the result (held_attachments.h).
+  bool Read(PyObject* outcome, v1::ExecuteResponse& reply, HeldAttachments* held = nullptr) const;
 
   // Sets `result` from `outcome`'s json and attachments (a stream's
-  // chunk, or a result). False with a Python error set on a bad attribute.
-  bool ReadResult(PyObject* outcome, v1::Result& result) const;
+  // chunk, or a result), holding them in `held` as Read does. False with
+  // a Python error set on a bad attribute.
+  bool ReadResult(PyObject* outcome, v1::Result& result, HeldAttachments* held = nullptr) const;
+
+  // Below this many attachment bytes in a reply, copying them is cheaper
+  // than holding them (which takes the GIL once more to let go).
+  static constexpr std::size_t kHoldMin = std::size_t{64} << 10;
 
  private:
   bool ReadError(PyObject* error, v1::Error& out) const;

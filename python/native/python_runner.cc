@@ -93,14 +93,17 @@ std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* 
 
 std::unique_ptr<CallRunner::ThreadScope> PythonRunner::AttachThread() { return std::make_unique<Attachment>(); }
 
-bool PythonRunner::Execute(CallRequest& call, v1::ExecuteResponse& reply) {
+bool PythonRunner::Execute(CallRequest& call, v1::ExecuteResponse& reply, HeldAttachments* held) {
   ScopedGil gil;
   std::uint64_t call_id = 0;
   std::optional<PyRef> outcome = CallWithRequest(
       execute_.get(), [&](absl::FunctionRef<void(const v1::ExecuteRequest&)> read) { return call.Read(read); },
       &call_id);
   if (!outcome.has_value()) return false;
-  if (!*outcome || !outcome_.Read(outcome->get(), reply)) ExceptionReply(reply);
+  if (!*outcome || !outcome_.Read(outcome->get(), reply, held)) {
+    if (held != nullptr) held->ClearHoldingGil();
+    ExceptionReply(reply);
+  }
   reply.set_call_id(call_id);
   return true;
 }

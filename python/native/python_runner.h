@@ -34,7 +34,7 @@ class PythonRunner final : public CallRunner {
   ~PythonRunner() override = default;
 
   std::unique_ptr<ThreadScope> AttachThread() override;
-  bool Execute(CallRequest& call, v1::ExecuteResponse& reply) override;
+  bool Execute(CallRequest& call, v1::ExecuteResponse& reply, HeldAttachments* held) override;
   std::unique_ptr<ChunkSource> OpenStream(CallRequest& call) override;
   void Cancel(std::uint64_t call_id, bool deadline_exceeded) override;
   grpc::Status Stats(v1::StatsResponse& response) override;

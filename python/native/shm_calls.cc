@@ -18,14 +18,19 @@ namespace snakepit::native {
 using internal::FrameKind;
 
 bool ShmOutbox::Send(FrameKind kind, std::uint64_t call_id, google::protobuf::MessageLite& message,
-                     google::protobuf::RepeatedPtrField<std::string>* attachments) {
-  std::vector<std::string> sections;
+                     google::protobuf::RepeatedPtrField<std::string>* attachments, const HeldAttachments* held) {
+  // The sections: the attachments left in the message, then the held ones
+  // (a reply has one kind or the other: OutcomeReader).
+  std::vector<std::string> owned;
   if (attachments != nullptr) {
-    sections.assign(std::make_move_iterator(attachments->begin()), std::make_move_iterator(attachments->end()));
+    owned.assign(std::make_move_iterator(attachments->begin()), std::make_move_iterator(attachments->end()));
     attachments->Clear();
   }
+  std::vector<std::span<const std::byte>> sections;
+  for (const std::string& section : owned) sections.push_back(std::as_bytes(std::span(section)));
+  if (held != nullptr) sections.insert(sections.end(), held->views().begin(), held->views().end());
   std::size_t size = message.ByteSizeLong();
-  for (const std::string& section : sections) size += section.size();
+  for (const auto& section : sections) size += section.size();
   if (size > channel_.max_payload() || sections.size() > channel_.max_sections()) {
     SendFail(call_id, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                    absl::StrCat("the worker's reply of ", size, " bytes in ", sections.size(),
@@ -74,10 +79,10 @@ bool ShmExecuteCall::MarkFinished() {
   return !std::exchange(finished_, true);
 }
 
-void ShmExecuteCall::Reply(v1::ExecuteResponse&& reply) {
+void ShmExecuteCall::Reply(v1::ExecuteResponse&& reply, const HeldAttachments& held) {
   if (!MarkFinished()) return;
   outbox_.Send(FrameKind::kReply, call_id(), reply,
-               reply.has_result() ? reply.mutable_result()->mutable_attachments() : nullptr);
+               reply.has_result() ? reply.mutable_result()->mutable_attachments() : nullptr, &held);
   open_.Remove(this);
 }
 
@@ -98,8 +103,10 @@ void ShmExecuteCall::Run(CallRunner& runner, CallCounters& counters, absl::Funct
     absl::MutexLock lock(&mu_);
     cancel = cancel_;
   }
-  RunExecute(runner, counters, idle, call_id(), cancel, *this,
-             [this](v1::ExecuteResponse&& reply) { Reply(std::move(reply)); });
+  // Large result attachments are sent from Python's own buffers.
+  HeldAttachments held;
+  RunExecute(runner, counters, idle, call_id(), cancel, *this, &held,
+             [&](v1::ExecuteResponse&& reply) { Reply(std::move(reply), held); });
 }
 
 // ShmStreamCall -------------------------------------------------------------

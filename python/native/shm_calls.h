@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "native/call_request.h"
 #include "native/handler_job.h"
+#include "native/held_attachments.h"
 #include "native/open_calls.h"
 #include "shm/shm_channel.h"
 #include "snakepit/v1/worker.pb.h"
@@ -49,7 +50,7 @@ class ShmOutbox {
   // RESOURCE_EXHAUSTED (kFail), as gRPC fails an RPC whose reply is over
   // its limit.
   bool Send(internal::FrameKind kind, std::uint64_t call_id, google::protobuf::MessageLite& message,
-            google::protobuf::RepeatedPtrField<std::string>* attachments);
+            google::protobuf::RepeatedPtrField<std::string>* attachments, const HeldAttachments* held = nullptr);
   // Sends kFail: `status`'s code (4 bytes) and message.
   void SendFail(std::uint64_t call_id, const grpc::Status& status);
 
@@ -66,8 +67,9 @@ class ShmExecuteCall final : public OpenCall, public HandlerJob, public CallRequ
   std::uint64_t call_id() const { return request_.call_id(); }
 
   bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
-  // Sends `reply` unless the call is finished already.
-  void Reply(v1::ExecuteResponse&& reply);
+  // Sends `reply`, with `held`'s attachments after any it carries, unless
+  // the call is finished already.
+  void Reply(v1::ExecuteResponse&& reply, const HeldAttachments& held);
   void Fail(const grpc::Status& status) override;
   void CancelRequested(bool deadline_exceeded) override;
   void Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) override;

@@ -114,7 +114,7 @@ void ShmServer::StartExecute(std::uint64_t call_id, v1::ExecuteRequest request) 
     outbox_.SendFail(call_id, kStopping);
   } else if (!handlers_.TryRun(call)) {
     counters_.Rejected();
-    call->Reply(BusyReply(call_id, handlers_.size()));
+    call->Reply(BusyReply(call_id, handlers_.size()), HeldAttachments());
   }
 }
 

@@ -16,19 +16,16 @@ void AdviseHugePages(void* data, std::size_t size) {
   (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
-std::string FreshString(std::size_t size) {
+std::string FreshReserve(std::size_t size) {
   std::string s;
   s.reserve(size);  // allocated, not yet written
   AdviseHugePages(s.data(), size);
-  s.resize(size);
   return s;
 }
 
 std::string FreshCopy(const char* data, std::size_t size) {
-  std::string s;
-  s.reserve(size);
-  AdviseHugePages(s.data(), size);
-  s.assign(data, size);  // fits the capacity: no reallocation
+  std::string s = FreshReserve(size);
+  s.append(data, size);  // fits the capacity: no reallocation
   return s;
 }
 

@@ -28,9 +28,10 @@ inline constexpr std::size_t kHugePageAdviceMin = std::size_t{4} << 20;
 // madvise changes nothing and is ignored.
 void AdviseHugePages(void* data, std::size_t size);
 
-// A string of `size` bytes (zeroed) whose memory was advised before it was
-// first written.
-std::string FreshString(std::size_t size);
+// An empty string with room for `size` bytes, its memory advised and not
+// yet written: append the bytes (no reallocation up to `size`), which
+// writes each page once, where resize() would zero them first.
+std::string FreshReserve(std::size_t size);
 
 // A copy of [data, data + size) in a string advised the same way.
 std::string FreshCopy(const char* data, std::size_t size);

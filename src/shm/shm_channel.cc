@@ -116,6 +116,15 @@ std::size_t ShmChannel::max_sections() const { return (fragment_ - sizeof(FrameH
 absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
                               std::initializer_list<std::span<const std::byte>> parts,
                               std::span<const std::string> sections, absl::Time deadline) {
+  std::vector<std::span<const std::byte>> views;
+  views.reserve(sections.size());
+  for (const std::string& section : sections) views.push_back(std::as_bytes(std::span(section)));
+  return Send(kind, call_id, parts, std::span<const std::span<const std::byte>>(views), deadline);
+}
+
+absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
+                              std::initializer_list<std::span<const std::byte>> parts,
+                              std::span<const std::span<const std::byte>> sections, absl::Time deadline) {
   if (sections.size() > max_sections()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "message with ", sections.size(), " attachments; the shared-memory channel carries at most ", max_sections()));
@@ -136,7 +145,7 @@ absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
     pieces.emplace_back(table);
   }
   pieces.insert(pieces.end(), parts.begin(), parts.end());
-  for (const std::string& section : sections) pieces.push_back(std::as_bytes(std::span(section)));
+  pieces.insert(pieces.end(), sections.begin(), sections.end());
   std::size_t size = 0;
   for (const auto& piece : pieces) size += piece.size();
   if (size > max_payload_) {
@@ -239,11 +248,8 @@ absl::Status ShmChannel::StartMessage(std::span<const std::byte> record) {
   AdviseHugePages(partial_.data.get(), partial_.size);
   partial_.sections.clear();
   partial_.sections.reserve(lengths.size());
-  for (const std::uint64_t length : lengths) partial_.sections.push_back(FreshString(length));
-  // Set up once the sections are in place: the spans point into them.
-  destinations_.clear();
-  destinations_.emplace_back(partial_.data.get(), partial_.size);
-  for (std::string& section : partial_.sections) destinations_.push_back(std::as_writable_bytes(std::span(section)));
+  for (const std::uint64_t length : lengths) partial_.sections.push_back(FreshReserve(length));
+  section_sizes_ = std::move(lengths);
   next_ = 0;
   filled_ = 0;
   expected_ = header.size;
@@ -254,15 +260,21 @@ absl::Status ShmChannel::StartMessage(std::span<const std::byte> record) {
 }
 
 void ShmChannel::Deliver(std::span<const std::byte> bytes) {
-  // The destinations add up to the message's size (StartMessage), and no
-  // record brings more than is left of it (Receive): every byte has a place.
-  while (!bytes.empty() && next_ < destinations_.size()) {
-    const std::span<std::byte> to = destinations_[next_];
-    const std::size_t n = std::min(bytes.size(), to.size() - filled_);
-    std::memcpy(to.data() + filled_, bytes.data(), n);
+  // The payload and the sections add up to the message's size
+  // (StartMessage), and no record brings more than is left of it
+  // (Receive): every byte has a place. Destination 0 is the payload, i + 1
+  // section i, which was reserved whole: appending never reallocates.
+  while (!bytes.empty() && next_ <= section_sizes_.size()) {
+    const std::size_t size = next_ == 0 ? partial_.size : section_sizes_[next_ - 1];
+    const std::size_t n = std::min(bytes.size(), size - filled_);
+    if (next_ == 0) {
+      std::memcpy(partial_.data.get() + filled_, bytes.data(), n);
+    } else {
+      partial_.sections[next_ - 1].append(reinterpret_cast<const char*>(bytes.data()), n);
+    }
     filled_ += n;
     bytes = bytes.subspan(n);
-    if (filled_ == to.size()) {
+    if (filled_ == size) {
       ++next_;
       filled_ = 0;
     }
@@ -295,7 +307,7 @@ absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline) {
   receiving_ = false;
   received_ = 0;
   expected_ = 0;
-  destinations_.clear();
+  section_sizes_.clear();
   return std::exchange(partial_, Frame{});
 }
 

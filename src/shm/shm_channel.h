@@ -104,8 +104,12 @@ class ShmChannel {
   // fit the first record (max_sections()); CANCELLED once closed.
   absl::Status Send(FrameKind kind, std::uint64_t call_id, std::initializer_list<std::span<const std::byte>> parts,
                     absl::Time deadline) ABSL_LOCKS_EXCLUDED(send_mu_) {
-    return Send(kind, call_id, parts, {}, deadline);
+    return Send(kind, call_id, parts, std::span<const std::span<const std::byte>>(), deadline);
   }
+  absl::Status Send(FrameKind kind, std::uint64_t call_id, std::initializer_list<std::span<const std::byte>> parts,
+                    std::span<const std::span<const std::byte>> sections, absl::Time deadline)
+      ABSL_LOCKS_EXCLUDED(send_mu_);
+  // The same, the sections being strings.
   absl::Status Send(FrameKind kind, std::uint64_t call_id, std::initializer_list<std::span<const std::byte>> parts,
                     std::span<const std::string> sections, absl::Time deadline) ABSL_LOCKS_EXCLUDED(send_mu_);
 
@@ -158,9 +162,9 @@ class ShmChannel {
   std::size_t received_ = 0;  // of partial_'s bytes, its section table included
   std::size_t expected_ = 0;  // all of them
   bool receiving_ = false;
-  // Where partial_'s bytes go, in order (the payload, then each section),
-  // and how far the copy has gone into destinations_[next_].
-  std::vector<std::span<std::byte>> destinations_;
+  // The sizes of partial_'s sections; where its bytes go next (0: the
+  // payload, i + 1: section i), and how many that one holds already.
+  std::vector<std::uint64_t> section_sizes_;
   std::size_t next_ = 0;
   std::size_t filled_ = 0;
   std::atomic<bool> interrupted_{false};

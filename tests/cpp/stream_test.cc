@@ -1,5 +1,5 @@
 // Streams and cancellation end to end, with real Python workers (ctest runs
-// the suite on the native transport and again on grpcio). The adapter is
+// the suite on the default transport, shm, and again on native and grpcio). The adapter is
 // tests/python/adapters/host_streams.py; stream_policy_test.cc checks the
 // same policy on fakes with a fake clock.
 #include <unistd.h>
@@ -51,6 +51,44 @@ long ReadProgress(const std::string& path) {
 
 bool SlotFree(PoolManager& pools) {
   return testing::WaitFor([&] { return pools.stats("s")->in_flight == 0; }, kSlotFreeBound);
+}
+
+// Bytes whose byte i is i % 251, as host_streams.attachments makes them.
+std::string Pattern(std::size_t size) {
+  std::string bytes(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(i % 251);
+  return bytes;
+}
+
+// Chunks carry attachments of any size, each intact and in order: on shm
+// they travel as the frames' sections, the large ones sent from Python's
+// own bytes, one of them larger than a ring (2 MiB).
+TEST(Stream, ChunksCarryAttachmentsOfAnySizeInOrder) {
+  auto pools = Start();
+  ASSERT_NE(pools, nullptr);
+  const std::vector<std::size_t> sizes = {0, 5, 3u << 20, 100u << 10};
+  CallOptions options;
+  options.attachments = {Pattern(3u << 20), ""};
+  options.timeout = milliseconds(60'000);
+  StreamReader reader = pools->execute_stream("s", "attachments", {{"sizes", sizes}}, std::move(options));
+  std::vector<Chunk> chunks;
+  while (true) {
+    absl::StatusOr<std::optional<Chunk>> next = reader.Next();
+    ASSERT_TRUE(next.ok()) << next.status();
+    if (!next->has_value()) break;
+    chunks.push_back(**std::move(next));
+  }
+  ASSERT_EQ(chunks.size(), sizes.size() + 1);
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    SCOPED_TRACE(::testing::Message() << "chunk " << i);
+    EXPECT_EQ(chunks[i].data["size"], sizes[i]);
+    ASSERT_EQ(chunks[i].attachments.size(), 1u);
+    EXPECT_TRUE(chunks[i].attachments[0] == Pattern(sizes[i])) << "the attachment came back changed";
+  }
+  EXPECT_EQ(chunks.back().data["echoed"], 2);
+  ASSERT_EQ(chunks.back().attachments.size(), 2u);
+  EXPECT_TRUE(chunks.back().attachments[0] == Pattern(3u << 20));
+  EXPECT_EQ(chunks.back().attachments[1], "");
 }
 
 TEST(Stream, TenThousandChunksArriveInOrderNoneLostOrDuplicated) {

@@ -14,7 +14,7 @@ import signal
 import time
 from typing import Any, Iterator
 
-from snakepit_worker.adapter import command, concurrent_safe
+from snakepit_worker.adapter import Reply, command, concurrent_safe
 from snakepit_worker.context import current_call
 
 from fixtures import FixtureAdapter
@@ -32,6 +32,17 @@ def _note(path: str | None, value: int) -> None:
 
 class StreamFixtures(FixtureAdapter):
     """Thread-safe: the commands share nothing."""
+
+    @command
+    @concurrent_safe
+    def attachments(self, sizes: list[int]) -> Iterator[Reply]:
+        """A chunk per size carrying one attachment of that many bytes (byte
+        i is i % 251), then a chunk carrying the call's own attachments."""
+        pattern = bytes(range(251))
+        for n in sizes:
+            yield Reply({"size": n}, attachments=[(pattern * (n // 251 + 1))[:n]])
+        yield Reply({"echoed": len(current_call().attachments)},
+                    attachments=list(current_call().attachments))
 
     @command
     @concurrent_safe

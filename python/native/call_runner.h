@@ -28,8 +28,10 @@ class ChunkSource {
   // Makes the next message (waiting for the command): a chunk, returning
   // true, or the end (its ExecuteResponse with call_id and timing),
   // returning false; never called after the end. Never throws: a failure
-  // of the glue becomes an EXCEPTION end.
-  virtual bool Next(v1::StreamMessage& message) = 0;
+  // of the glue becomes an EXCEPTION end. With `held`, a chunk's large
+  // attachments are held there instead of copied into `message`
+  // (held_attachments.h, as CallRunner::Execute).
+  virtual bool Next(v1::StreamMessage& message, HeldAttachments* held) = 0;
 
   // The RPC ended before the command did (the client went away, or the
   // worker stops): the call is marked cancelled and its generator closed.

@@ -33,18 +33,22 @@ void RunStream(CallRunner& runner, CallCounters& counters, absl::FunctionRef<voi
     return;
   }
   v1::StreamMessage message;
-  bool chunk = source->Next(message);
+  HeldAttachments held;
+  HeldAttachments* const hold = steps.hold_attachments ? &held : nullptr;
+  bool chunk = source->Next(message, hold);
   while (chunk) {
     if (const std::optional<bool> deadline_exceeded = steps.take_cancel()) {
       // Cancelled while the chunk was made: it is not sent, and the next
       // message is the end (the generator closed).
       runner.Cancel(steps.call_id, *deadline_exceeded);
-    } else if (!steps.write(std::move(message))) {
+    } else if (!steps.write(std::move(message), held)) {
       break;
     }
     message.Clear();
-    chunk = source->Next(message);
+    held = HeldAttachments();  // lets the sent chunk's buffers go
+    chunk = source->Next(message, hold);
   }
+  held = HeldAttachments();
   if (chunk) source->Close();  // a chunk could not be sent: the stream is over
   source.reset();
   counters.Finished(/*answered=*/true, /*failed=*/chunk || message.end().has_error());

@@ -34,10 +34,14 @@ struct StreamSteps {
   CallRequest& request;
   // A Cancel not passed on to Python yet (its deadline passed?), once.
   absl::FunctionRef<std::optional<bool>()> take_cancel;
-  // Sends a chunk; false when the stream is over (it cannot be sent).
-  absl::FunctionRef<bool(v1::StreamMessage&&)> write;
+  // Sends a chunk, with the attachments `held` holds after any it
+  // carries; false when the stream is over (it cannot be sent).
+  absl::FunctionRef<bool(v1::StreamMessage&&, const HeldAttachments& held)> write;
   // Sends the end: `end`, or with no message, `status`.
   absl::FunctionRef<void(const v1::StreamMessage* end, const grpc::Status& status)> end;
+  // Whether `write` can send attachments from Python's buffers: if so,
+  // a chunk's large attachments are held, not copied (held_attachments.h).
+  bool hold_attachments = false;
 };
 
 // Runs a stream's command to its end: each chunk the command makes is

@@ -7,7 +7,7 @@ PythonStream::~PythonStream() {
   run_ = PyRef();
 }
 
-bool PythonStream::Next(v1::StreamMessage& message) {
+bool PythonStream::Next(v1::StreamMessage& message, HeldAttachments* held) {
   ScopedGil gil;
   // run.next() -> (ended: bool, outcome: dispatch.Outcome)
   PyRef item = PyRef::Steal(PyObject_CallMethod(run_.get(), "next", nullptr));
@@ -31,7 +31,8 @@ bool PythonStream::Next(v1::StreamMessage& message) {
     end.set_call_id(call_id_);
     return false;
   }
-  if (!reader_.ReadResult(outcome, *message.mutable_chunk())) {
+  if (!reader_.ReadResult(outcome, *message.mutable_chunk(), held)) {
+    if (held != nullptr) held->ClearHoldingGil();
     Broken(message);
     return false;
   }

@@ -23,7 +23,7 @@ class PythonStream final : public ChunkSource {
   PythonStream(const PythonStream&) = delete;
   PythonStream& operator=(const PythonStream&) = delete;
 
-  bool Next(v1::StreamMessage& message) override;
+  bool Next(v1::StreamMessage& message, HeldAttachments* held) override;
   void Close() override;
 
  private:
@@ -40,7 +40,7 @@ class PythonStream final : public ChunkSource {
 class EndedSource final : public ChunkSource {
  public:
   explicit EndedSource(v1::StreamMessage end) : end_(std::move(end)) {}
-  bool Next(v1::StreamMessage& message) override {
+  bool Next(v1::StreamMessage& message, HeldAttachments* /*held*/) override {
     message = std::move(end_);
     return false;
   }

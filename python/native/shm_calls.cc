@@ -157,7 +157,7 @@ std::optional<bool> ShmStreamCall::TakeCancel() {
   return cancel_;
 }
 
-bool ShmStreamCall::Write(v1::StreamMessage& chunk) {
+bool ShmStreamCall::Write(v1::StreamMessage& chunk, const HeldAttachments& held) {
   {
     absl::MutexLock lock(&mu_);
     // A reader may take its time: wake every second (nothing blocks for
@@ -170,7 +170,9 @@ bool ShmStreamCall::Write(v1::StreamMessage& chunk) {
     if (ended_ || credit_ == 0) return false;
     --credit_;
   }
-  if (outbox_.Send(FrameKind::kChunk, call_id(), chunk, chunk.mutable_chunk()->mutable_attachments())) return true;
+  if (outbox_.Send(FrameKind::kChunk, call_id(), chunk, chunk.mutable_chunk()->mutable_attachments(), &held)) {
+    return true;
+  }
   // Not sent (over the limit, and the stream failed with that; or the
   // channel closed): the stream is over.
   {
@@ -184,11 +186,13 @@ bool ShmStreamCall::Write(v1::StreamMessage& chunk) {
 void ShmStreamCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {
   // With credit instead of gRPC's flow control (Write).
   RunStream(runner, counters, idle,
-            StreamSteps{.call_id = call_id(),
-                        .request = *this,
-                        .take_cancel = [this] { return TakeCancel(); },
-                        .write = [this](v1::StreamMessage&& chunk) { return Write(chunk); },
-                        .end = [this](const v1::StreamMessage* end, const grpc::Status& status) { End(end, status); }});
+            StreamSteps{
+                .call_id = call_id(),
+                .request = *this,
+                .take_cancel = [this] { return TakeCancel(); },
+                .write = [this](v1::StreamMessage&& chunk, const HeldAttachments& held) { return Write(chunk, held); },
+                .end = [this](const v1::StreamMessage* end, const grpc::Status& status) { End(end, status); },
+                .hold_attachments = true});
 }
 
 }  // namespace snakepit::native

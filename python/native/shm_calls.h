@@ -113,7 +113,7 @@ class ShmStreamCall final : public OpenCall, public HandlerJob, public CallReque
  private:
   // Waits for credit and sends `chunk`; false when the stream failed or,
   // after a Cancel, no credit came within kCancelGrace.
-  bool Write(v1::StreamMessage& chunk);
+  bool Write(v1::StreamMessage& chunk, const HeldAttachments& held);
   std::optional<bool> TakeCancel();
   bool CanWrite() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return credit_ > 0 || ended_ || cancel_.has_value(); }
   bool HasCredit() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return credit_ > 0; }

@@ -65,11 +65,15 @@ bool StreamCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) {
 
 void StreamCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {
   RunStream(runner, counters, idle,
-            StreamSteps{.call_id = call_id_,
-                        .request = *this,
-                        .take_cancel = [this] { return TakeCancel(); },
-                        .write = [this](v1::StreamMessage&& chunk) { return Write(std::move(chunk)); },
-                        .end = [this](const v1::StreamMessage* end, const grpc::Status& status) { End(end, status); }});
+            StreamSteps{
+                .call_id = call_id_,
+                .request = *this,
+                .take_cancel = [this] { return TakeCancel(); },
+                .write =
+                    [this](v1::StreamMessage&& chunk, const HeldAttachments& /*held: none, hold_attachments is off*/) {
+                      return Write(std::move(chunk));
+                    },
+                .end = [this](const v1::StreamMessage* end, const grpc::Status& status) { End(end, status); }});
 }
 
 bool StreamCall::Write(v1::StreamMessage&& message) {

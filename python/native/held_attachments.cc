@@ -26,12 +26,6 @@ void HeldAttachments::ClearHoldingGil() {
   views_.clear();
 }
 
-std::size_t HeldAttachments::total_bytes() const {
-  std::size_t total = 0;
-  for (const auto& view : views_) total += view.size();
-  return total;
-}
-
 void HeldAttachments::Release() {
   if (owners_.empty()) return;
   ScopedGil gil;

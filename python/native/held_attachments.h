@@ -42,7 +42,6 @@ class HeldAttachments {
 
   // The attachments' bytes, in order; valid while this object lives.
   const std::vector<std::span<const std::byte>>& views() const { return views_; }
-  std::size_t total_bytes() const;
 
  private:
   void Release();  // takes the GIL if anything is held

@@ -48,7 +48,6 @@ void RunStream(CallRunner& runner, CallCounters& counters, absl::FunctionRef<voi
     held = HeldAttachments();  // lets the sent chunk's buffers go
     chunk = source->Next(message, hold);
   }
-  held = HeldAttachments();
   if (chunk) source->Close();  // a chunk could not be sent: the stream is over
   source.reset();
   counters.Finished(/*answered=*/true, /*failed=*/chunk || message.end().has_error());

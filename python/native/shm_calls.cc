@@ -29,8 +29,9 @@ bool ShmOutbox::Send(FrameKind kind, std::uint64_t call_id, google::protobuf::Me
   std::vector<std::span<const std::byte>> sections;
   for (const std::string& section : owned) sections.push_back(std::as_bytes(std::span(section)));
   if (held != nullptr) sections.insert(sections.end(), held->views().begin(), held->views().end());
-  std::size_t size = message.ByteSizeLong();
-  for (const auto& section : sections) size += section.size();
+  std::size_t content = message.ByteSizeLong();
+  for (const auto& section : sections) content += section.size();
+  const std::size_t size = internal::ShmChannel::MessageBytes(content, sections.size());
   if (size > channel_.max_payload() || sections.size() > channel_.max_sections()) {
     SendFail(call_id, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                    absl::StrCat("the worker's reply of ", size, " bytes in ", sections.size(),

@@ -113,6 +113,10 @@ ShmChannel::ShmChannel(ShmRegion region, ShmRing out, ShmRing in, std::size_t ri
 
 std::size_t ShmChannel::max_sections() const { return (fragment_ - sizeof(FrameHeader) - kTableHead) / kTableEntry; }
 
+std::size_t ShmChannel::MessageBytes(std::size_t bytes, std::size_t sections) {
+  return sections == 0 ? bytes : bytes + kTableHead + kTableEntry * sections;
+}
+
 absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
                               std::initializer_list<std::span<const std::byte>> parts,
                               std::span<const std::string> sections, absl::Time deadline) {
@@ -147,7 +151,7 @@ absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
   pieces.insert(pieces.end(), parts.begin(), parts.end());
   pieces.insert(pieces.end(), sections.begin(), sections.end());
   std::size_t size = 0;
-  for (const auto& piece : pieces) size += piece.size();
+  for (const auto& piece : pieces) size += piece.size();  // the table included: MessageBytes
   if (size > max_payload_) {
     return absl::InvalidArgumentError(
         absl::StrCat("message of ", size, " bytes exceeds the shared-memory channel's limit of ", max_payload_));

@@ -135,6 +135,11 @@ class ShmChannel {
   // The most sections one message may carry: their table (8 bytes, then
   // 8 per section) goes in the first record.
   std::size_t max_sections() const;
+  // What a message of `bytes` (payload and sections together) in
+  // `sections` sections counts against max_payload(): the bytes and the
+  // section table. A sender checks this before it gives up on a message
+  // that Send would refuse.
+  static std::size_t MessageBytes(std::size_t bytes, std::size_t sections);
 
  private:
   ShmChannel(ShmRegion region, ShmRing out, ShmRing in, std::size_t ring_bytes, std::size_t max_payload);

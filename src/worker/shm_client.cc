@@ -160,8 +160,9 @@ void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, F
                                     std::make_move_iterator(attachments.end()));
   request.clear_attachments();
   std::string payload = request.SerializeAsString();
-  std::size_t size = payload.size();
-  for (const std::string& section : sections) size += section.size();
+  std::size_t bytes = payload.size();
+  for (const std::string& section : sections) bytes += section.size();
+  const std::size_t size = ShmChannel::MessageBytes(bytes, sections.size());
   absl::Status refused;  // OK: taken
   if (size > channel_->max_payload()) {
     refused = absl::ResourceExhaustedError(absl::StrCat(label_, ": command '", command, "': the request is ", size,

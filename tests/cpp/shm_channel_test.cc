@@ -179,6 +179,15 @@ TEST(ShmChannelTest, SectionsCountTowardsTheLimitAndTheirNumberIsBounded) {
   Pair pair = NewPair(/*limit=*/100);
   const std::vector<std::string> big = {std::string(90, 'x')};
   EXPECT_TRUE(absl::IsInvalidArgument(pair.host->Send(FrameKind::kExecute, 1, {Bytes("0123456789")}, big, Soon())));
+  // The section table counts, as MessageBytes says: 84 bytes in one
+  // section fill the limit of 100 exactly, 85 go over it.
+  EXPECT_EQ(ShmChannel::MessageBytes(84, 1), 100u);
+  EXPECT_EQ(ShmChannel::MessageBytes(84, 0), 84u);
+  const std::vector<std::string> exact = {std::string(84, 'e')};
+  ASSERT_TRUE(pair.host->Send(FrameKind::kExecute, 7, {}, exact, Soon()).ok());
+  EXPECT_EQ(pair.worker->Receive(Soon())->sections, exact);
+  const std::vector<std::string> over = {std::string(85, 'o')};
+  EXPECT_TRUE(absl::IsInvalidArgument(pair.host->Send(FrameKind::kExecute, 8, {}, over, Soon())));
   const std::vector<std::string> many(pair.host->max_sections() + 1, "");
   const absl::Status refused = pair.host->Send(FrameKind::kExecute, 2, {}, many, Soon());
   EXPECT_TRUE(absl::IsInvalidArgument(refused)) << refused;

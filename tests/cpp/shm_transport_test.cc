@@ -55,6 +55,24 @@ TEST(ShmTransport, CarriesAttachmentsLargerThanItsRings) {
   EXPECT_EQ(reply->attachments, sent);
 }
 
+// More attachments than a frame's section table can hold (about 65,000
+// with the default ring): refused before anything is sent, naming the
+// limit; the worker and the pool are untouched.
+TEST(ShmTransport, TooManyAttachmentsAreInvalidArgumentNamingTheLimit) {
+  auto pools = testing::StartOrDie(testing::MakeConfig({ShmPool({{"name", "p"}, {"pool_size", 1}})}));
+  ASSERT_NE(pools, nullptr);
+  const std::vector<int> before = testing::WorkerPids(*pools, "p");
+  CallOptions options;
+  options.attachments.assign(70'000, std::string());
+  absl::StatusOr<Reply> reply = pools->call("p", "echo_attachments", nlohmann::json::object(), std::move(options));
+  ASSERT_TRUE(absl::IsInvalidArgument(reply.status())) << reply.status();
+  EXPECT_NE(reply.status().message().find("70000 attachments, over the shared-memory transport's limit of"),
+            std::string::npos)
+      << reply.status();
+  EXPECT_TRUE(pools->execute("p", "ping").ok());
+  EXPECT_EQ(testing::WorkerPids(*pools, "p"), before);
+}
+
 // A worker that overwrites the host's ring with garbage: the host refuses
 // the region (no crash, no call answered with garbage), the call fails
 // UNAVAILABLE, the health check reports the worker, and the pool replaces

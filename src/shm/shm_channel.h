@@ -25,7 +25,8 @@
 // a message while it is parsed.
 //
 // Threading: Send is thread-safe (one sender at a time, under a lock);
-// Receive must be called from one thread at a time; Close from any thread.
+// Receive must be called from one thread at a time (threads may take turns,
+// see StepAway); Close from any thread.
 #ifndef SNAKEPIT_SRC_SHM_SHM_CHANNEL_H_
 #define SNAKEPIT_SRC_SHM_SHM_CHANNEL_H_
 
@@ -121,6 +122,17 @@ class ShmChannel {
   // Makes the current or next Receive return ABORTED at once (nothing
   // lost: call again), so that its thread can do other work. Any thread.
   void Interrupt();
+
+  // Turns at receiving, for several threads that take them one at a time
+  // (ShmRing's doorbell, on the receiving ring): the receiving thread
+  // StepAway()s before it leaves to do other work, the next one to
+  // receive StepBack()s; a thread waiting for its turn reads doorbell(),
+  // then AwaitDoorbell()s, and is woken when a message comes while no
+  // thread receives (or at Close).
+  void StepAway() { in_.StepAway(); }
+  void StepBack() { in_.StepBack(); }
+  std::uint32_t doorbell() const { return in_.doorbell(); }
+  void AwaitDoorbell(std::uint32_t observed, absl::Time deadline) { in_.AwaitDoorbell(observed, deadline); }
 
   // Closes both rings: blocked Send and Receive calls return. Idempotent.
   void Close();

@@ -20,7 +20,8 @@ namespace snakepit::internal {
 // returns at once instead of sleeping through it.
 struct ShmRing::Control {
   static constexpr std::uint64_t kMagic = 0x736e616b72696e67;  // "snakring"
-  static constexpr std::uint32_t kVersion = 1;
+  // 2: the reader's stand-in wake-up (reader_away, doorbell_seq).
+  static constexpr std::uint32_t kVersion = 2;
 
   std::uint64_t magic;
   std::uint32_t version;
@@ -33,6 +34,10 @@ struct ShmRing::Control {
   std::atomic<std::uint32_t> writable_seq;
   std::atomic<std::uint32_t> writer_sleeping;
   alignas(64) std::atomic<std::uint32_t> closed;
+  // Raised by a reader that stepped away (StepAway): a writer then rings
+  // doorbell_seq, which the reader's stand-ins sleep on.
+  std::atomic<std::uint32_t> reader_away;
+  std::atomic<std::uint32_t> doorbell_seq;
 };
 
 namespace {
@@ -194,6 +199,28 @@ void ShmRing::WakeReaderNow() {
   FutexWake(&control_->readable_seq, 1);
 }
 
+void ShmRing::StepAway() {
+  control_->reader_away.store(1, std::memory_order_relaxed);
+  // Pairs with WakeReader's fence: a writer that published before this
+  // saw no one away, so the message it left is rung for here.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (control_->head.load(std::memory_order_relaxed) != tail_) RingDoorbell();
+}
+
+void ShmRing::StepBack() { control_->reader_away.store(0, std::memory_order_relaxed); }
+
+std::uint32_t ShmRing::doorbell() const { return control_->doorbell_seq.load(std::memory_order_acquire); }
+
+void ShmRing::AwaitDoorbell(std::uint32_t observed, absl::Time deadline) {
+  if (closed()) return;
+  FutexWait(&control_->doorbell_seq, observed, deadline);
+}
+
+void ShmRing::RingDoorbell() {
+  control_->doorbell_seq.fetch_add(1, std::memory_order_release);
+  FutexWake(&control_->doorbell_seq, 1);
+}
+
 void ShmRing::Release() {
   tail_ += peeked_;
   peeked_ = 0;
@@ -205,8 +232,10 @@ void ShmRing::Close() {
   control_->closed.store(1, std::memory_order_release);
   control_->readable_seq.fetch_add(1, std::memory_order_relaxed);
   control_->writable_seq.fetch_add(1, std::memory_order_relaxed);
+  control_->doorbell_seq.fetch_add(1, std::memory_order_relaxed);
   FutexWake(&control_->readable_seq, INT32_MAX);
   FutexWake(&control_->writable_seq, INT32_MAX);
+  FutexWake(&control_->doorbell_seq, INT32_MAX);
 }
 
 bool ShmRing::closed() const { return control_->closed.load(std::memory_order_acquire) != 0; }
@@ -216,6 +245,8 @@ void ShmRing::WakeReader() {
   if (control_->reader_sleeping.load(std::memory_order_relaxed)) {
     control_->readable_seq.fetch_add(1, std::memory_order_relaxed);
     FutexWake(&control_->readable_seq, 1);
+  } else if (control_->reader_away.load(std::memory_order_relaxed)) {
+    RingDoorbell();
   }
 }
 

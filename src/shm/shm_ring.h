@@ -88,6 +88,19 @@ class ShmRing {
   // for a reader in this process that has something else to do.
   void WakeReaderNow();
 
+  // A reader that stands in for another (several threads taking turns at
+  // reading, one at a time) sleeps on the doorbell, which a writer rings
+  // instead of the ordinary wake-up while the reader is away: StepAway()
+  // (the reading thread leaves to do other work; it rings at once if a
+  // message is already there), StepBack() (a thread reads again). A
+  // stand-in reads doorbell() first, then, finding no turn to take,
+  // AwaitDoorbell(observed, deadline) returns once the doorbell rang
+  // since, at `deadline`, or at Close. Reader side only.
+  void StepAway();
+  void StepBack();
+  std::uint32_t doorbell() const;
+  void AwaitDoorbell(std::uint32_t observed, absl::Time deadline);
+
   // Marks the ring closed and wakes both sides. Idempotent.
   void Close();
   bool closed() const;
@@ -109,6 +122,7 @@ class ShmRing {
                          absl::Time deadline);
   void WakeReader();
   void WakeWriter();
+  void RingDoorbell();
 
   Control* control_;
   std::byte* records_;

@@ -153,6 +153,67 @@ TEST_F(ShmRingTest, CloseWakesASleepingReader) {
   EXPECT_EQ(other.Reserve(1, Soon()).status().code(), absl::StatusCode::kCancelled);
 }
 
+// The doorbell: rung by a writer only while the reader stepped away, and
+// by StepAway itself for a message that came just before; never while a
+// thread reads. A stand-in asleep on it wakes for a message or a Close.
+TEST_F(ShmRingTest, TheDoorbellRingsOnlyWhileTheReaderIsAway) {
+  std::uint32_t bell = reader.doorbell();
+  Send(writer, "read by the reader");
+  EXPECT_EQ(reader.doorbell(), bell) << "rung while the reader was there";
+  EXPECT_EQ(Receive(reader), "read by the reader");
+
+  reader.StepAway();
+  EXPECT_EQ(reader.doorbell(), bell) << "rung for no message";
+  Send(writer, "while away");
+  EXPECT_NE(reader.doorbell(), bell);
+  bell = reader.doorbell();
+  reader.StepBack();
+  EXPECT_EQ(Receive(reader), "while away");
+  Send(writer, "back");
+  EXPECT_EQ(reader.doorbell(), bell) << "rung after StepBack";
+
+  // A message left unread when the reader steps away: rung at once.
+  reader.StepAway();
+  EXPECT_NE(reader.doorbell(), bell);
+  reader.StepBack();
+  EXPECT_EQ(Receive(reader), "back");
+}
+
+TEST_F(ShmRingTest, AStandInAsleepOnTheDoorbellWakesForAMessage) {
+  reader.StepAway();
+  const std::uint32_t bell = reader.doorbell();
+  std::thread sender([&] {
+    absl::SleepFor(absl::Milliseconds(30));  // let the stand-in fall asleep
+    Send(writer, "come");
+  });
+  const absl::Time start = absl::Now();
+  reader.AwaitDoorbell(bell, start + absl::Seconds(30));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_NE(reader.doorbell(), bell);
+  sender.join();
+  reader.StepBack();
+  EXPECT_EQ(Receive(reader), "come");
+  // A doorbell that rang before the wait began does not wait at all.
+  const absl::Time again = absl::Now();
+  reader.AwaitDoorbell(bell, again + absl::Seconds(30));
+  EXPECT_LT(absl::Now() - again, absl::Seconds(10));
+}
+
+TEST_F(ShmRingTest, CloseWakesAStandInAndTheDeadlineEndsItsWait) {
+  const std::uint32_t bell = reader.doorbell();
+  const absl::Time start = absl::Now();
+  reader.AwaitDoorbell(bell, start + absl::Milliseconds(50));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
+  std::thread closer([&] {
+    absl::SleepFor(absl::Milliseconds(30));
+    writer.Close();
+  });
+  const absl::Time closing = absl::Now();
+  reader.AwaitDoorbell(bell, closing + absl::Seconds(30));
+  EXPECT_LT(absl::Now() - closing, absl::Seconds(10));
+  closer.join();
+}
+
 // A child process writes through the memfd it inherited; the parent reads.
 TEST(ShmRing, TwoProcessesShareARing) {
   constexpr int kMessages = 100000;

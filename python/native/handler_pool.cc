@@ -24,6 +24,20 @@ bool HandlerPool::TryRun(std::shared_ptr<HandlerJob> job) {
   return true;
 }
 
+bool HandlerPool::TryClaim() {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || idle_ == 0) return false;
+  --idle_;
+  return true;
+}
+
+void HandlerPool::RunClaimed(HandlerJob& job) {
+  job.Run(runner_, counters_, [this] {
+    absl::MutexLock lock(&mu_);
+    ++idle_;
+  });
+}
+
 void HandlerPool::Loop() {
   pthread_setname_np(pthread_self(), "snakepit-handle");
   std::unique_ptr<CallRunner::ThreadScope> scope = runner_.AttachThread();

@@ -43,6 +43,18 @@ class HandlerPool {
   // pool is stopping.
   [[nodiscard]] bool TryRun(std::shared_ptr<HandlerJob> job);
 
+  // For a front end that runs calls on threads of its own (the
+  // shared-memory one runs an Execute on the thread that read it, saving a
+  // hand-off): TryClaim takes a slot of the pool's capacity, as a call
+  // handed to a pool thread would (false when every slot is busy or the
+  // pool is stopping), and RunClaimed runs `job` on the calling thread in
+  // that slot, which is free again as soon as the job goes idle.
+  // RunClaimed REQUIRES a TryClaim that returned true and was not used yet,
+  // and a thread that holds an AttachThread() scope.
+  [[nodiscard]] bool TryClaim();
+  void RunClaimed(HandlerJob& job);
+  std::unique_ptr<CallRunner::ThreadScope> AttachThread() { return runner_.AttachThread(); }
+
   // Tells every thread to exit once idle, and waits until each idle one
   // did, or `deadline`. A thread still running a call (past the grace
   // period of a stop) is left to finish it and exit later. Returns true
@@ -60,8 +72,9 @@ class HandlerPool {
   CallRunner& runner_;
   CallCounters& counters_;
   mutable absl::Mutex mu_;
-  // Threads free to take a call: all of them at the start (a call handed
-  // to one that is still starting waits for it in queue_).
+  // Slots free to take a call (on a pool thread, or claimed): all of them
+  // at the start (a call handed to a thread that is still starting waits
+  // for it in queue_). Meaningless once stopping_.
   int idle_ ABSL_GUARDED_BY(mu_);
   int busy_ ABSL_GUARDED_BY(mu_) = 0;    // threads running a call
   int exited_ ABSL_GUARDED_BY(mu_) = 0;  // threads that are done with the pool

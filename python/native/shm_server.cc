@@ -21,6 +21,10 @@ namespace {
 // Streams tracked before expired entries are pruned.
 constexpr std::size_t kPruneAt = 256;
 
+// How long a stand-in sleeps on the doorbell before it looks again. Only a
+// bound on the wait: the doorbell and a Close wake it at once.
+constexpr absl::Duration kStandInTick = absl::Seconds(10);
+
 const grpc::Status kStopping(grpc::StatusCode::UNAVAILABLE, "the worker is stopping");
 
 }  // namespace
@@ -35,25 +39,75 @@ ShmServer::ShmServer(std::unique_ptr<internal::ShmChannel> channel, HandlerPool&
       canceller_(canceller) {}
 
 void ShmServer::Start() {
-  thread_ = std::thread([this] {
-    ::pthread_setname_np(::pthread_self(), "snakepit-shm");
-    Loop();
-    exited_.Notify();
-  });
+  // One more than the pool's slots: while every slot runs a command, one
+  // thread still reads (a Cancel, or an Execute to answer BUSY).
+  const int threads = handlers_.size() + 1;
+  threads_.reserve(threads);
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      ::pthread_setname_np(::pthread_self(), "snakepit-shm");
+      Loop();
+      absl::MutexLock lock(&exit_mu_);
+      ++exited_;
+    });
+  }
 }
 
 bool ShmServer::Close(absl::Time deadline) {
   absl::MutexLock lock(&close_mu_);
-  if (joined_ || !thread_.joinable()) return true;
+  if (joined_ || threads_.empty()) return true;
   channel_->Close();
-  if (!exited_.WaitForNotificationWithDeadline(deadline)) return false;
-  thread_.join();
+  {
+    absl::MutexLock exit_lock(&exit_mu_);
+    const auto all_exited = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(exit_mu_) {
+      return exited_ == static_cast<int>(threads_.size());
+    };
+    if (!exit_mu_.AwaitWithDeadline(absl::Condition(&all_exited), deadline)) return false;
+  }
+  for (std::thread& thread : threads_) thread.join();
   joined_ = true;
   return true;
 }
 
 void ShmServer::Loop() {
-  while (true) {
+  // The thread may run commands: it needs its Python thread state.
+  std::unique_ptr<CallRunner::ThreadScope> scope = handlers_.AttachThread();
+  while (!ended_.load()) {
+    // Read before looking for the lead: a ring after this ends the wait.
+    const std::uint32_t bell = channel_->doorbell();
+    if (!TakeLead()) {
+      if (channel_->closed()) return;  // the leader sees the end
+      channel_->AwaitDoorbell(bell, absl::Now() + kStandInTick);
+      continue;
+    }
+    std::shared_ptr<ShmExecuteCall> call;
+    {
+      absl::MutexLock lock(&reader_mu_);  // never contended: see the header
+      call = Lead();
+    }
+    LeaveLead(/*to_run=*/call != nullptr);
+    if (call == nullptr) return;
+    handlers_.RunClaimed(*call);
+  }
+}
+
+bool ShmServer::TakeLead() {
+  absl::MutexLock lock(&lead_mu_);
+  if (led_) return false;
+  led_ = true;
+  channel_->StepBack();
+  return true;
+}
+
+void ShmServer::LeaveLead(bool to_run) {
+  absl::MutexLock lock(&lead_mu_);
+  led_ = false;
+  // After led_ is cleared: the stand-in this may ring finds the lead free.
+  if (to_run) channel_->StepAway();
+}
+
+std::shared_ptr<ShmExecuteCall> ShmServer::Lead() {
+  while (!ended_.load()) {
     // Wakes every second only to look again; a Close wakes it at once.
     absl::StatusOr<Frame> frame = channel_->Receive(absl::Now() + absl::Seconds(1));
     if (absl::IsDeadlineExceeded(frame.status())) continue;
@@ -62,13 +116,15 @@ void ShmServer::Loop() {
         std::fprintf(stderr, "snakepit worker: shared-memory data plane stopped: %s\n",
                      std::string(frame.status().message()).c_str());
       }
-      return;
+      ended_.store(true);
+      break;
     }
-    Dispatch(*std::move(frame));
+    if (std::shared_ptr<ShmExecuteCall> mine = Dispatch(*std::move(frame))) return mine;
   }
+  return nullptr;
 }
 
-void ShmServer::Dispatch(Frame frame) {
+std::shared_ptr<ShmExecuteCall> ShmServer::Dispatch(Frame frame) {
   const std::uint64_t call_id = frame.call_id;
   switch (frame.kind) {
     case FrameKind::kExecute:
@@ -77,45 +133,47 @@ void ShmServer::Dispatch(Frame frame) {
       if (!request.ParseFromArray(frame.data.get(), static_cast<int>(frame.size)) || request.call_id() != call_id) {
         outbox_.SendFail(call_id, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                                "the worker could not parse the request (shared-memory data plane)"));
-        return;
+        return nullptr;
       }
       // The attachments came as the message's sections (shm_channel.h).
       for (std::string& section : frame.sections) request.add_attachments(std::move(section));
-      if (frame.kind == FrameKind::kExecute) {
-        StartExecute(call_id, std::move(request));
-      } else {
-        StartStream(call_id, std::move(request));
-      }
-      return;
+      if (frame.kind == FrameKind::kExecute) return StartExecute(call_id, std::move(request));
+      StartStream(call_id, std::move(request));
+      return nullptr;
     }
     case FrameKind::kCancel: {
       v1::CancelRequest request;
-      if (!request.ParseFromArray(frame.data.get(), static_cast<int>(frame.size))) return;
+      if (!request.ParseFromArray(frame.data.get(), static_cast<int>(frame.size))) return nullptr;
       const bool deadline_exceeded = request.reason() == v1::CancelRequest::DEADLINE_EXCEEDED;
       open_.Cancel(request.call_id(), deadline_exceeded);
       // As the Cancel RPC: Python is told whether or not the call is open
       // yet, so that a Cancel that overtook its call keeps it from running.
       canceller_.Post(request.call_id(), deadline_exceeded);
-      return;
+      return nullptr;
     }
     case FrameKind::kCredit:
       Credit(call_id, frame.payload());
-      return;
+      return nullptr;
     default:  // a worker-to-host kind: the host broke the protocol
       std::fprintf(stderr, "snakepit worker: ignored a shared-memory message of kind %u from the host\n",
                    static_cast<unsigned>(frame.kind));
-      return;
+      return nullptr;
   }
 }
 
-void ShmServer::StartExecute(std::uint64_t call_id, v1::ExecuteRequest request) {
+std::shared_ptr<ShmExecuteCall> ShmServer::StartExecute(std::uint64_t call_id, v1::ExecuteRequest request) {
   auto call = std::make_shared<ShmExecuteCall>(outbox_, open_, std::move(request));
+  // Opened before the lead passes on, so that a Cancel the next leader
+  // reads finds it.
   if (stopping_.load() || !open_.Add(call, call_id)) {
     outbox_.SendFail(call_id, kStopping);
-  } else if (!handlers_.TryRun(call)) {
+  } else if (handlers_.TryClaim()) {
+    return call;
+  } else {
     counters_.Rejected();
     call->Reply(BusyReply(call_id, handlers_.size()), HeldAttachments());
   }
+  return nullptr;
 }
 
 void ShmServer::StartStream(std::uint64_t call_id, v1::ExecuteRequest request) {

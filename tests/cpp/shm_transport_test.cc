@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,33 @@ TEST(ShmTransport, CarriesAttachmentsLargerThanItsRings) {
 // More attachments than a frame's section table can hold (about 65,000
 // with the default ring): refused before anything is sent, naming the
 // limit; the worker and the pool are untouched.
+// A thread-profile worker runs an Execute on the thread that read it; a
+// second call, which comes while no thread reads, is read by a stand-in
+// (the channel's doorbell) and runs beside the first, not after it.
+TEST(ShmTransport, ASecondCallIsReadAndRunWhileTheFirstRuns) {
+  auto pools = testing::StartOrDie(testing::MakeConfig({{{"name", "t"},
+                                                         {"profile", "thread"},
+                                                         {"threads_per_worker", 2},
+                                                         {"pool_size", 1},
+                                                         {"worker_transport", "shm"}}}));
+  ASSERT_NE(pools, nullptr);
+  std::stop_source stop;
+  auto first = pools->execute_async("t", "sleep", {{"ms", 30'000}}, {.stop_token = stop.get_token()});
+  ASSERT_TRUE(testing::WaitFor([&] { return pools->stats("t")->in_flight == 1; }, milliseconds(10'000)));
+  // Past the worker's read of the first call (a call already waiting when
+  // the reader stepped away is found at once, doorbell or not).
+  absl::SleepFor(absl::Milliseconds(300));
+  // Without the doorbell, a stand-in would find it only when it looks
+  // again (every 10 s).
+  const absl::Time start = absl::Now();
+  absl::StatusOr<nlohmann::json> second = pools->execute("t", "ping");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << "the second call waited for a stand-in to look";
+  EXPECT_EQ(first.wait_for(milliseconds(0)), std::future_status::timeout);
+  stop.request_stop();
+  EXPECT_TRUE(absl::IsCancelled(first.get().status()));
+}
+
 TEST(ShmTransport, TooManyAttachmentsAreInvalidArgumentNamingTheLimit) {
   auto pools = testing::StartOrDie(testing::MakeConfig({ShmPool({{"name", "p"}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);

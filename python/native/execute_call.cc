@@ -52,6 +52,11 @@ bool ExecuteCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) 
   return true;
 }
 
+CallRequest::Attachments ExecuteCall::TakeAttachments() {
+  absl::MutexLock lock(&mu_);
+  return std::move(*request_.mutable_attachments());
+}
+
 bool ExecuteCall::MarkFinished(v1::ExecuteResponse* reply) {
   absl::MutexLock lock(&mu_);
   if (finished_) return false;

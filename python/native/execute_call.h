@@ -58,13 +58,16 @@ class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall>,
   ExecuteCall& operator=(const ExecuteCall&) = delete;
 
   // The RPC's context (metadata) and request; valid, and unchanging, once
-  // it arrived.
+  // it arrived, but for the request's attachments, which TakeAttachments
+  // moves out (read them no other way).
   const grpc::ServerContext& context() const { return context_; }
   const v1::ExecuteRequest& request() const { return request_; }
 
   // Runs `read` on the request unless the call is finished (cancelled);
   // returns whether it ran. The call stays unfinished while `read` runs.
   bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
+  // Moves the attachments out of the request (CallRequest).
+  Attachments TakeAttachments() override;
 
   // Sends `reply` (status OK) unless the call is finished already.
   void Reply(v1::ExecuteResponse&& reply);
@@ -103,7 +106,9 @@ class ExecuteCall final : public std::enable_shared_from_this<ExecuteCall>,
   grpc::ServerContext context_;
   grpc::ServerAsyncResponseWriter<v1::ExecuteResponse> responder_{&context_};
   Arrival arrival_;
-  v1::ExecuteRequest request_;    // written by gRPC before the arrival
+  // Written by gRPC before the arrival; after it, only its attachments
+  // change (TakeAttachments, under mu_).
+  v1::ExecuteRequest request_;
   v1::ExecuteResponse response_;  // written once, by MarkFinished
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

@@ -2,16 +2,14 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <optional>
-#include <string>
 #include <utility>
 
+#include "native/attachment_buffer.h"
 #include "native/py_convert.h"
 #include "native/python_stream.h"
 #include "native/stats_dict.h"
 #include "native/stream_call.h"
-#include "shm/fresh_buffer.h"
 
 namespace snakepit::native {
 namespace {
@@ -48,34 +46,39 @@ PyRef MetadataDict(const v1::ExecuteRequest& request) {
   return dict;
 }
 
-// The arguments of WorkerCalls.execute for `request`; false with a Python
-// error set if one could not be built.
+// The arguments of WorkerCalls.execute for `request`, but the attachments
+// (args[3]); false with a Python error set if one could not be built.
 bool ExecuteArgs(const v1::ExecuteRequest& request, std::array<PyRef, kExecuteArgs>& args) {
   args[0] = PyRef::Steal(PyLong_FromUnsignedLongLong(request.call_id()));
   args[1] = FromUtf8(request.command());
   args[2] = FromUtf8(request.args_json());
-  args[3] = PyRef::Steal(PyList_New(request.attachments_size()));
   args[4] = PyRef::Steal(PyLong_FromLongLong(request.deadline_unix_ms()));
   args[5] = MetadataDict(request);
-  for (const PyRef& arg : args) {
-    if (!arg) return false;
+  return args[0] && args[1] && args[2] && args[4] && args[5];
+}
+
+// `attachments` as a new list of AttachmentBuffers of `type`, each string
+// moved into its object: Python sees the bytes where the transport put
+// them. Null with a Python error set on failure.
+PyRef AttachmentList(PyTypeObject* type, CallRequest::Attachments& attachments) {
+  PyRef list = PyRef::Steal(PyList_New(attachments.size()));
+  if (!list) return list;
+  for (int i = 0; i < attachments.size(); ++i) {
+    PyRef buffer = NewAttachmentBuffer(type, std::move(*attachments.Mutable(i)));
+    if (!buffer) return PyRef();
+    PyList_SET_ITEM(list.get(), i, buffer.release());
   }
-  for (int i = 0; i < request.attachments_size(); ++i) {
-    const std::string& blob = request.attachments(i);
-    // Allocated, advised for huge pages, then filled (fresh_buffer.h).
-    PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(blob.size()));
-    if (bytes == nullptr) return false;
-    internal::AdviseHugePages(PyBytes_AS_STRING(bytes), blob.size());
-    std::memcpy(PyBytes_AS_STRING(bytes), blob.data(), blob.size());
-    PyList_SET_ITEM(args[3].get(), i, bytes);
-  }
-  return true;
+  return list;
 }
 
 }  // namespace
 
 std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* execute_stream, PyObject* cancel,
-                                                   PyObject* stats) {
+                                                   PyObject* stats, PyObject* attachment_type) {
+  if (attachment_type == nullptr || !PyType_Check(attachment_type)) {
+    PyErr_SetString(PyExc_TypeError, "expected the AttachmentBuffer type");
+    return nullptr;
+  }
   for (PyObject* callable : {execute, execute_stream, cancel, stats}) {
     if (!PyCallable_Check(callable)) {
       PyErr_Format(PyExc_TypeError, "expected a callable, got %.200s", Py_TYPE(callable)->tp_name);
@@ -87,6 +90,7 @@ std::unique_ptr<PythonRunner> PythonRunner::Create(PyObject* execute, PyObject* 
   runner->execute_stream_ = PyRef::Borrow(execute_stream);
   runner->cancel_ = PyRef::Borrow(cancel);
   runner->stats_ = PyRef::Borrow(stats);
+  runner->attachment_type_ = PyRef::Borrow(attachment_type);
   if (!runner->outcome_.Init()) return nullptr;
   return runner;
 }
@@ -96,9 +100,7 @@ std::unique_ptr<CallRunner::ThreadScope> PythonRunner::AttachThread() { return s
 bool PythonRunner::Execute(CallRequest& call, v1::ExecuteResponse& reply, HeldAttachments* held) {
   ScopedGil gil;
   std::uint64_t call_id = 0;
-  std::optional<PyRef> outcome = CallWithRequest(
-      execute_.get(), [&](absl::FunctionRef<void(const v1::ExecuteRequest&)> read) { return call.Read(read); },
-      &call_id);
+  std::optional<PyRef> outcome = CallWithRequest(execute_.get(), call, &call_id);
   if (!outcome.has_value()) return false;
   if (!*outcome || !outcome_.Read(outcome->get(), reply, held)) {
     if (held != nullptr) held->ClearHoldingGil();
@@ -111,9 +113,7 @@ bool PythonRunner::Execute(CallRequest& call, v1::ExecuteResponse& reply, HeldAt
 std::unique_ptr<ChunkSource> PythonRunner::OpenStream(CallRequest& call) {
   ScopedGil gil;
   std::uint64_t call_id = 0;
-  std::optional<PyRef> run = CallWithRequest(
-      execute_stream_.get(), [&](absl::FunctionRef<void(const v1::ExecuteRequest&)> read) { return call.Read(read); },
-      &call_id);
+  std::optional<PyRef> run = CallWithRequest(execute_stream_.get(), call, &call_id);
   if (!run.has_value()) return nullptr;
   if (!*run) {  // the glue failed: the stream ends with that error
     v1::StreamMessage end;
@@ -133,17 +133,20 @@ void PythonRunner::Cancel(std::uint64_t call_id, bool deadline_exceeded) {
   if (!found) PyErr_WriteUnraisable(cancel_.get());
 }
 
-std::optional<PyRef> PythonRunner::CallWithRequest(PyObject* callable, Reader read, std::uint64_t* call_id) {
+std::optional<PyRef> PythonRunner::CallWithRequest(PyObject* callable, CallRequest& call, std::uint64_t* call_id) {
   std::array<PyRef, kExecuteArgs> args;
   bool built = false;
   // Under the call's lock: a stop may cancel the call at any moment.
-  if (!read([&](const v1::ExecuteRequest& request) {
+  if (!call.Read([&](const v1::ExecuteRequest& request) {
         *call_id = request.call_id();
         built = ExecuteArgs(request, args);
       })) {
     return std::nullopt;
   }
   if (!built) return PyRef();
+  CallRequest::Attachments attachments = call.TakeAttachments();
+  args[3] = AttachmentList(reinterpret_cast<PyTypeObject*>(attachment_type_.get()), attachments);
+  if (!args[3]) return PyRef();
   PyObject* argv[kExecuteArgs] = {args[0].get(), args[1].get(), args[2].get(),
                                   args[3].get(), args[4].get(), args[5].get()};
   return PyRef::Steal(PyObject_Vectorcall(callable, argv, kExecuteArgs, nullptr));

@@ -13,7 +13,6 @@
 #include <memory>
 #include <optional>
 
-#include "absl/functional/function_ref.h"
 #include "native/call_runner.h"
 #include "native/outcome.h"
 #include "native/py_ref.h"
@@ -26,9 +25,12 @@ class PythonRunner final : public CallRunner {
   // metadata)` returns a dispatch.Outcome, `execute_stream(...)` (the
   // same arguments) a streams.StreamRun or EndedStream,
   // `cancel(call_id, deadline_exceeded)` a bool, `stats()` a dict.
+  // `attachments` is a list of `attachment_type` objects (the module's
+  // AttachmentBuffer type, attachment_buffer.h), each owning one of the
+  // request's attachments, moved there from the request without a copy.
   // REQUIRES: the GIL. Null with a Python error set on failure.
   static std::unique_ptr<PythonRunner> Create(PyObject* execute, PyObject* execute_stream, PyObject* cancel,
-                                              PyObject* stats);
+                                              PyObject* stats, PyObject* attachment_type);
 
   // REQUIRES: the GIL, and no thread still using the runner.
   ~PythonRunner() override = default;
@@ -42,14 +44,14 @@ class PythonRunner final : public CallRunner {
  private:
   PythonRunner() = default;
 
-  // Runs `read` (the call's Read) to build the arguments of `callable`
-  // (ExecuteArgs) and calls it: its result, null with a Python error set
+  // Reads `call` (and takes its attachments) to build the arguments of
+  // `callable` and calls it: its result, null with a Python error set
   // when that failed, or nullopt when the call was finished before it
   // could be read. REQUIRES: the GIL.
-  using Reader = absl::FunctionRef<bool(absl::FunctionRef<void(const v1::ExecuteRequest&)>)>;
-  std::optional<PyRef> CallWithRequest(PyObject* callable, Reader read, std::uint64_t* call_id);
+  std::optional<PyRef> CallWithRequest(PyObject* callable, CallRequest& call, std::uint64_t* call_id);
 
   PyRef execute_, execute_stream_, cancel_, stats_;
+  PyRef attachment_type_;  // AttachmentBuffer
   OutcomeReader outcome_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "native/module_state.h"
 #include "native/python_runner.h"
 #include "native/worker_server.h"
 
@@ -81,7 +82,8 @@ PyObject* ServerNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
       !OptionalText(key, "tls_key_file", &state->options.tls_key_file)) {
     return nullptr;
   }
-  state->runner = PythonRunner::Create(execute, execute_stream, cancel, stats);
+  state->runner =
+      PythonRunner::Create(execute, execute_stream, cancel, stats, ModuleStateOf(type).attachment_buffer_type);
   if (state->runner == nullptr) return nullptr;
   PyObject* self = type->tp_alloc(type, 0);
   if (self == nullptr) return nullptr;

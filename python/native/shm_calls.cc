@@ -75,6 +75,11 @@ bool ShmExecuteCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> rea
   return true;
 }
 
+CallRequest::Attachments ShmExecuteCall::TakeAttachments() {
+  absl::MutexLock lock(&mu_);
+  return std::move(attachments_);
+}
+
 bool ShmExecuteCall::MarkFinished() {
   absl::MutexLock lock(&mu_);
   return !std::exchange(finished_, true);
@@ -117,6 +122,11 @@ bool ShmStreamCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read
   if (ended_) return false;
   read(request_);
   return true;
+}
+
+CallRequest::Attachments ShmStreamCall::TakeAttachments() {
+  absl::MutexLock lock(&mu_);
+  return std::move(attachments_);
 }
 
 void ShmStreamCall::End(const v1::StreamMessage* end, const grpc::Status& status) {

@@ -61,12 +61,18 @@ class ShmOutbox {
 
 class ShmExecuteCall final : public OpenCall, public HandlerJob, public CallRequest {
  public:
+  // Keeps `request`'s attachments apart from it (attachments_), so that
+  // the request itself stays const.
   ShmExecuteCall(ShmOutbox& outbox, OpenCalls& open, v1::ExecuteRequest request)
-      : outbox_(outbox), open_(open), request_(std::move(request)) {}
+      : outbox_(outbox),
+        open_(open),
+        attachments_(std::move(*request.mutable_attachments())),
+        request_(std::move(request)) {}
 
   std::uint64_t call_id() const { return request_.call_id(); }
 
   bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
+  Attachments TakeAttachments() override;
   // Sends `reply`, with `held`'s attachments after any it carries, unless
   // the call is finished already.
   void Reply(v1::ExecuteResponse&& reply, const HeldAttachments& held);
@@ -80,7 +86,10 @@ class ShmExecuteCall final : public OpenCall, public HandlerJob, public CallRequ
 
   ShmOutbox& outbox_;
   OpenCalls& open_;
-  const v1::ExecuteRequest request_;
+  // The request's attachments, until TakeAttachments moves them out;
+  // declared before request_, which the constructor moves from after them.
+  Attachments attachments_ ABSL_GUARDED_BY(mu_);
+  const v1::ExecuteRequest request_;  // without its attachments
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<bool> cancel_ ABSL_GUARDED_BY(mu_);  // a Cancel came: deadline exceeded?
@@ -93,12 +102,18 @@ class ShmStreamCall final : public OpenCall, public HandlerJob, public CallReque
   // before it gives up on its reader (as StreamCall::kCancelGrace).
   static constexpr absl::Duration kCancelGrace = absl::Milliseconds(50);
 
+  // Keeps `request`'s attachments apart from it (attachments_), so that
+  // the request itself stays const.
   ShmStreamCall(ShmOutbox& outbox, OpenCalls& open, v1::ExecuteRequest request)
-      : outbox_(outbox), open_(open), request_(std::move(request)) {}
+      : outbox_(outbox),
+        open_(open),
+        attachments_(std::move(*request.mutable_attachments())),
+        request_(std::move(request)) {}
 
   std::uint64_t call_id() const { return request_.call_id(); }
 
   bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
+  Attachments TakeAttachments() override;
   // A stop: the stream ends with `status` now (kFail); the handler thread,
   // if one runs the command, closes it.
   void Fail(const grpc::Status& status) override;
@@ -120,7 +135,10 @@ class ShmStreamCall final : public OpenCall, public HandlerJob, public CallReque
 
   ShmOutbox& outbox_;
   OpenCalls& open_;
-  const v1::ExecuteRequest request_;
+  // The request's attachments, until TakeAttachments moves them out;
+  // declared before request_, which the constructor moves from after them.
+  Attachments attachments_ ABSL_GUARDED_BY(mu_);
+  const v1::ExecuteRequest request_;  // without its attachments
   absl::Mutex mu_;
   std::uint32_t credit_ ABSL_GUARDED_BY(mu_) = kInitialCredit;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;          // End or Fail ran

@@ -63,6 +63,11 @@ bool StreamCall::Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) {
   return true;
 }
 
+CallRequest::Attachments StreamCall::TakeAttachments() {
+  absl::MutexLock lock(&mu_);
+  return std::move(*request_.mutable_attachments());
+}
+
 void StreamCall::Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) {
   RunStream(runner, counters, idle,
             StreamSteps{

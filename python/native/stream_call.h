@@ -75,6 +75,8 @@ class StreamCall final : public std::enable_shared_from_this<StreamCall>,
   // Runs `read` on the request unless the call failed (a stop); returns
   // whether it ran.
   bool Read(absl::FunctionRef<void(const v1::ExecuteRequest&)> read) override;
+  // Moves the attachments out of the request (CallRequest).
+  Attachments TakeAttachments() override;
 
   // Ends the RPC with `status` and, if given, `end` as its only message,
   // unless it was ended already. Never waits (the polling thread calls it).
@@ -127,8 +129,10 @@ class StreamCall final : public std::enable_shared_from_this<StreamCall>,
   Canceller& canceller_;
   grpc::ServerContext context_;
   grpc::ServerAsyncWriter<v1::StreamMessage> writer_{&context_};
-  v1::ExecuteRequest request_;  // written by gRPC before the arrival
-  std::uint64_t call_id_ = 0;   // request_.call_id(), set on arrival
+  // Written by gRPC before the arrival; after it, only its attachments
+  // change (TakeAttachments, under mu_).
+  v1::ExecuteRequest request_;
+  std::uint64_t call_id_ = 0;  // request_.call_id(), set on arrival
   Op arrival_, write_, end_, over_;
   // The message being sent: set by the thread that starts a write or the
   // end, only while no operation that reads it is pending.

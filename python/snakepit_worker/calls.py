@@ -14,7 +14,7 @@ import os
 import platform
 import threading
 import time
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from .context import CallContext
 from .diagnostics import diagnostics_json
@@ -45,9 +45,10 @@ class WorkerCalls:
         self._started = time.monotonic()
         self._running = RunningCalls()
 
-    def execute(self, call_id: int, command: str, args_json: str, attachments: list[bytes],
+    def execute(self, call_id: int, command: str, args_json: str, attachments: Iterable[Any],
                 deadline_unix_ms: int, metadata: Optional[Mapping[str, str]] = None) -> Outcome:
         """``run`` on a new call: ``deadline_unix_ms`` 0 means none;
+        ``attachments`` are objects with a buffer of bytes (new_call);
         ``metadata`` is ExecuteRequest.metadata."""
         return self.run(new_call(call_id, command, attachments, deadline_unix_ms, metadata),
                         args_json)
@@ -70,7 +71,7 @@ class WorkerCalls:
         self._slots.count(failed=outcome.error is not None)
         return outcome
 
-    def execute_stream(self, call_id: int, command: str, args_json: str, attachments: list[bytes],
+    def execute_stream(self, call_id: int, command: str, args_json: str, attachments: Iterable[Any],
                        deadline_unix_ms: int,
                        metadata: Optional[Mapping[str, str]] = None) -> Union[StreamRun, EndedStream]:
         """``open_stream`` on a new call, always as a stream (the native
@@ -140,10 +141,13 @@ class WorkerCalls:
         return time.monotonic() - self._started
 
 
-def new_call(call_id: int, command: str, attachments: list[bytes], deadline_unix_ms: int,
+def new_call(call_id: int, command: str, attachments: Iterable[Any], deadline_unix_ms: int,
              metadata: Optional[Mapping[str, str]] = None) -> CallContext:
     """The context of a call as ExecuteRequest describes it
-    (``deadline_unix_ms`` 0: none)."""
+    (``deadline_unix_ms`` 0: none). ``attachments`` are objects with a
+    buffer of bytes: the native transport's AttachmentBuffers (which own
+    what it received), or grpcio's ``bytes``; the command sees them through
+    ``attachment_views`` without a copy."""
     deadline = deadline_unix_ms / 1000 if deadline_unix_ms else None
     return CallContext(call_id, command, attachments, deadline, metadata)
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from types import MappingProxyType, TracebackType
-from typing import Callable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 _NO_METADATA: Mapping[str, str] = MappingProxyType({})
 
@@ -21,6 +21,15 @@ log = logging.getLogger("snakepit_worker")
 
 class CallContext:
     """One Execute or ExecuteStream call, as seen by the command that runs it.
+
+    ``attachment_views`` are the call's attachments as read-only
+    ``memoryview``s over the buffers the transport received them into: no
+    copy is made (the native transports hand over buffers the worker owns,
+    grpcio the ``bytes`` its message holds), so ``numpy.frombuffer(view,
+    dtype)`` reads them in place. A view keeps its buffer alive for as long
+    as anything references it, after the call ended too. ``attachments``
+    is the same as ``bytes`` objects, made from the views on first use (a
+    copy where a buffer is not ``bytes`` already), then kept.
 
     ``deadline`` is the caller's deadline in Unix seconds, or None when the
     caller set none. The host enforces it regardless; a command may read it
@@ -33,14 +42,18 @@ class CallContext:
     ``on_cancel`` callback runs once. Thread-safe.
     """
 
-    __slots__ = ("call_id", "command", "attachments", "deadline", "metadata",
+    __slots__ = ("call_id", "command", "deadline", "metadata", "_views", "_attachments",
                  "_lock", "_cancel_reason", "_callbacks", "_finished")
 
-    def __init__(self, call_id: int, command: str, attachments: list[bytes],
+    def __init__(self, call_id: int, command: str, attachments: Iterable[Any],
                  deadline: Optional[float], metadata: Optional[Mapping[str, str]] = None) -> None:
+        """``attachments``: objects with a buffer of bytes (``bytes``, the
+        native transport's ``AttachmentBuffer``s, ...), viewed, not copied.
+        (typing's ``Buffer``, which says so, is Python 3.12's.)"""
         self.call_id = call_id
         self.command = command
-        self.attachments = attachments
+        self._views = [_read_only_view(a) for a in attachments]
+        self._attachments: Optional[list[bytes]] = None
         self.deadline = deadline
         # A private copy behind a read-only view (none when empty: every
         # call without metadata shares one).
@@ -54,6 +67,29 @@ class CallContext:
     def __repr__(self) -> str:
         return (f"CallContext(call_id={self.call_id}, command={self.command!r}, "
                 f"cancelled={self.cancelled})")
+
+    @property
+    def attachment_views(self) -> list[memoryview]:
+        """The attachments, in order, as read-only byte ``memoryview``s over
+        the received buffers (no copy). They are the call's own: read or
+        slice them, but do not ``release()`` them (``attachments`` is made
+        from them)."""
+        return self._views
+
+    @property
+    def attachments(self) -> list[bytes]:
+        """The attachments, in order, as ``bytes``: made from
+        ``attachment_views`` on first use (a view over a whole ``bytes``
+        gives that object, any other is copied once), then the same list."""
+        blobs = self._attachments
+        if blobs is None:
+            # Made once, whichever thread asks first (a cancel meanwhile
+            # waits for the copy).
+            with self._lock:
+                blobs = self._attachments
+                if blobs is None:
+                    blobs = self._attachments = [_as_bytes(v) for v in self._views]
+        return blobs
 
     def remaining(self) -> Optional[float]:
         """Seconds left before the deadline (negative once past), or None."""
@@ -109,6 +145,23 @@ class CallContext:
         with self._lock:
             if callback in self._callbacks:
                 self._callbacks.remove(callback)
+
+
+def _read_only_view(blob: Any) -> memoryview:
+    """A read-only, flat view of bytes over ``blob``'s buffer (no copy)."""
+    view = memoryview(blob)
+    if view.ndim != 1 or view.format != "B":
+        view = view.cast("B")
+    return view if view.readonly else view.toreadonly()
+
+
+def _as_bytes(view: memoryview) -> bytes:
+    """``view``'s bytes: its object when that is a ``bytes`` it covers
+    whole, else a copy."""
+    blob = view.obj
+    if type(blob) is bytes and len(blob) == view.nbytes:
+        return blob
+    return view.tobytes()
 
 
 def _run_callback(call: CallContext, callback: Callable[[], None]) -> None:

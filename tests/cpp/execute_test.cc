@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 
+#include "attachment_facts.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test_support.h"
@@ -72,6 +73,41 @@ TEST_P(ExecuteTest, BinaryAttachmentsRoundTrip) {
   EXPECT_EQ(r->attachments[0], blob);
   EXPECT_EQ(r->attachments[1], std::string("\0\x01\xff", 3));
   EXPECT_EQ(r->attachments[2], "");
+}
+
+// The command reads the attachments in place: memoryviews over buffers
+// that own what the transport received (moved there, not copied into
+// bytes, on shm and native), read-only, that numpy.frombuffer reads
+// without a copy; and current_call().attachments the same bytes.
+TEST_P(ExecuteTest, CommandsSeeAttachmentsInPlace) {
+  CallOptions options;
+  options.attachments = testing::InPlaceAttachments();
+  const std::vector<std::string> sent = options.attachments;
+  absl::StatusOr<nlohmann::json> facts =
+      pools_->execute(pool(), "attachment_facts", nlohmann::json::object(), std::move(options));
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  testing::ExpectSeenInPlace(*facts, sent);
+}
+
+// A view the command keeps stays valid after its call ended: it owns (a
+// reference to) the bytes, which outlive the request they came in. One
+// worker, so the later calls find the view the first one kept.
+TEST(ExecuteLifetime, AttachmentViewsOutliveTheirCall) {
+  auto pools =
+      testing::StartOrDie(testing::MakeConfig({testing::WithFixtureAdapter({{"name", "p"}, {"pool_size", 1}})}));
+  ASSERT_NE(pools, nullptr);
+  const std::string big = testing::InPlaceAttachments().back();
+  CallOptions options;
+  options.attachments = {big};
+  ASSERT_TRUE(pools->execute("p", "keep_attachment_view", {{"key", "k"}}, std::move(options)).ok());
+  // Another call with a large attachment in between, whose buffer may reuse
+  // freed memory.
+  CallOptions other;
+  other.attachments = {std::string(big.size(), 'x')};
+  ASSERT_TRUE(pools->execute("p", "attachment_facts", nlohmann::json::object(), std::move(other)).ok());
+  absl::StatusOr<nlohmann::json> facts = pools->execute("p", "kept_view_facts", {{"key", "k"}});
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  testing::ExpectViewInPlace(*facts, big);
 }
 
 TEST_P(ExecuteTest, UnknownCommandIsNotFoundAndNamesIt) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "attachment_facts.h"
 #include "gtest/gtest.h"
 #include "test_support.h"
 
@@ -89,6 +90,25 @@ TEST(Stream, ChunksCarryAttachmentsOfAnySizeInOrder) {
   ASSERT_EQ(chunks.back().attachments.size(), 2u);
   EXPECT_TRUE(chunks.back().attachments[0] == Pattern(3u << 20));
   EXPECT_EQ(chunks.back().attachments[1], "");
+}
+
+// A stream's command sees its attachments in place, as a call's does
+// (execute_test.cc): a plain command streamed is one chunk, its result.
+TEST(Stream, CommandsSeeAttachmentsInPlace) {
+  auto pools = Start();
+  ASSERT_NE(pools, nullptr);
+  CallOptions options;
+  options.attachments = testing::InPlaceAttachments();
+  const std::vector<std::string> sent = options.attachments;
+  options.timeout = milliseconds(60'000);
+  StreamReader reader = pools->execute_stream("s", "attachment_facts", nlohmann::json::object(), std::move(options));
+  absl::StatusOr<std::optional<Chunk>> chunk = reader.Next();
+  ASSERT_TRUE(chunk.ok()) << chunk.status();
+  ASSERT_TRUE(chunk->has_value());
+  testing::ExpectSeenInPlace((*chunk)->data, sent);
+  absl::StatusOr<std::optional<Chunk>> end = reader.Next();
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_FALSE(end->has_value());
 }
 
 TEST(Stream, TenThousandChunksArriveInOrderNoneLostOrDuplicated) {

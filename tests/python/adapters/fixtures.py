@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import resource
 import sys
-from typing import Any
+import zlib
+from typing import Any, Optional
 
 from snakepit_worker.adapter import command, concurrent_safe, synchronized
-from snakepit_worker.context import current_call
+from snakepit_worker.context import CallContext, current_call
 from snakepit_worker.showcase import ShowcaseAdapter
 
 _MIB = 1 << 20
@@ -31,6 +32,7 @@ class FixtureAdapter(ShowcaseAdapter):
         super().__init__()
         self._preload: list = []
         self._retained: list[bytearray] = []
+        self._kept_views: dict[str, memoryview] = {}
 
     def setup(self, preload: list) -> None:
         self._preload = list(preload)
@@ -54,6 +56,26 @@ class FixtureAdapter(ShowcaseAdapter):
         return {"call_id": call.call_id, "command": call.command,
                 "attachments": len(call.attachments), "deadline": call.deadline,
                 "remaining": call.remaining(), "metadata": dict(call.metadata)}
+
+    @command
+    @concurrent_safe
+    def attachment_facts(self) -> dict[str, Any]:
+        """What this call's command sees of its attachments: views, their
+        owners, NumPy over them (call_facts)."""
+        return call_facts(current_call())
+
+    @command
+    @synchronized
+    def keep_attachment_view(self, key: str) -> None:
+        """Keeps the call's first attachment view, past the call's end."""
+        self._kept_views[key] = current_call().attachment_views[0]
+
+    @command
+    @synchronized
+    def kept_view_facts(self, key: str) -> dict[str, Any]:
+        """The facts of the view ``keep_attachment_view`` kept (then
+        dropped): it must still read the bytes its call received."""
+        return view_facts(self._kept_views.pop(key))
 
     @command
     @synchronized
@@ -150,3 +172,41 @@ class FixtureAdapter(ShowcaseAdapter):
         sys.stdout.flush()
         sys.stderr.flush()
         return {"lines": lines}
+
+
+# What a command sees of its call's attachments, for the end-to-end tests
+# that check they reach it in place, without a copy
+# (tests/cpp/attachment_facts.h reads these facts).
+
+def view_facts(view: memoryview) -> dict[str, Any]:
+    """One view: its type, the type of the object that owns the bytes
+    (the native transports' AttachmentBuffer, grpcio's bytes), whether it
+    is read-only, its size and CRC-32, and what NumPy makes of it."""
+    facts: dict[str, Any] = {
+        "view": type(view).__name__, "owner": type(view.obj).__name__,
+        "readonly": view.readonly, "size": view.nbytes, "crc32": zlib.crc32(view)}
+    try:
+        import numpy  # here: a worker that never asks pays nothing for it
+    except ImportError:  # the free-threaded interpreter has none: the facts leave it out
+        return facts
+    array = numpy.frombuffer(view, dtype=numpy.uint8)
+    # The owner's buffer, straight: the same address when the array
+    # reads the view's bytes in place.
+    owner = numpy.frombuffer(view.obj, dtype=numpy.uint8)
+    same: Optional[bool] = None if view.nbytes == 0 else \
+        array.ctypes.data == owner.ctypes.data
+    facts["numpy"] = {"writeable": bool(array.flags.writeable),
+                      "owndata": bool(array.flags.owndata), "same_address": same,
+                      "sum": int(array.sum(dtype=numpy.uint64))}
+    return facts
+
+
+def call_facts(call: CallContext) -> dict[str, Any]:
+    """Every view's facts, taken before ``attachments`` is first used; then
+    whether ``attachments`` holds the same bytes, and is kept."""
+    views = [view_facts(view) for view in call.attachment_views]
+    blobs = call.attachments
+    return {"views": views,
+            "bytes": [type(b) is bytes and zlib.crc32(b) == v["crc32"]
+                      for b, v in zip(blobs, views)] if len(blobs) == len(views) else [],
+            "bytes_kept": call.attachments is blobs}

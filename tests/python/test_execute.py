@@ -158,6 +158,7 @@ def test_args_that_are_not_object_list_or_null(showcase: Worker) -> None:
 
 
 @pytest.mark.parametrize("args, reason", [
+    (None, "missing a required argument: 'a'"),  # no args: bound all the same
     ({"a": 1}, "missing a required argument: 'b'"),
     ({"a": 1, "b": 2, "c": 3}, "unexpected keyword argument 'c'"),
     ([1, 2, 3], "too many positional arguments"),

@@ -26,6 +26,14 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import pytest
 
+# The tests' grpcio client flushes a call's cancel (RST_STREAM) only when
+# something polls its channel; between calls nothing does but grpc's backup
+# poller, every 5 s by default. A test that cancels a stream and waits for
+# the worker to see it then waited up to 5 s, and failed at its 5 s limit
+# about one run in ten: the client, not the worker, was late. Set before
+# grpc is first imported (harness.py), which reads it once.
+os.environ.setdefault("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100")
+
 if TYPE_CHECKING:
     import harness
 

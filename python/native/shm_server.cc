@@ -58,11 +58,15 @@ bool ShmServer::Close(absl::Time deadline) {
   if (joined_ || threads_.empty()) return true;
   channel_->Close();
   {
+    // As HandlerPool::Stop: a thread still running a command (past the
+    // grace period of a stop) is not waited for; it exits once the
+    // command returns, and a later Close joins it.
     absl::MutexLock exit_lock(&exit_mu_);
-    const auto all_exited = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(exit_mu_) {
-      return exited_ == static_cast<int>(threads_.size());
+    const auto only_running_left = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(exit_mu_) {
+      return exited_ + running_ == static_cast<int>(threads_.size());
     };
-    if (!exit_mu_.AwaitWithDeadline(absl::Condition(&all_exited), deadline)) return false;
+    if (!exit_mu_.AwaitWithDeadline(absl::Condition(&only_running_left), deadline)) return false;
+    if (exited_ < static_cast<int>(threads_.size())) return false;
   }
   for (std::thread& thread : threads_) thread.join();
   joined_ = true;
@@ -87,7 +91,13 @@ void ShmServer::Loop() {
     }
     LeaveLead(/*to_run=*/call != nullptr);
     if (call == nullptr) return;
+    {
+      absl::MutexLock lock(&exit_mu_);
+      ++running_;
+    }
     handlers_.RunClaimed(*call);
+    absl::MutexLock lock(&exit_mu_);
+    --running_;
   }
 }
 

@@ -61,9 +61,10 @@ class ShmServer {
   // New calls are refused (UNAVAILABLE) from now on.
   void StopAccepting() { stopping_.store(true); }
 
-  // Closes the channel and waits until `deadline` for the threads, each of
-  // which ends once the command it runs, if any, returned; true once every
-  // one was joined. Idempotent.
+  // Closes the channel and waits until `deadline` for the threads that run
+  // no command to exit; true once every thread was joined. A thread still
+  // running a command exits when it returns: Close then returns false at
+  // once, and a later Close joins it. Idempotent.
   bool Close(absl::Time deadline);
 
  private:
@@ -106,6 +107,7 @@ class ShmServer {
   std::vector<std::thread> threads_;
   absl::Mutex exit_mu_;
   int exited_ ABSL_GUARDED_BY(exit_mu_) = 0;
+  int running_ ABSL_GUARDED_BY(exit_mu_) = 0;  // threads running a command
   absl::Mutex close_mu_;
   bool joined_ ABSL_GUARDED_BY(close_mu_) = false;
 };

@@ -156,10 +156,9 @@ bool WorkerServer::Close(absl::Time deadline) {
   StopAccepting();
   if (!ShutDownGrpc(deadline) || !StopPolling(deadline)) return false;
   // After ShutDownGrpc: the calls it failed sent their kFail on the channel.
-  if (shm_ != nullptr && !shm_closed_) {
-    if (!shm_->Close(deadline)) return false;
-    shm_closed_ = true;
-  }
+  // A shm thread still running a command is left to finish it, as a busy
+  // handler thread is (Stopped() says when both are done).
+  if (shm_ != nullptr && !shm_closed_) shm_closed_ = shm_->Close(deadline);
   handlers_.Stop(deadline);
   stats_.Stop(deadline);
   canceller_.Stop(deadline);

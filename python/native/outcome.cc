@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "native/py_convert.h"
 #include "shm/fresh_buffer.h"
@@ -79,23 +81,38 @@ bool OutcomeReader::ReadResult(PyObject* outcome, v1::Result& result, HeldAttach
       attachments ? PyRef::Steal(PySequence_Fast(attachments.get(), "Outcome.attachments must be a list")) : PyRef();
   if (!items) return false;
   const Py_ssize_t count = PySequence_Fast_GET_SIZE(items.get());
+  // Each is a bytes object or a read-only buffer (dispatch.encode keeps a
+  // view of an immutable object as it is): exported here, released below
+  // unless held.
+  std::vector<Py_buffer> buffers(static_cast<std::size_t>(count));
+  Py_ssize_t exported = 0;
+  const auto release = [&] {
+    for (Py_ssize_t i = 0; i < exported; ++i) PyBuffer_Release(&buffers[i]);
+    exported = 0;
+  };
   std::size_t total = 0;
-  for (Py_ssize_t i = 0; i < count; ++i) {
-    char* data = nullptr;
-    Py_ssize_t size = 0;
-    if (PyBytes_AsStringAndSize(PySequence_Fast_GET_ITEM(items.get(), i), &data, &size) != 0) return false;
-    total += static_cast<std::size_t>(size);
+  for (; exported < count; ++exported) {
+    if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(items.get(), exported), &buffers[exported], PyBUF_SIMPLE) != 0) {
+      release();
+      return false;
+    }
+    total += static_cast<std::size_t>(buffers[exported].len);
   }
   const bool hold = held != nullptr && total >= kHoldMin;
   for (Py_ssize_t i = 0; i < count; ++i) {
     PyObject* blob = PySequence_Fast_GET_ITEM(items.get(), i);
-    if (hold) {
-      held->Hold(blob);
+    if (hold && PyBytes_CheckExact(blob)) {
+      held->Hold(blob);  // a reference is cheaper to hold than an export
+    } else if (hold) {
+      held->Hold(std::move(buffers[i]));
+      buffers[i] = Py_buffer{};
+      buffers[i].obj = nullptr;
     } else {
       result.add_attachments(
-          internal::FreshCopy(PyBytes_AS_STRING(blob), static_cast<std::size_t>(PyBytes_GET_SIZE(blob))));
+          internal::FreshCopy(static_cast<const char*>(buffers[i].buf), static_cast<std::size_t>(buffers[i].len)));
     }
   }
+  release();  // PyBuffer_Release of a moved-out (obj null) buffer does nothing
   return true;
 }
 

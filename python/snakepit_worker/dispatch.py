@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .adapter import Adapter, Reply, is_concurrent_safe
 from .aio import EventLoop
@@ -34,6 +34,11 @@ _ENCODER = json.JSONEncoder(allow_nan=False)
 MAX_ARGS_DEPTH = 256
 # Strings (skipped whole) and brackets, for measuring nesting unparsed.
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+# A result's attachment as dispatch hands it to the transport: bytes, or a
+# read-only byte view of an immutable object (_as_bytes).
+Attachment = Union[bytes, memoryview]
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class Outcome:
     finished_ns: int
     thread_id: int
     json: str = ""
-    attachments: list[bytes] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
     error: Optional[CallError] = None
     cpu_ns: int = 0
 
@@ -322,7 +327,28 @@ def encode(command: str, result: Any, outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _as_bytes(blob: Any) -> bytes:
+def _as_bytes(blob: Any) -> Attachment:
+    """``blob`` as it will be sent: ``bytes`` as they are; a read-only,
+    contiguous view of an immutable object (a request's
+    ``attachment_views``, or a slice of one) as it is too, so that a
+    command that returns its input sends it without a copy; anything else
+    bytes-like copied into ``bytes`` now (the command may change it later)."""
+    if type(blob) is bytes:
+        return blob
+    if isinstance(blob, memoryview) and blob.readonly and blob.c_contiguous \
+            and _immutable(blob.obj):
+        return blob if blob.ndim == 1 and blob.format == "B" else blob.cast("B")
+    if _immutable(blob):  # an AttachmentBuffer itself
+        return memoryview(blob)
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise TypeError(f"attachment of type {type(blob).__name__} is not bytes-like")
     return bytes(blob)
+
+
+def _immutable(owner: Any) -> bool:
+    """Whether ``owner``'s bytes can never change: ``bytes``, or the native
+    transport's AttachmentBuffer (looked up by name: the grpcio transport
+    runs without the native module)."""
+    kind = type(owner)
+    return kind is bytes or (kind.__name__ == "AttachmentBuffer"
+                             and kind.__module__ == "snakepit_worker._native")

@@ -18,7 +18,7 @@ from .addresses import unix_socket_path
 from .auth import TokenInterceptor, server_credentials
 from .calls import WorkerCalls, new_call
 from .context import CallContext
-from .dispatch import Outcome
+from .dispatch import Attachment, Outcome
 from .streams import StreamRun
 from .health import HealthService
 from .tls_files import BIND_FAILURE_HINT
@@ -101,7 +101,7 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
                     yield worker_pb2.StreamMessage(end=_response(request.call_id, outcome))
                     return
                 yield worker_pb2.StreamMessage(chunk=worker_pb2.Result(
-                    json=outcome.json, attachments=outcome.attachments))
+                    json=outcome.json, attachments=_as_message_bytes(outcome.attachments)))
         finally:
             pump.close()
 
@@ -173,12 +173,19 @@ def _new_call(request: worker_pb2.ExecuteRequest) -> CallContext:
                     request.deadline_unix_ms, dict(request.metadata))
 
 
+def _as_message_bytes(attachments: list[Attachment]) -> list[bytes]:
+    """What protobuf takes: the views dispatch kept (a command's returned
+    request views) copied into bytes; bytes as they are."""
+    return [a if type(a) is bytes else bytes(a) for a in attachments]
+
+
 def _response(call_id: int, outcome: Outcome) -> worker_pb2.ExecuteResponse:
     timing = worker_pb2.Timing(started_unix_ns=outcome.started_ns,
                                finished_unix_ns=outcome.finished_ns,
                                thread_id=outcome.thread_id, cpu_ns=outcome.cpu_ns)
     if outcome.error is None:
-        result = worker_pb2.Result(json=outcome.json, attachments=outcome.attachments)
+        result = worker_pb2.Result(json=outcome.json,
+                                   attachments=_as_message_bytes(outcome.attachments))
         return worker_pb2.ExecuteResponse(result=result, call_id=call_id, timing=timing)
     e = outcome.error
     error = worker_pb2.Error(kind=worker_pb2.Error.Kind.Value(e.kind), type=e.type,

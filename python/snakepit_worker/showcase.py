@@ -121,10 +121,12 @@ class ShowcaseAdapter(ThreadSafeAdapter):
     @command
     @concurrent_safe
     def echo_attachments(self) -> Reply:
-        """Returns the call's attachments. -> {"count", "sizes"} + attachments."""
-        blobs = current_call().attachments
-        return Reply({"count": len(blobs), "sizes": [len(b) for b in blobs]},
-                     attachments=blobs)
+        """Returns the call's attachments, as the views it got them in (sent
+        back without a copy on the native transports). -> {"count", "sizes"}
+        + attachments."""
+        views = current_call().attachment_views
+        return Reply({"count": len(views), "sizes": [v.nbytes for v in views]},
+                     attachments=list(views))
 
     @command
     @concurrent_safe

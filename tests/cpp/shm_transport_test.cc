@@ -56,9 +56,6 @@ TEST(ShmTransport, CarriesAttachmentsLargerThanItsRings) {
   EXPECT_EQ(reply->attachments, sent);
 }
 
-// More attachments than a frame's section table can hold (about 65,000
-// with the default ring): refused before anything is sent, naming the
-// limit; the worker and the pool are untouched.
 // A thread-profile worker runs an Execute on the thread that read it; a
 // second call, which comes while no thread reads, is read by a stand-in
 // (the channel's doorbell) and runs beside the first, not after it.
@@ -86,6 +83,9 @@ TEST(ShmTransport, ASecondCallIsReadAndRunWhileTheFirstRuns) {
   EXPECT_TRUE(absl::IsCancelled(first.get().status()));
 }
 
+// More attachments than a frame's section table can hold (about 65,000
+// with the default ring): refused before anything is sent, naming the
+// limit; the worker and the pool are untouched.
 TEST(ShmTransport, TooManyAttachmentsAreInvalidArgumentNamingTheLimit) {
   auto pools = testing::StartOrDie(testing::MakeConfig({ShmPool({{"name", "p"}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);

@@ -13,7 +13,9 @@ import threading
 
 import pytest
 
+from snakepit_worker import Adapter, Reply, command, current_call
 from snakepit_worker.context import CallContext
+from snakepit_worker.dispatch import Dispatcher
 
 
 def context(*attachments: object) -> CallContext:
@@ -99,3 +101,25 @@ def test_numpy_reads_a_view_in_place() -> None:
     assert values.tolist() == [0.0, 1.0, 2.0, 3.0]
     buffer[:8] = numpy.array([9.0]).tobytes()
     assert values[0] == 9.0                # the same memory, not a copy
+
+
+def test_a_command_returning_its_request_views_sends_them_uncopied() -> None:
+    scratch = bytearray(b"mutable")
+
+    class Echo(Adapter):
+        @command
+        def echo(self) -> Reply:
+            views = current_call().attachment_views
+            return Reply(None, attachments=[views[0], views[0][1:3], memoryview(scratch)])
+
+    blob = b"immutable bytes"
+    outcome = Dispatcher(Echo()).execute(CallContext(1, "echo", [blob], None), "")
+    assert outcome.error is None, outcome.error
+    whole, part, copied = outcome.attachments
+    # Views of an immutable object are kept as they are: sent without a copy.
+    assert isinstance(whole, memoryview) and whole.obj is blob
+    assert isinstance(part, memoryview) and part.obj is blob and bytes(part) == b"mm"
+    # A view of something the command may still change is copied at return.
+    assert type(copied) is bytes and copied == b"mutable"
+    scratch[0:1] = b"M"
+    assert copied == b"mutable"

@@ -100,19 +100,14 @@ bool OutcomeReader::ReadResult(PyObject* outcome, v1::Result& result, HeldAttach
   }
   const bool hold = held != nullptr && total >= kHoldMin;
   for (Py_ssize_t i = 0; i < count; ++i) {
-    PyObject* blob = PySequence_Fast_GET_ITEM(items.get(), i);
-    if (hold && PyBytes_CheckExact(blob)) {
-      held->Hold(blob);  // a reference is cheaper to hold than an export
-    } else if (hold) {
+    if (hold) {
       held->Hold(std::move(buffers[i]));
-      buffers[i] = Py_buffer{};
-      buffers[i].obj = nullptr;
     } else {
       result.add_attachments(
           internal::FreshCopy(static_cast<const char*>(buffers[i].buf), static_cast<std::size_t>(buffers[i].len)));
     }
   }
-  release();  // PyBuffer_Release of a moved-out (obj null) buffer does nothing
+  release();  // the held ones were left empty: releasing them does nothing
   return true;
 }
 

@@ -18,14 +18,17 @@ void HandlerPool::Start() {
 
 bool HandlerPool::TryRun(std::shared_ptr<HandlerJob> job) {
   absl::MutexLock lock(&mu_);
-  if (stopping_ || idle_ == 0) return false;
-  --idle_;
+  if (!ClaimLocked()) return false;
   queue_.push_back(std::move(job));
   return true;
 }
 
 bool HandlerPool::TryClaim() {
   absl::MutexLock lock(&mu_);
+  return ClaimLocked();
+}
+
+bool HandlerPool::ClaimLocked() {
   if (stopping_ || idle_ == 0) return false;
   --idle_;
   return true;

@@ -64,6 +64,8 @@ class HandlerPool {
 
  private:
   void Loop();
+  // Takes a free slot; false when none is or the pool is stopping.
+  bool ClaimLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool WorkOrStop() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; }
   // Every thread has exited but those running a call.
   bool OnlyBusyLeft() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return exited_ + busy_ == size_; }

@@ -155,6 +155,15 @@ def _read_only_view(blob: Any) -> memoryview:
     return view if view.readonly else view.toreadonly()
 
 
+def is_native_buffer(owner: Any) -> bool:
+    """Whether ``owner`` is the native transports' AttachmentBuffer
+    (attachment_buffer.h: its bytes never change, and ``bytes(owner)``
+    copies them into memory advised for huge pages). Looked up by name: the
+    grpcio transport runs without the native module."""
+    kind = type(owner)
+    return kind.__name__ == "AttachmentBuffer" and kind.__module__ == "snakepit_worker._native"
+
+
 def _as_bytes(view: memoryview) -> bytes:
     """``view``'s bytes: its object when that is a ``bytes`` it covers
     whole, else a copy."""
@@ -165,7 +174,7 @@ def _as_bytes(view: memoryview) -> bytes:
     # huge pages (attachment_buffer.cc): a plain copy of 16 MiB spends
     # tens of milliseconds faulting fresh pages in on small VMs. (A view
     # here always covers its whole object: _read_only_view made it.)
-    if hasattr(type(blob), "__bytes__"):
+    if is_native_buffer(blob):
         return bytes(blob)
     return view.tobytes()
 

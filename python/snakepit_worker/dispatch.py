@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .adapter import Adapter, Reply, is_concurrent_safe
 from .aio import EventLoop
-from .context import CallContext, call_scope
+from .context import CallContext, call_scope, is_native_buffer
 from .unserializable import describe_unserializable
 
 if TYPE_CHECKING:
@@ -347,8 +347,5 @@ def _as_bytes(blob: Any) -> Attachment:
 
 def _immutable(owner: Any) -> bool:
     """Whether ``owner``'s bytes can never change: ``bytes``, or the native
-    transport's AttachmentBuffer (looked up by name: the grpcio transport
-    runs without the native module)."""
-    kind = type(owner)
-    return kind is bytes or (kind.__name__ == "AttachmentBuffer"
-                             and kind.__module__ == "snakepit_worker._native")
+    transports' AttachmentBuffer."""
+    return type(owner) is bytes or is_native_buffer(owner)

@@ -25,6 +25,7 @@
 
 namespace snakepit::internal {
 
+class ReplyWaiter;
 class StreamChannel;
 struct Slot;
 
@@ -47,6 +48,8 @@ struct Call {
   absl::Time sent;            // when dispatched to a worker
   bool admitted = false;      // queued or dispatched (not refused at once)
   Callback done;
+  // The synchronous caller's waiter that `done` fills, if any (WorkerCall).
+  ReplyWaiter* waiter = nullptr;
   int attempts_left = 1;  // runs still allowed, this one included (retries)
   int attempts = 0;       // runs sent so far
   bool queued = false;

@@ -34,7 +34,7 @@ CallRouter::CallRouter(PoolCore& core, PoolTelemetry& telemetry, WorkerControl& 
     : core_(core), telemetry_(telemetry), workers_(workers) {}
 
 void CallRouter::Submit(std::string command, std::string args_json, CallOptions options, Call::Callback done,
-                        std::shared_ptr<StreamChannel> stream) {
+                        std::shared_ptr<StreamChannel> stream, ReplyWaiter* waiter) {
   const PoolConfig& config = core_.config;
   auto call = std::make_shared<Call>();
   call->id = g_next_call_id.fetch_add(1, std::memory_order_relaxed);
@@ -46,6 +46,7 @@ void CallRouter::Submit(std::string command, std::string args_json, CallOptions 
   call->stream = std::move(stream);
   call->submitted = core_.clock.Now();
   call->done = std::move(done);
+  call->waiter = waiter;
   // A stream's chunks may already be with its reader: never run it twice.
   call->attempts_left = options.idempotent && !call->stream ? std::max(1, options.max_attempts) : 1;
   call->affinity_key = std::move(options.affinity_key);
@@ -304,6 +305,7 @@ void CallRouter::Send(const Dispatch& work) {
     wire.metadata = std::move(call->metadata);
   }
   wire.deadline = call->deadline;
+  wire.waiter = call->waiter;
   // `slot` is a raw pointer on purpose: a slot's worker is destroyed only
   // once no call is in flight or being handed to it (the supervisor waits
   // for both), and destroying a worker waits for its RPC callbacks; a

@@ -60,8 +60,10 @@ class CallRouter {
   // A streaming call passes its `stream`: its chunks go there, and `done`
   // ends it; streams are never retried. options.stop_token (and, for a
   // stream, the stream's own cancel token) cancels the call (Cancel).
+  // A synchronous caller passes the `waiter` that `done` fills: the
+  // transport may then read the reply on the caller's thread (WorkerCall).
   void Submit(std::string command, std::string args_json, CallOptions options, Call::Callback done,
-              std::shared_ptr<StreamChannel> stream = nullptr);
+              std::shared_ptr<StreamChannel> stream = nullptr, ReplyWaiter* waiter = nullptr);
 
   // Capacity may have appeared (a worker became ready): sends queued calls.
   void DispatchQueued();

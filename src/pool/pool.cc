@@ -4,7 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "pool/reply_waiter.h"
+#include "worker/reply_waiter.h"
 
 namespace snakepit::internal {
 namespace {
@@ -27,7 +27,7 @@ Pool::~Pool() { Shutdown(); }
 
 absl::StatusOr<Reply> Pool::CallAndWait(std::string command, std::string args_json, CallOptions options) {
   ReplyWaiter waiter;
-  router_.Submit(std::move(command), std::move(args_json), std::move(options), waiter.Completion());
+  router_.Submit(std::move(command), std::move(args_json), std::move(options), waiter.Completion(), nullptr, &waiter);
   return waiter.Wait();
 }
 

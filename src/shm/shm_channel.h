@@ -133,6 +133,9 @@ class ShmChannel {
   void StepBack() { in_.StepBack(); }
   std::uint32_t doorbell() const { return in_.doorbell(); }
   void AwaitDoorbell(std::uint32_t observed, absl::Time deadline) { in_.AwaitDoorbell(observed, deadline); }
+  // Wakes the stand-ins as a message would: for a thread that hands them
+  // work of its own (ShmRing::RingDoorbell). Any thread.
+  void WakeStandIns() { in_.RingDoorbell(); }
 
   // Closes both rings: blocked Send and Receive calls return. Idempotent.
   void Close();

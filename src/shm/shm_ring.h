@@ -100,6 +100,9 @@ class ShmRing {
   void StepBack();
   std::uint32_t doorbell() const;
   void AwaitDoorbell(std::uint32_t observed, absl::Time deadline);
+  // Rings the doorbell whether or not a message came: for a reader in this
+  // process that hands a stand-in something other than the ring's messages.
+  void RingDoorbell();
 
   // Marks the ring closed and wakes both sides. Idempotent.
   void Close();
@@ -122,7 +125,6 @@ class ShmRing {
                          absl::Time deadline);
   void WakeReader();
   void WakeWriter();
-  void RingDoorbell();
 
   Control* control_;
   std::byte* records_;

@@ -40,6 +40,7 @@ struct ShmClient::Pending {
   std::string command;
   absl::Time rpc_deadline = absl::InfiniteFuture();
   Worker::Done done;
+  bool pumped = false;  // its caller reads the reply (ReplyPump)
   bool stream = false;
   StreamHandlers handlers;
   std::shared_ptr<Gate> gate;
@@ -133,9 +134,17 @@ void ShmClient::Execute(WorkerCall call, Worker::Done done) {
   auto pending = std::make_unique<Pending>();
   pending->command = call.command;
   pending->done = std::move(done);
+  const bool pumped = call.waiter != nullptr && call.waiter->OfferPump(shared_from_this(), call.call_id);
+  pending->pumped = pumped;
   snakepit::v1::ExecuteRequest request;
   EncodeRequest(call, request);
-  Start(call.call_id, std::move(pending), FrameKind::kExecute, request, call.rpc_deadline);
+  if (Start(call.call_id, std::move(pending), FrameKind::kExecute, request, call.rpc_deadline) && pumped && TryLead()) {
+    // Kept from now until the caller's Pump, which follows at once: a
+    // reply cannot come while nobody reads (that would wake the reader
+    // thread), even when the caller is slow to get there.
+    channel_->StepBack();
+    lead_kept_for_.store(call.call_id, std::memory_order_relaxed);
+  }
 }
 
 std::shared_ptr<StreamControl> ShmClient::ExecuteStream(WorkerCall call, StreamHandlers handlers) {
@@ -151,7 +160,7 @@ std::shared_ptr<StreamControl> ShmClient::ExecuteStream(WorkerCall call, StreamH
   return gate;
 }
 
-void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, FrameKind kind,
+bool ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, FrameKind kind,
                       snakepit::v1::ExecuteRequest& request, absl::Time rpc_deadline) {
   pending->rpc_deadline = rpc_deadline;
   const std::string command = pending->command;
@@ -182,24 +191,26 @@ void ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, F
     }
     if (refused.ok()) {
       next_expiry_ = std::min(next_expiry_, rpc_deadline);
+      if (!pending->pumped) ++async_pending_;
       pending_.emplace(call_id, std::move(pending));
     }
   }
   if (!refused.ok()) {
     EndCall(*pending, std::move(refused));
-    return;
+    return false;
   }
   absl::Status sent = SendOrDefer(kind, call_id, std::move(payload), std::move(sections),
                                   std::min(rpc_deadline, absl::Now() + kSendTimeout));
-  if (sent.ok()) return;
+  if (sent.ok()) return true;
   // Not sent: unless the reader thread failed it meanwhile, it fails here.
   std::unique_ptr<Pending> unsent = Take(call_id);
-  if (unsent == nullptr) return;
+  if (unsent == nullptr) return false;
   const grpc::Status status(
       absl::IsDeadlineExceeded(sent) ? grpc::StatusCode::DEADLINE_EXCEEDED : grpc::StatusCode::UNAVAILABLE,
       std::string(sent.message()));
   absl::Status why = Failure(status, command);
   EndCall(*unsent, std::move(why));
+  return false;
 }
 
 absl::Status ShmClient::SendOrDefer(FrameKind kind, std::uint64_t call_id, std::string payload,
@@ -280,7 +291,10 @@ void ShmClient::Resume(std::uint64_t call_id) {
   if (credit) {
     GrantCredit(call_id);
   } else {
-    channel_->Interrupt();  // the reader thread hands the queue on
+    // The reader thread hands the queue on: it is in Receive, or on the
+    // doorbell while a caller reads.
+    channel_->Interrupt();
+    channel_->WakeStandIns();
   }
 }
 
@@ -290,40 +304,149 @@ std::unique_ptr<ShmClient::Pending> ShmClient::Take(std::uint64_t call_id) {
   if (found == pending_.end()) return nullptr;
   std::unique_ptr<Pending> pending = std::move(found->second);
   pending_.erase(found);
+  if (!pending->pumped) --async_pending_;
   return pending;
+}
+
+// Caller threads -----------------------------------------------------------
+
+void ShmClient::Pump(std::uint64_t call_id, ReplyWaiter& waiter) {
+  // Only this thread sets call_id here (call ids are unique), and only
+  // while it leads.
+  if (lead_kept_for_.load(std::memory_order_relaxed) == call_id) {
+    lead_kept_for_.store(0, std::memory_order_relaxed);
+  } else if (TryLead()) {
+    channel_->StepBack();
+  } else {
+    return;  // another thread reads: it delivers the reply
+  }
+  std::optional<Frame> mine;
+  bool handed = false;
+  while (waiter.pumping()) {
+    // The deadline only bounds the wait: a Fill from elsewhere interrupts.
+    absl::StatusOr<Frame> frame = channel_->Receive(absl::Now() + kExpiryTick);
+    if (frame.ok()) {
+      if (frame->call_id == call_id && (frame->kind == FrameKind::kReply || frame->kind == FrameKind::kFail)) {
+        mine = *std::move(frame);
+      } else {
+        MutexLock lock(&mu_);
+        handed_.push_back(*std::move(frame));
+        handed = true;
+      }
+      break;
+    }
+    if (absl::IsAborted(frame.status()) || absl::IsDeadlineExceeded(frame.status())) continue;
+    NoteBroken(frame.status());  // the reader thread fails what is pending
+    break;
+  }
+  LeaveLead();
+  if (handed) channel_->WakeStandIns();
+  if (!mine) return;
+  // Filled on this thread: no interrupt, no wake-up.
+  waiter.StopPumping();
+  Dispatch(*std::move(mine));
 }
 
 // Reader thread --------------------------------------------------------------
 
+bool ShmClient::TryLead() { return !led_.exchange(true, std::memory_order_acquire); }
+
+void ShmClient::LeaveLead() {
+  led_.store(false, std::memory_order_release);
+  // After the lead is free: a stand-in this rings finds it free. Rings at
+  // once for a message already there.
+  channel_->StepAway();
+}
+
 void ShmClient::ReadLoop() {
   // Overdue calls are looked for once a tick, not after every message.
   absl::Time next_check = absl::Now() + kExpiryTick;
+  std::uint32_t seen = channel_->doorbell();
+  bool rung = true;  // looks once at the start
   while (true) {
-    absl::StatusOr<Frame> frame = channel_->Receive(next_check);
-    if (frame.ok()) {
-      Dispatch(*std::move(frame));
-    } else if (absl::IsAborted(frame.status())) {
-      DeliverResumed();
-    } else if (!absl::IsDeadlineExceeded(frame.status())) {
-      std::string reason;
-      {
-        MutexLock lock(&mu_);
-        if (abort_reason_.empty()) {
-          abort_reason_ = absl::StrCat("its shared-memory data plane broke: ", frame.status().message());
-          broken_ = abort_reason_;
-        }
-        reason = abort_reason_;
-      }
-      channel_->Close();
-      if (absl::IsDataLoss(frame.status())) logger()->warn("{}: {}", label_, reason);
-      FailAll(reason);
-      return;
+    // Read before looking for the lead: a ring after this ends the wait.
+    const std::uint32_t bell = channel_->doorbell();
+    rung = rung || bell != seen;
+    seen = bell;
+    DispatchHanded();
+    DeliverResumed();
+    // Leads when there is something to read for it; else a caller may.
+    if ((rung || MustLead()) && TryLead()) {
+      rung = false;
+      if (!Lead(next_check)) return;
+    } else if (channel_->closed()) {
+      // The caller that reads sees the end at once and gives up the lead.
+      absl::SleepFor(absl::Microseconds(100));
+    } else {
+      channel_->AwaitDoorbell(bell, next_check);
     }
     if (const absl::Time now = absl::Now(); now >= next_check) {
       ExpireOverdue(now);
       next_check = now + kExpiryTick;
     }
   }
+}
+
+bool ShmClient::Lead(absl::Time& next_check) {
+  channel_->StepBack();
+  // Handed over before this thread led: older than anything it reads.
+  DispatchHanded();
+  while (true) {
+    // Waits while it must lead; else only takes what is there.
+    const bool must = MustLead();
+    absl::StatusOr<Frame> frame = channel_->Receive(must ? next_check : absl::InfinitePast());
+    if (frame.ok()) {
+      Dispatch(*std::move(frame));
+    } else if (absl::IsAborted(frame.status())) {
+      DeliverResumed();
+    } else if (absl::IsDeadlineExceeded(frame.status())) {
+      if (!must) break;
+    } else {
+      FailAll(NoteBroken(frame.status()));
+      return false;  // keeps the lead: nothing is left to read
+    }
+    if (const absl::Time now = absl::Now(); now >= next_check) {
+      ExpireOverdue(now);
+      next_check = now + kExpiryTick;
+    }
+  }
+  LeaveLead();
+  return true;
+}
+
+bool ShmClient::MustLead() {
+  MutexLock lock(&mu_);
+  return async_pending_ > 0 || !handed_.empty();
+}
+
+void ShmClient::DispatchHanded() {
+  while (true) {
+    Frame frame;
+    {
+      MutexLock lock(&mu_);
+      if (handed_.empty()) return;
+      frame = std::move(handed_.front());
+      handed_.pop_front();
+    }
+    Dispatch(std::move(frame));
+  }
+}
+
+std::string ShmClient::NoteBroken(const absl::Status& status) {
+  std::string reason;
+  bool first = false;
+  {
+    MutexLock lock(&mu_);
+    if (abort_reason_.empty()) {
+      abort_reason_ = absl::StrCat("its shared-memory data plane broke: ", status.message());
+      broken_ = abort_reason_;
+      first = true;
+    }
+    reason = abort_reason_;
+  }
+  channel_->Close();
+  if (first && absl::IsDataLoss(status)) logger()->warn("{}: {}", label_, reason);
+  return reason;
 }
 
 void ShmClient::Dispatch(Frame frame) {
@@ -502,6 +625,7 @@ void ShmClient::ExpireOverdue(absl::Time now) {
     next_expiry_ = absl::InfiniteFuture();
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second->rpc_deadline <= now) {
+        if (!it->second->pumped) --async_pending_;
         overdue.push_back(std::move(it->second));
         it = pending_.erase(it);
       } else {
@@ -521,6 +645,7 @@ void ShmClient::FailAll(const std::string& reason) {
   {
     MutexLock lock(&mu_);
     failed.swap(pending_);
+    async_pending_ = 0;
   }
   for (auto& [id, call] : failed) {
     absl::Status why = FromRpcStatus(grpc::Status::CANCELLED, label_, call->command, reason, max_message_bytes_);

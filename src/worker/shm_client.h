@@ -11,6 +11,18 @@
 // must never wait for room in the worker's ring while the worker waits for
 // room in the host's.
 //
+// Callers read too (ReplyPump): a synchronous caller whose waiter takes
+// this client's offer reads the worker's ring itself while it waits, so a
+// reply wakes only the caller, not the reader thread and then the caller
+// (docs/performance.md, scenario 1). One thread reads at a time (the
+// lead); the others sleep on the ring's doorbell (ShmChannel::StepAway),
+// which the worker rings for a message that comes while nobody reads. The
+// reader thread leads while calls only it delivers are pending (async
+// calls, streams), else stands by. A caller that reads a message that is
+// not its reply hands it to the reader thread and stops reading: it runs
+// no other call's callbacks. A caller completes its own call on its own
+// thread, after it gave up the lead, so that the completion may send.
+//
 // Replies are matched to calls by call id; a reply for a call that is no
 // longer pending (it expired, or was never sent) is dropped and counted,
 // never handed to another call.
@@ -42,11 +54,12 @@
 #include "grpcpp/support/status.h"
 #include "shm/shm_channel.h"
 #include "snakepit/v1/worker.pb.h"
+#include "worker/reply_waiter.h"
 #include "worker/worker.h"
 
 namespace snakepit::internal {
 
-class ShmClient {
+class ShmClient final : public ReplyPump, public std::enable_shared_from_this<ShmClient> {
  public:
   // How late an rpc_deadline may be noticed.
   static constexpr absl::Duration kExpiryTick = absl::Milliseconds(250);
@@ -75,6 +88,12 @@ class ShmClient {
   // Replies that came for no pending call (late, after their call expired).
   std::uint64_t late_replies() const { return late_replies_.load(); }
 
+  // ReplyPump: reads on a synchronous caller's thread (see above). Pump
+  // returns at once when another thread reads, and gives up the lead it
+  // kept since the send when the waiter was filled before it pumped.
+  void Pump(std::uint64_t call_id, ReplyWaiter& waiter) override;
+  void Interrupt() override { channel_->Interrupt(); }
+
  private:
   class Gate;
   struct Pending;
@@ -87,8 +106,9 @@ class ShmClient {
   };
 
   // Sends `request`, its attachments as the message's sections (moved out
-  // of it, never serialized into the payload).
-  void Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, FrameKind kind,
+  // of it, never serialized into the payload). False when it was not sent
+  // (the call has ended).
+  bool Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, FrameKind kind,
              snakepit::v1::ExecuteRequest& request, absl::Time rpc_deadline);
   // Sends now, or through the sender thread when on the reader thread.
   // Returns the send's error (always OK when deferred).
@@ -97,8 +117,20 @@ class ShmClient {
   void GrantCredit(std::uint64_t call_id);
   void Resume(std::uint64_t call_id);
 
+  // The lead: the right to Receive from the channel (one thread at a time).
+  bool TryLead();
+  void LeaveLead();
+
   // Reader thread.
   void ReadLoop();
+  // Reads as the leader while MustLead(); false once the channel ended.
+  bool Lead(absl::Time& next_check);
+  bool MustLead();
+  // Dispatches the messages callers handed over.
+  void DispatchHanded();
+  // The channel broke or closed: records why (unless aborted already),
+  // closes it and returns the reason. Any thread.
+  std::string NoteBroken(const absl::Status& status);
   void Dispatch(Frame frame);
   void OnChunk(std::uint64_t call_id, Frame& frame);
   void OnEnd(std::uint64_t call_id, absl::StatusOr<Reply> result);
@@ -128,6 +160,13 @@ class ShmClient {
   std::string broken_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::uint64_t, std::unique_ptr<Pending>> pending_ ABSL_GUARDED_BY(mu_);
   std::deque<std::uint64_t> resumed_ ABSL_GUARDED_BY(mu_);
+  // Pending calls that only the reader thread delivers (not pumped).
+  int async_pending_ ABSL_GUARDED_BY(mu_) = 0;
+  // Messages a pumping caller read for other calls, oldest first.
+  std::deque<Frame> handed_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> led_{false};
+  // The call whose caller kept the lead from its send to its Pump, or 0.
+  std::atomic<std::uint64_t> lead_kept_for_{0};
   absl::Time next_expiry_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 
   // The sender thread's queue, under a mutex of its own: a thread waiting

@@ -27,6 +27,8 @@ namespace snakepit::internal {
 struct ExitInfo;
 
 // One call as sent to a worker.
+class ReplyWaiter;
+
 struct WorkerCall {
   std::uint64_t call_id = 0;
   std::string command;
@@ -37,6 +39,11 @@ struct WorkerCall {
   // enforces it; the RPC itself is bounded by `rpc_deadline`.
   absl::Time deadline = absl::InfiniteFuture();
   absl::Time rpc_deadline = absl::InfiniteFuture();
+  // Set when a synchronous caller waits for this call's result: a
+  // transport may offer to read the reply on the caller's thread
+  // (ReplyWaiter::OfferPump, which refuses an offer from any other thread).
+  // Not owned; valid until the call's done runs.
+  ReplyWaiter* waiter = nullptr;
 };
 
 // Why the host asks a worker to stop a call (the Cancel RPC's reason).

@@ -85,8 +85,19 @@ bool ShmExecuteCall::MarkFinished() {
   return !std::exchange(finished_, true);
 }
 
+void ShmExecuteCall::SetBeforeReply(absl::AnyInvocable<void()> hook) {
+  absl::MutexLock lock(&mu_);
+  before_reply_ = std::move(hook);
+}
+
 void ShmExecuteCall::Reply(v1::ExecuteResponse&& reply, const HeldAttachments& held) {
-  if (!MarkFinished()) return;
+  absl::AnyInvocable<void()> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    if (std::exchange(finished_, true)) return;
+    hook = std::move(before_reply_);
+  }
+  if (hook) hook();
   outbox_.Send(FrameKind::kReply, call_id(), reply,
                reply.has_result() ? reply.mutable_result()->mutable_attachments() : nullptr, &held);
   open_.Remove(this);

@@ -23,6 +23,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "native/call_request.h"
@@ -76,6 +77,11 @@ class ShmExecuteCall final : public OpenCall, public HandlerJob, public CallRequ
   // Sends `reply`, with `held`'s attachments after any it carries, unless
   // the call is finished already.
   void Reply(v1::ExecuteResponse&& reply, const HeldAttachments& held);
+  // Runs `hook` on the thread that sends the reply, just before it sends
+  // it (not for a Fail): the shm reader thread that runs the call takes
+  // the read lead back there (ShmServer::Loop), so that the host's next
+  // call, which may follow the reply at once, finds a reader.
+  void SetBeforeReply(absl::AnyInvocable<void()> hook);
   void Fail(const grpc::Status& status) override;
   void CancelRequested(bool deadline_exceeded) override;
   void Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) override;
@@ -93,6 +99,7 @@ class ShmExecuteCall final : public OpenCall, public HandlerJob, public CallRequ
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<bool> cancel_ ABSL_GUARDED_BY(mu_);  // a Cancel came: deadline exceeded?
+  absl::AnyInvocable<void()> before_reply_ ABSL_GUARDED_BY(mu_);
 };
 
 class ShmStreamCall final : public OpenCall, public HandlerJob, public CallRequest {

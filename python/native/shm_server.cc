@@ -76,10 +76,11 @@ bool ShmServer::Close(absl::Time deadline) {
 void ShmServer::Loop() {
   // The thread may run commands: it needs its Python thread state.
   std::unique_ptr<CallRunner::ThreadScope> scope = handlers_.AttachThread();
+  bool leading = false;  // took the lead back before its last reply
   while (!ended_.load()) {
     // Read before looking for the lead: a ring after this ends the wait.
     const std::uint32_t bell = channel_->doorbell();
-    if (!TakeLead()) {
+    if (!std::exchange(leading, false) && !TakeLead()) {
       if (channel_->closed()) return;  // the leader sees the end
       channel_->AwaitDoorbell(bell, absl::Now() + kStandInTick);
       continue;
@@ -95,6 +96,10 @@ void ShmServer::Loop() {
       absl::MutexLock lock(&exit_mu_);
       ++running_;
     }
+    // Leads again from before the reply is sent, if no other thread took
+    // over: the host's next call, which may follow the reply at once, then
+    // finds a reader and rings for no stand-in.
+    call->SetBeforeReply([this, &leading] { leading = TakeLead(); });
     handlers_.RunClaimed(*call);
     absl::MutexLock lock(&exit_mu_);
     --running_;

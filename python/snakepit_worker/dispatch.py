@@ -248,6 +248,8 @@ def _plain(signature: inspect.Signature) -> inspect.Signature:
 
 def _decode_args(command: str, args_json: str) -> tuple[list[Any], dict[str, Any]]:
     """Object -> kwargs, list -> positional args, null/empty -> none."""
+    if args_json == "{}":  # what the host sends for no args: skip the parser
+        return [], {}
     if not args_json.strip():
         return [], {}
     if _nesting_depth(args_json) > MAX_ARGS_DEPTH:
@@ -315,8 +317,10 @@ def encode(command: str, result: Any, outcome: Outcome) -> Outcome:
     value, attachments = (result.value, result.attachments) \
         if isinstance(result, Reply) else (result, [])
     try:
-        outcome.json = _ENCODER.encode(value)
-        outcome.attachments = [_as_bytes(a) for a in attachments]
+        # None and {} (a no-op's usual results) skip the encoder's machinery.
+        outcome.json = "null" if value is None else "{}" if type(value) is dict and not value \
+            else _ENCODER.encode(value)
+        outcome.attachments = [_as_bytes(a) for a in attachments] if attachments else []
     except (TypeError, ValueError, RecursionError) as e:
         where = _non_finite_path(value, "result") if isinstance(e, ValueError) else None
         reason = f"{where}; JSON cannot carry it" if where else describe_unserializable(value, e)

@@ -96,3 +96,38 @@ def test_an_exception_whose_str_raises_keeps_its_type() -> None:
     assert outcome.error.message == (
         "(the message could not be rendered: __str__ raised RuntimeError)")
     assert "_Unprintable" in outcome.error.traceback
+
+
+class _Shapes(Adapter):
+    @command
+    def nothing(self):
+        return None
+
+    @command
+    def empty(self):
+        return {}
+
+    @command
+    def add(self, a, b):
+        return a + b
+
+    @command
+    def kwargs(self, **kwargs):
+        kwargs["seen"] = True  # the args dict is the command's own
+        return kwargs
+
+
+def test_the_no_args_and_empty_result_shortcuts_answer_as_the_parser_would() -> None:
+    # "{}" (what the host sends for no args) skips the JSON parser, and
+    # None and {} results skip the encoder: the answers must not change.
+    def call(name: str, args_json: str) -> Outcome:
+        return Dispatcher(_Shapes()).execute(CallContext(1, name, [], None), args_json)
+
+    assert call("nothing", "{}").json == "null"
+    assert call("empty", "{}").json == "{}"
+    assert call("kwargs", "{}").json == '{"seen": true}'
+    assert call("kwargs", "{}").json == '{"seen": true}', "a call saw the last call's args"
+    missing = call("add", "{}")
+    assert missing.error is not None and missing.error.kind == "INVALID_ARGS"
+    assert "missing a required argument: 'a'" in missing.error.message
+    assert call("nothing", " {} ").json == "null"

@@ -157,7 +157,7 @@ absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
         absl::StrCat("message of ", size, " bytes exceeds the shared-memory channel's limit of ", max_payload_));
   }
   const FrameHeader header{static_cast<std::uint32_t>(kind), sections.empty() ? 0 : kHasSections, call_id, size};
-  absl::MutexLock lock(&send_mu_);
+  MutexLock lock(&send_mu_);
   // Copies the pieces, from where the last record stopped, into records of
   // at most fragment_ bytes; the first record starts with the header.
   auto piece = pieces.begin();

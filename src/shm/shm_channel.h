@@ -42,8 +42,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "shm/shm_region.h"
 #include "shm/shm_ring.h"
 
@@ -169,7 +169,8 @@ class ShmChannel {
   void Deliver(std::span<const std::byte> bytes);
 
   ShmRegion region_;
-  absl::Mutex send_mu_;  // held for a whole message, fragments and all
+  // common/mutex.h's, so that a TSan build sees the senders' locking.
+  Mutex send_mu_;  // held for a whole message, fragments and all
   // Written under send_mu_; Close() is the exception (ShmRing::Close is
   // safe from any thread, and must not wait for a blocked Send).
   ShmRing out_;

@@ -46,6 +46,9 @@ elseif(SNAKEPIT_SANITIZER STREQUAL "thread")
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12)
     add_compile_options(-Wno-tsan)
   endif()
+  # Protobuf's map fields must have the prebuilt library's layout in every
+  # file: cmake/tsan/protobuf_layout.h says why.
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:SHELL:-include ${PROJECT_SOURCE_DIR}/cmake/tsan/protobuf_layout.h>")
 elseif(SNAKEPIT_SANITIZER STREQUAL "fuzzer")
   # libFuzzer builds (scripts/fuzz.sh): coverage for everything, ASan+UBSan;
   # the fuzz targets add -fsanitize=fuzzer themselves.

@@ -80,9 +80,11 @@ CallRequest::Attachments ShmExecuteCall::TakeAttachments() {
   return std::move(attachments_);
 }
 
-bool ShmExecuteCall::MarkFinished() {
+bool ShmExecuteCall::MarkFinished(absl::AnyInvocable<void()>* before_reply) {
   absl::MutexLock lock(&mu_);
-  return !std::exchange(finished_, true);
+  if (std::exchange(finished_, true)) return false;
+  if (before_reply != nullptr) *before_reply = std::move(before_reply_);
+  return true;
 }
 
 void ShmExecuteCall::SetBeforeReply(absl::AnyInvocable<void()> hook) {
@@ -92,11 +94,7 @@ void ShmExecuteCall::SetBeforeReply(absl::AnyInvocable<void()> hook) {
 
 void ShmExecuteCall::Reply(v1::ExecuteResponse&& reply, const HeldAttachments& held) {
   absl::AnyInvocable<void()> hook;
-  {
-    absl::MutexLock lock(&mu_);
-    if (std::exchange(finished_, true)) return;
-    hook = std::move(before_reply_);
-  }
+  if (!MarkFinished(&hook)) return;
   if (hook) hook();
   outbox_.Send(FrameKind::kReply, call_id(), reply,
                reply.has_result() ? reply.mutable_result()->mutable_attachments() : nullptr, &held);

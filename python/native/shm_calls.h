@@ -87,8 +87,9 @@ class ShmExecuteCall final : public OpenCall, public HandlerJob, public CallRequ
   void Run(CallRunner& runner, CallCounters& counters, absl::FunctionRef<void()> idle) override;
 
  private:
-  // Marks the call finished; false if it was already.
-  bool MarkFinished();
+  // Marks the call finished; false if it was already. `before_reply`, if
+  // given, receives the SetBeforeReply hook.
+  bool MarkFinished(absl::AnyInvocable<void()>* before_reply = nullptr);
 
   ShmOutbox& outbox_;
   OpenCalls& open_;

@@ -51,15 +51,10 @@ absl::StatusOr<Reply> ReplyWaiter::Wait() {
     // give back what it holds for the call (it reads nothing then).
     state_.compare_exchange_strong(state, kPumping, std::memory_order_acq_rel, std::memory_order_acquire);
     pump_->Pump(pumped_call_, *this);
-    state = kPumping;
-    if (!state_.compare_exchange_strong(state, kEmpty, std::memory_order_acq_rel, std::memory_order_acquire)) {
-      // Filled meanwhile: wait out a Fill() that is still interrupting (a
-      // store and a futex wake away) before the pump may go.
-      while (state == kInterrupting) {
-        ::sched_yield();
-        state = state_.load(std::memory_order_acquire);
-      }
-    }
+    StopPumping();  // unless the pump did, or a Fill came meanwhile
+    // Waits out a Fill() that is still interrupting (the pump's Interrupt
+    // and a store away) before the pump may go.
+    while (state_.load(std::memory_order_acquire) == kInterrupting) ::sched_yield();
   }
   state = state_.load(std::memory_order_acquire);
   if (state == kEmpty &&

@@ -380,10 +380,7 @@ void ShmClient::ReadLoop() {
     } else {
       channel_->AwaitDoorbell(bell, next_check);
     }
-    if (const absl::Time now = absl::Now(); now >= next_check) {
-      ExpireOverdue(now);
-      next_check = now + kExpiryTick;
-    }
+    ExpireOnTick(next_check);
   }
 }
 
@@ -405,13 +402,17 @@ bool ShmClient::Lead(absl::Time& next_check) {
       FailAll(NoteBroken(frame.status()));
       return false;  // keeps the lead: nothing is left to read
     }
-    if (const absl::Time now = absl::Now(); now >= next_check) {
-      ExpireOverdue(now);
-      next_check = now + kExpiryTick;
-    }
+    ExpireOnTick(next_check);
   }
   LeaveLead();
   return true;
+}
+
+void ShmClient::ExpireOnTick(absl::Time& next_check) {
+  const absl::Time now = absl::Now();
+  if (now < next_check) return;
+  ExpireOverdue(now);
+  next_check = now + kExpiryTick;
 }
 
 bool ShmClient::MustLead() {

@@ -141,6 +141,8 @@ class ShmClient final : public ReplyPump, public std::enable_shared_from_this<Sh
   void Drain(std::uint64_t call_id);
   // Fails the calls whose rpc_deadline is at or before `now`.
   void ExpireOverdue(absl::Time now);
+  // Once `next_check` passed: ExpireOverdue, and the next check a tick on.
+  void ExpireOnTick(absl::Time& next_check);
   void FailAll(const std::string& reason);
   std::unique_ptr<Pending> Take(std::uint64_t call_id);
   // Ends a call taken out of pending_: its done, or its stream's on_end.

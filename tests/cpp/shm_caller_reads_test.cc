@@ -48,16 +48,11 @@ std::int64_t Sleeps(pid_t tid) {
   return -1;
 }
 
-nlohmann::json ShmPool(nlohmann::json pool) {
-  pool["worker_transport"] = "shm";
-  return testing::WithFixtureAdapter(std::move(pool));
-}
-
 // 300 synchronous calls, one after the other: the reader thread, which
 // used to wake for every reply and then wake the caller, sleeps through
 // them (it wakes for its quarter-second look at overdue calls).
 TEST(ShmCallerReads, ASynchronousCallWakesNoOtherHostThread) {
-  auto pools = testing::StartOrDie(testing::MakeConfig({ShmPool({{"name", "p"}, {"pool_size", 1}})}));
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::ShmPool({{"name", "p"}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);
   ASSERT_EQ(pools->stats("p")->transport, "shm");
   const std::vector<pid_t> readers = ThreadsNamed("snakepit-shm-rx");
@@ -84,7 +79,7 @@ TEST(ShmCallerReads, ASynchronousCallWakesNoOtherHostThread) {
 // on the synchronous caller's thread.
 TEST(ShmCallerReads, OtherCallsMessagesAreHandedOnNotRun) {
   auto pools = testing::StartOrDie(testing::MakeConfig(
-      {ShmPool({{"name", "t"}, {"profile", "thread"}, {"threads_per_worker", 4}, {"pool_size", 1}})}));
+      {testing::ShmPool({{"name", "t"}, {"profile", "thread"}, {"threads_per_worker", 4}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);
   ASSERT_EQ(pools->stats("t")->transport, "shm");
   for (int round = 0; round < 5; ++round) {

@@ -24,16 +24,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
-nlohmann::json ShmPool(nlohmann::json pool) {
-  pool["worker_transport"] = "shm";
-  return testing::WithFixtureAdapter(std::move(pool));
-}
-
 // Attachments well past one ring (2 MiB), empty ones, and many at once,
 // both ways, bytes and order intact: they travel as the frames' sections,
 // outside the protobuf messages.
 TEST(ShmTransport, CarriesAttachmentsLargerThanItsRings) {
-  auto pools = testing::StartOrDie(testing::MakeConfig({ShmPool({{"name", "p"}, {"pool_size", 1}})}));
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::ShmPool({{"name", "p"}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);
   EXPECT_EQ(pools->stats("p")->transport, "shm");
   std::string big(9 << 20, '\0');
@@ -87,7 +82,7 @@ TEST(ShmTransport, ASecondCallIsReadAndRunWhileTheFirstRuns) {
 // with the default ring): refused before anything is sent, naming the
 // limit; the worker and the pool are untouched.
 TEST(ShmTransport, TooManyAttachmentsAreInvalidArgumentNamingTheLimit) {
-  auto pools = testing::StartOrDie(testing::MakeConfig({ShmPool({{"name", "p"}, {"pool_size", 1}})}));
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::ShmPool({{"name", "p"}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);
   const std::vector<int> before = testing::WorkerPids(*pools, "p");
   CallOptions options;
@@ -106,8 +101,8 @@ TEST(ShmTransport, TooManyAttachmentsAreInvalidArgumentNamingTheLimit) {
 // UNAVAILABLE, the health check reports the worker, and the pool replaces
 // it.
 TEST(ShmTransport, AWorkerThatScribblesOverItsRegionIsReplacedAndHarmsNothingElse) {
-  auto pools = testing::StartOrDie(testing::MakeConfig(
-      {ShmPool({{"name", "p"}, {"pool_size", 1}, {"health_check_interval", 0.2}, {"health_check_failures", 1}})}));
+  auto pools = testing::StartOrDie(testing::MakeConfig({testing::ShmPool(
+      {{"name", "p"}, {"pool_size", 1}, {"health_check_interval", 0.2}, {"health_check_failures", 1}})}));
   ASSERT_NE(pools, nullptr);
   const int victim = testing::WorkerPids(*pools, "p").at(0);
   const internal::WorkerSpec defaults;
@@ -148,7 +143,7 @@ TEST(ShmTransport, FallsBackToGrpcWhereTheKernelRefusesSharedMemory) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     if (!RefuseMemfd()) ::_exit(10);
-    auto pools = testing::StartOrDie(testing::MakeConfig({ShmPool({{"name", "p"}, {"pool_size", 2}})}));
+    auto pools = testing::StartOrDie(testing::MakeConfig({testing::ShmPool({{"name", "p"}, {"pool_size", 2}})}));
     if (pools == nullptr) ::_exit(11);
     const PoolStats stats = *pools->stats("p");
     std::fprintf(stderr, "transport %s; fallback: %s\n", stats.transport.c_str(), stats.transport_fallback.c_str());

@@ -51,6 +51,11 @@ nlohmann::json WithFixtureAdapter(nlohmann::json pool) {
   return pool;
 }
 
+nlohmann::json ShmPool(nlohmann::json pool) {
+  pool["worker_transport"] = "shm";
+  return WithFixtureAdapter(std::move(pool));
+}
+
 std::unique_ptr<PoolManager> StartOrDie(const Config& config, EventHandler on_event) {
   absl::StatusOr<std::unique_ptr<PoolManager>> pools = PoolManager::Start(config, std::move(on_event));
   if (!pools.ok()) {

@@ -31,6 +31,9 @@ Config MakeConfig(std::vector<nlohmann::json> pools);
 // those only tests call (exit, segfault, getenv, pid, allocate, rlimits,
 // big_reply, not_serializable...), which the default adapter lacks.
 nlohmann::json WithFixtureAdapter(nlohmann::json pool);
+// `pool` with the fixture adapter (WithFixtureAdapter) on the shared-memory
+// transport, whatever $SNAKEPIT_TEST_WORKER_TRANSPORT says.
+nlohmann::json ShmPool(nlohmann::json pool);
 
 // Starts the pools or fails the test (ASSERT-style via the returned null).
 // `on_event`, if given, sees every lifecycle event from the start.

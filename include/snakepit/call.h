@@ -97,7 +97,11 @@ struct SNAKEPIT_EXPORT Reply {
   // As the worker measured it: how long the adapter method ran, and the
   // CPU time its thread used meanwhile (time.thread_time_ns). A CPU time
   // well below the run time means the call waited: for I/O, a lock, or the
-  // GIL. Zero when the worker does not report them.
+  // GIL. The CPU clock costs a system call, so calls under 100 µs are
+  // sampled: one in 16 is measured and the others report their run time
+  // times its CPU share (docs/worker-protocol.md, Timing). Zero when the
+  // worker does not report them, or did not measure a call of 100 µs or
+  // more.
   std::chrono::nanoseconds python_time{0};
   std::chrono::nanoseconds python_cpu_time{0};
 };

@@ -64,7 +64,8 @@ struct SNAKEPIT_EXPORT WorkerStats {
   std::int64_t pss_bytes = 0;
   // Time this worker spent on calls (sent to replied, summed over calls, so
   // up to capacity x wall time) and the CPU time its handler threads used
-  // in them (as the worker measured it).
+  // in them (the sum of their Reply::python_cpu_time: sampled for short
+  // calls).
   std::chrono::nanoseconds busy_time{0};
   std::chrono::nanoseconds cpu_time{0};
   // What the worker reported when it became ready: where it listens

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from .adapter import Adapter, Reply, is_concurrent_safe
 from .aio import EventLoop
 from .context import CallContext, call_scope, is_native_buffer
+from .cpu_sample import CommandCpu
 from .unserializable import describe_unserializable
 
 if TYPE_CHECKING:
@@ -57,8 +58,9 @@ class Outcome:
     adapter method was entered and left (both the moment of failure when it
     was never entered); ``thread_id`` is the handler's
     ``threading.get_ident()``; ``cpu_ns`` is the CPU time that thread used
-    inside the method (``time.thread_time_ns()`` difference, 0 when it was
-    never entered; CPU burnt by threads the method started is not counted)."""
+    inside the method (``time.thread_time_ns()`` difference, sampled for
+    short calls as cpu_sample.py says; 0 when it was never entered or not
+    measured; CPU burnt by threads the method started is not counted)."""
     started_ns: int
     finished_ns: int
     thread_id: int
@@ -107,10 +109,11 @@ def qualified_name(cls: type) -> str:
 class Dispatcher:
     """Looks commands up on one adapter instance and runs them.
 
-    Thread-safe to the extent the adapter is: ``execute`` keeps no state of
-    its own between calls. With a ``checker`` (``--thread-safety-checks``),
-    every command not marked ``@concurrent_safe`` runs wrapped by it;
-    without one, the adapter's bound methods are called directly.
+    Thread-safe to the extent the adapter is: between calls, ``execute``
+    keeps only which calls measure their CPU time (cpu_sample.py). With a
+    ``checker`` (``--thread-safety-checks``), every command not marked
+    ``@concurrent_safe`` runs wrapped by it; without one, the adapter's
+    bound methods are called directly.
     """
 
     def __init__(self, adapter: Adapter,
@@ -124,6 +127,8 @@ class Dispatcher:
         # Signature.bind, a few microseconds of every no-arg call.
         self._bare = frozenset(name for name, signature in self._signatures.items()
                                if _binds_without_args(signature))
+        # Which calls measure their CPU time (cpu_sample.py), per command.
+        self._cpu = {name: CommandCpu() for name in self._commands}
         if checker is not None:
             self._commands = {
                 name: method if is_concurrent_safe(method) else checker.wrap(
@@ -154,18 +159,18 @@ class Dispatcher:
             return rejected(f.error)
 
         thread_id = threading.get_ident()
+        cpu = self._cpu[call.command]
         started = time.time_ns()
-        cpu_started = time.thread_time_ns()
+        cpu_started = cpu.begin()
         try:
             with call_scope(call):
                 result = start()
                 if inspect.iscoroutine(result):
                     result = self._loop.run(result, call)
         except BaseException as e:  # noqa: B036 - every failure is reported
-            cpu_ns = time.thread_time_ns() - cpu_started
-            return failed(call, e, Outcome(started, time.time_ns(), thread_id, cpu_ns=cpu_ns))
-        cpu_ns = time.thread_time_ns() - cpu_started
-        finished = time.time_ns()
+            finished, cpu_ns = cpu.end(cpu_started, started)
+            return failed(call, e, Outcome(started, finished, thread_id, cpu_ns=cpu_ns))
+        finished, cpu_ns = cpu.end(cpu_started, started)
         outcome = Outcome(started, finished, thread_id, cpu_ns=cpu_ns)
         if inspect.isgenerator(result) or inspect.isasyncgen(result):
             if inspect.isgenerator(result):

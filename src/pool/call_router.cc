@@ -147,10 +147,9 @@ Slot* CallRouter::PickSlot() {
   Slot* best = nullptr;
   for (const auto& s : core_.slots) {
     if (!s->TakesCalls()) continue;
-    // Most free capacity first; among equals, the one that served least,
-    // so work (and request-count wear) spreads over the pool.
+    // Most free capacity first; among equals, the one that answered last.
     if (best == nullptr || s->free_capacity() > best->free_capacity() ||
-        (s->free_capacity() == best->free_capacity() && s->requests < best->requests)) {
+        (s->free_capacity() == best->free_capacity() && s->last_reply > best->last_reply)) {
       best = s.get();
     }
   }
@@ -371,6 +370,7 @@ void CallRouter::OnReply(Slot* slot, const std::shared_ptr<Call>& call, absl::St
     slot->busy += now - call->sent;
     slot->cpu += cpu;
     ++slot->requests;
+    slot->last_reply = ++replies_;
     telemetry_.CountReply(ok, retry, !retry && !claimed, now - call->sent, cpu);
     slot_id = slot->id;
     if (transport_failed && slot->state == WorkerState::kReady && slot->fault == Fault::kNone) {

@@ -83,6 +83,8 @@ class CallRouter {
  private:
   using Dispatch = std::pair<Slot*, std::shared_ptr<Call>>;
 
+  // The worker with the most free capacity; among equals, the one that
+  // answered last (Slot::last_reply). Null when none takes calls.
   Slot* PickSlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_.mu);
   // PickSlot, with the call's affinity: its key's worker if that has a
   // free slot; for a strict call whose worker is busy, null with
@@ -117,6 +119,8 @@ class CallRouter {
   PoolCore& core_;
   PoolTelemetry& telemetry_;
   WorkerControl& workers_;
+  // Replies taken so far: Slot::last_reply's clock.
+  std::uint64_t replies_ ABSL_GUARDED_BY(core_.mu) = 0;
 };
 
 }  // namespace snakepit::internal

@@ -71,6 +71,31 @@ TEST_F(PoolPolicyTest, SpreadsCallsToTheWorkerWithTheMostFreeCapacity) {
   EXPECT_EQ((*fleet_)[1]->pending(), 2);
 }
 
+TEST_F(PoolPolicyTest, AnIdlePoolSendsTheNextCallToTheWorkerThatAnsweredLast) {
+  Make(Config(3));
+  auto& w = *fleet_;
+  Submit("a");  // no worker has answered: the first
+  ASSERT_EQ(w[0]->pending_commands(), std::vector<std::string>{"a"});
+  Submit("b");
+  ASSERT_EQ(w[1]->pending_commands(), std::vector<std::string>{"b"});
+  ASSERT_TRUE(w[1]->Reply());
+  ASSERT_TRUE(w[0]->Reply());
+  // Both idle again: worker 0 answered last, so a lone caller stays on it.
+  for (const char* c : {"c", "d", "e"}) {
+    Submit(c);
+    ASSERT_EQ(w[0]->pending_commands(), std::vector<std::string>{c});
+    ASSERT_TRUE(w[0]->Reply());
+  }
+  EXPECT_EQ(w[1]->pending(), 0);
+  EXPECT_EQ(w[2]->pending(), 0);
+  // Still most free capacity first: a second concurrent call goes elsewhere.
+  Submit("f");
+  Submit("g");
+  EXPECT_EQ(w[0]->pending_commands(), std::vector<std::string>{"f"});
+  EXPECT_EQ(w[1]->pending_commands(), std::vector<std::string>{"g"});
+  EXPECT_EQ(Results(), (std::vector<std::string>{"b", "a", "c", "d", "e"}));
+}
+
 TEST_F(PoolPolicyTest, QueueIsFifoAndBounded) {
   Make(Config(1, /*max_queue=*/2));
   for (const char* c : {"a", "b", "c", "d"}) Submit(c);  // d: queue full

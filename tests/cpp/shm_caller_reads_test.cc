@@ -55,8 +55,12 @@ TEST(ShmCallerReads, ASynchronousCallWakesNoOtherHostThread) {
   auto pools = testing::StartOrDie(testing::MakeConfig({testing::ShmPool({{"name", "p"}, {"pool_size", 1}})}));
   ASSERT_NE(pools, nullptr);
   ASSERT_EQ(pools->stats("p")->transport, "shm");
-  const std::vector<pid_t> readers = ThreadsNamed("snakepit-shm-rx");
-  ASSERT_EQ(readers.size(), 1u);
+  // The reader thread names itself once it runs, which may be after the
+  // pool is ready.
+  std::vector<pid_t> readers;
+  ASSERT_TRUE(testing::WaitFor([&] { return (readers = ThreadsNamed("snakepit-shm-rx")).size() == 1; },
+                               std::chrono::seconds(10)))
+      << readers.size() << " threads named snakepit-shm-rx";
   ASSERT_TRUE(pools->execute("p", "ping").ok());  // past the start
   const std::int64_t before = Sleeps(readers[0]);
   constexpr int kCalls = 300;

@@ -1,6 +1,8 @@
 // Scenario 8: payload size. 1 KiB, 1 MiB, 16 MiB and 64 MiB sent and
 // returned (a round trip moves twice the size), one caller:
-//   library_attachments  PoolManager::call of echo_attachments, one attachment
+//   library_attachments  PoolManager::call of echo_attachments, one attachment:
+//                        a CopyAttachment of the payload (snakepit/call.h),
+//                        as a caller that keeps its data sends it
 //   library_json         PoolManager::execute of echo, {"data": "<size> chars"}
 //   library_malloc_tuned library_attachments on a pool whose workers keep
 //                        freed memory mapped (GLIBC_TUNABLES in the pool's
@@ -167,8 +169,8 @@ nlohmann::json RunPayload(BenchEnv& env) {
   std::string socket_reply, shm_reply, copy_there, copy_back;
   std::unique_ptr<ShmEcho> shm;
   const auto attachments = [](PoolManager& pm, const std::string& payload) -> absl::Status {
-    absl::StatusOr<Reply> reply =
-        pm.call(kPool, "echo_attachments", nlohmann::json::object(), CallOptions{.attachments = {payload}});
+    absl::StatusOr<Reply> reply = pm.call(kPool, "echo_attachments", nlohmann::json::object(),
+                                          CallOptions{.attachments = {CopyAttachment(payload)}});
     if (!reply.ok()) return reply.status();
     if (reply->attachments.size() != 1) return absl::DataLossError("no attachment echoed");
     return CheckSize(reply->attachments[0].size(), payload.size());

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "snakepit/call.h"
 
 namespace snakepit::internal {
 namespace {
@@ -62,6 +63,25 @@ TEST(FreshBuffer, ACopyHoldsItsSourceAndIsAdvisedToo) {
   const std::string copy = FreshCopy(source.data(), source.size());
   EXPECT_TRUE(copy == source);
   EXPECT_NE(VmFlagsAt(copy.data() + 3 * kMiB).find(" hg"), std::string::npos);
+}
+
+// The caller's side (snakepit/call.h): the same buffers, for attachments
+// a caller fills or copies before it moves them into CallOptions.
+TEST(FreshBuffer, TheCallersAttachmentBuffersAreAdvisedToo) {
+  if (!KernelHasThp()) GTEST_SKIP() << "this kernel has no transparent huge pages";
+  std::string filled = ReserveAttachment(8 * kMiB);
+  ASSERT_GE(filled.capacity(), 8 * kMiB);
+  const char* const at = filled.data();
+  filled.append(8 * kMiB, 'z');
+  EXPECT_EQ(filled.data(), at) << "filling the reservation reallocated it";
+  EXPECT_NE(VmFlagsAt(filled.data() + 4 * kMiB).find(" hg"), std::string::npos);
+  std::string source(6 * kMiB, '\0');
+  for (std::size_t i = 0; i < source.size(); ++i) source[i] = static_cast<char>(i * 7 % 251);
+  const std::string copy = CopyAttachment(source);
+  EXPECT_TRUE(copy == source);
+  EXPECT_NE(VmFlagsAt(copy.data() + 3 * kMiB).find(" hg"), std::string::npos);
+  EXPECT_EQ(CopyAttachment("abc"), "abc");
+  EXPECT_EQ(ReserveAttachment(0), "");
 }
 
 TEST(FreshBuffer, SmallBuffersAreLeftAlone) {

@@ -169,8 +169,10 @@ nlohmann::json RunPayload(BenchEnv& env) {
   std::string socket_reply, shm_reply, copy_there, copy_back;
   std::unique_ptr<ShmEcho> shm;
   const auto attachments = [](PoolManager& pm, const std::string& payload) -> absl::Status {
-    absl::StatusOr<Reply> reply = pm.call(kPool, "echo_attachments", nlohmann::json::object(),
-                                          CallOptions{.attachments = {CopyAttachment(payload)}});
+    absl::StatusOr<std::string> copy = CopyAttachment(payload);
+    if (!copy.ok()) return copy.status();
+    absl::StatusOr<Reply> reply =
+        pm.call(kPool, "echo_attachments", nlohmann::json::object(), CallOptions{.attachments = {*std::move(copy)}});
     if (!reply.ok()) return reply.status();
     if (reply->attachments.size() != 1) return absl::DataLossError("no attachment echoed");
     return CheckSize(reply->attachments[0].size(), payload.size());

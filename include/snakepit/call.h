@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 #include "snakepit/export.h"
 
@@ -37,13 +38,15 @@ enum class Affinity {
 // docs/performance.md, against 14 ms with huge pages). From 4 MiB up these
 // ask the kernel for transparent huge pages (MADV_HUGEPAGE) before the
 // first write; where the kernel has none, or refuses, they are ordinary
-// strings. Thread-safe; they never fail beyond std::bad_alloc.
+// strings. Thread-safe; nothing throws: RESOURCE_EXHAUSTED when the memory
+// cannot be had.
 //
 // An empty string with room for `size` bytes, not yet written: append the
-// attachment's bytes (no reallocation up to `size`).
-[[nodiscard]] SNAKEPIT_EXPORT std::string ReserveAttachment(std::size_t size);
+// attachment's bytes (no reallocation up to `size`). INVALID_ARGUMENT for a
+// size no std::string can hold.
+[[nodiscard]] SNAKEPIT_EXPORT absl::StatusOr<std::string> ReserveAttachment(std::size_t size);
 // A copy of `bytes` in such a buffer: for data the caller keeps.
-[[nodiscard]] SNAKEPIT_EXPORT std::string CopyAttachment(std::string_view bytes);
+[[nodiscard]] SNAKEPIT_EXPORT absl::StatusOr<std::string> CopyAttachment(std::string_view bytes);
 
 struct SNAKEPIT_EXPORT CallOptions {
   // Deadline for the whole call, queueing included. Zero means the pool's

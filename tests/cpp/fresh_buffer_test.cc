@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -69,19 +70,36 @@ TEST(FreshBuffer, ACopyHoldsItsSourceAndIsAdvisedToo) {
 // a caller fills or copies before it moves them into CallOptions.
 TEST(FreshBuffer, TheCallersAttachmentBuffersAreAdvisedToo) {
   if (!KernelHasThp()) GTEST_SKIP() << "this kernel has no transparent huge pages";
-  std::string filled = ReserveAttachment(8 * kMiB);
-  ASSERT_GE(filled.capacity(), 8 * kMiB);
-  const char* const at = filled.data();
-  filled.append(8 * kMiB, 'z');
-  EXPECT_EQ(filled.data(), at) << "filling the reservation reallocated it";
-  EXPECT_NE(VmFlagsAt(filled.data() + 4 * kMiB).find(" hg"), std::string::npos);
+  absl::StatusOr<std::string> filled = ReserveAttachment(8 * kMiB);
+  ASSERT_TRUE(filled.ok()) << filled.status();
+  ASSERT_GE(filled->capacity(), 8 * kMiB);
+  const char* const at = filled->data();
+  filled->append(8 * kMiB, 'z');
+  EXPECT_EQ(filled->data(), at) << "filling the reservation reallocated it";
+  EXPECT_NE(VmFlagsAt(filled->data() + 4 * kMiB).find(" hg"), std::string::npos);
   std::string source(6 * kMiB, '\0');
   for (std::size_t i = 0; i < source.size(); ++i) source[i] = static_cast<char>(i * 7 % 251);
-  const std::string copy = CopyAttachment(source);
-  EXPECT_TRUE(copy == source);
-  EXPECT_NE(VmFlagsAt(copy.data() + 3 * kMiB).find(" hg"), std::string::npos);
-  EXPECT_EQ(CopyAttachment("abc"), "abc");
-  EXPECT_EQ(ReserveAttachment(0), "");
+  const absl::StatusOr<std::string> copy = CopyAttachment(source);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_TRUE(*copy == source);
+  EXPECT_NE(VmFlagsAt(copy->data() + 3 * kMiB).find(" hg"), std::string::npos);
+  EXPECT_EQ(CopyAttachment("abc").value_or(""), "abc");
+  EXPECT_EQ(ReserveAttachment(0).value_or("x"), "");
+}
+
+// Absurd sizes are errors that name the size, never an exception.
+TEST(FreshBuffer, AnAttachmentTooLargeToHoldIsAnErrorNotAThrow) {
+  const std::size_t absurd = std::numeric_limits<std::size_t>::max();
+  const absl::StatusOr<std::string> refused = ReserveAttachment(absurd);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_NE(refused.status().message().find(std::to_string(absurd)), std::string::npos) << refused.status();
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // More than any address space here (a sanitizer's allocator would abort
+  // the process instead of failing the allocation).
+  const absl::StatusOr<std::string> unmet = ReserveAttachment(std::size_t{1} << 50);
+  ASSERT_EQ(unmet.status().code(), absl::StatusCode::kResourceExhausted) << unmet.status();
+  EXPECT_NE(unmet.status().message().find(std::to_string(std::size_t{1} << 50)), std::string::npos);
+#endif
 }
 
 TEST(FreshBuffer, SmallBuffersAreLeftAlone) {

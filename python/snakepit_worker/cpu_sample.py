@@ -52,17 +52,17 @@ class CommandCpu:
         (``time.time_ns()``, read before ``begin``), given ``begin``'s
         value. The CPU clock is read before the wall clock, so a measured
         CPU time lies within the run time. Called on ``begin``'s thread."""
-        if cpu_started >= 0:
+        measured = cpu_started >= 0
+        cpu_ended = time.thread_time_ns() if measured else 0
+        finished = time.time_ns()
+        run_ns = finished - started_ns
+        if measured:
             # At least 1: 0 would read as "not measured".
-            cpu_ns = max(1, time.thread_time_ns() - cpu_started)
-            finished = time.time_ns()
-            run_ns = finished - started_ns
+            cpu_ns = max(1, cpu_ended - cpu_started)
             self._long = run_ns >= LONG_NS
             if not self._long and run_ns > 0:
                 self._share = min(1.0, cpu_ns / run_ns)
             return finished, cpu_ns
-        finished = time.time_ns()
-        run_ns = finished - started_ns
         if run_ns >= LONG_NS:
             self._long = True
             return finished, 0

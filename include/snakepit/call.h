@@ -57,6 +57,9 @@ struct SNAKEPIT_EXPORT CallOptions {
   // Binary blobs sent alongside the JSON args (the adapter reads them from
   // current_call().attachments). Default: none. (The "= {}" lets callers
   // write CallOptions{.timeout = 2s} without -Wmissing-field-initializers.)
+  // Move large buffers in: attachments.push_back(std::move(buffer)). A
+  // braced list, `.attachments = {std::move(buffer)}`, copies each buffer,
+  // because std::initializer_list's elements are const.
   std::vector<std::string> attachments = {};
 
   // The command may safely run more than once. If the worker running it

@@ -158,6 +158,7 @@ constexpr PoolField kPoolFields[] = {
     {"queue_timeout", &ParseSecondsField<&PoolConfig::queue_timeout, ZeroDuration::kRejected>},
     {"call_timeout", &ParseSecondsField<&PoolConfig::call_timeout, ZeroDuration::kRejected>},
     {"stream_buffer", &ParseIntField<&PoolConfig::stream_buffer, kStreamBufferRange>},
+    {"reply_poll_us", &ParseIntField<&PoolConfig::reply_poll_us, kReplyPollUsRange>},
     {"fallback_to_process", &ParseBoolField<&PoolConfig::fallback_to_process>},
     {"thread_safety_checks", &ParseBoolField<&PoolConfig::thread_safety_checks>},
     {"rlimit_as_mb", &ParseInt64Field<&PoolConfig::rlimit_as_mb, kRlimitAsRange>},

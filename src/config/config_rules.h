@@ -61,6 +61,8 @@ inline constexpr IntRange kRlimitNofileRange{0, 1 << 20};
 inline constexpr IntRange kThreadsPerWorkerRange{1, 1024};
 inline constexpr IntRange kStartupBatchSizeRange{1, kIntMax};
 inline constexpr IntRange kMaxQueueRange{0, kIntMax};
+// A caller's reply poll, in µs: at most 10 ms (a longer poll only burns CPU).
+inline constexpr IntRange kReplyPollUsRange{0, 10'000};
 // Chunks a stream buffers on the host: at least one, so a stream can move.
 inline constexpr IntRange kStreamBufferRange{1, 1 << 20};
 // Lifecycle counts. Request counts stop at 2^53, the largest integer every

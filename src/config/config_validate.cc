@@ -167,6 +167,7 @@ absl::Status ValidatePool(const PoolConfig& pool, std::string_view path) {
       CheckIntRange(JoinPath(path, "startup_batch_size"), pool.startup_batch_size, kStartupBatchSizeRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "max_queue"), pool.max_queue, kMaxQueueRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "stream_buffer"), pool.stream_buffer, kStreamBufferRange));
+  SNAKEPIT_RETURN_IF_ERROR(CheckIntRange(JoinPath(path, "reply_poll_us"), pool.reply_poll_us, kReplyPollUsRange));
   SNAKEPIT_RETURN_IF_ERROR(CheckDurations(pool, path));
   SNAKEPIT_RETURN_IF_ERROR(CheckLifecycle(pool, path));
   if (pool.tcp) SNAKEPIT_RETURN_IF_ERROR(ValidateTcp(*pool.tcp, JoinPath(path, "tcp")));

@@ -62,6 +62,7 @@ WorkerSpec MakeWorkerSpec(const PoolConfig& config, const WorkerSite& site, int 
   spec.new_token = site.new_token;
   spec.preload = config.preload;
   spec.max_message_bytes = config.max_message_bytes;
+  spec.reply_poll = absl::Microseconds(config.reply_poll_us);
   spec.python_grace = absl::FromChrono(config.kill_grace);
   return spec;
 }

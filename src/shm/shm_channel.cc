@@ -194,13 +194,13 @@ absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::span<const std::byte>> ShmChannel::NextRecord(absl::Time deadline) {
+absl::StatusOr<std::span<const std::byte>> ShmChannel::NextRecord(absl::Time deadline, absl::Duration poll) {
   while (true) {
     absl::StatusOr<std::optional<std::span<const std::byte>>> record = in_.Peek();
     if (!record.ok()) return record.status();
     if (record->has_value()) return **record;
     if (interrupted_.exchange(false, std::memory_order_acq_rel)) return absl::AbortedError("interrupted");
-    absl::Status waited = in_.Wait(deadline, interrupted_);
+    absl::Status waited = in_.Wait(deadline, interrupted_, poll);
     if (!waited.ok()) return waited;
   }
 }
@@ -285,9 +285,9 @@ void ShmChannel::Deliver(std::span<const std::byte> bytes) {
   }
 }
 
-absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline) {
+absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline, absl::Duration poll) {
   while (!receiving_ || received_ < expected_) {
-    absl::StatusOr<std::span<const std::byte>> record = NextRecord(deadline);
+    absl::StatusOr<std::span<const std::byte>> record = NextRecord(deadline, poll);
     if (!record.ok()) return record.status();
     absl::Status taken;
     if (!receiving_) {

@@ -117,7 +117,9 @@ class ShmChannel {
   // The next message, waiting until `deadline` (DEADLINE_EXCEEDED, nothing
   // lost: call again) or an Interrupt (ABORTED, the same). CANCELLED once closed and drained; DATA_LOSS when
   // the peer broke the format (the channel is useless after that).
-  absl::StatusOr<Frame> Receive(absl::Time deadline);
+  // `poll`: how long each wait for the peer polls the ring before it
+  // sleeps (ShmRing::set_spin); default none.
+  absl::StatusOr<Frame> Receive(absl::Time deadline, absl::Duration poll = absl::ZeroDuration());
 
   // Makes the current or next Receive return ABORTED at once (nothing
   // lost: call again), so that its thread can do other work. Any thread.
@@ -161,7 +163,7 @@ class ShmChannel {
   static absl::StatusOr<std::unique_ptr<ShmChannel>> Make(ShmRegion region, std::size_t ring_bytes,
                                                           std::size_t max_payload, Side side);
   // The next record, waiting until `deadline`; Release() it after use.
-  absl::StatusOr<std::span<const std::byte>> NextRecord(absl::Time deadline);
+  absl::StatusOr<std::span<const std::byte>> NextRecord(absl::Time deadline, absl::Duration poll);
   // Starts partial_ from a message's first record.
   absl::Status StartMessage(std::span<const std::byte> record);
   // Copies `bytes` into the message being received, across its payload

@@ -82,8 +82,12 @@ class ShmRing {
   absl::Status Wait(absl::Time deadline);
   void Release();
   // Wait that also returns OK once `*interrupt` is true (this process's
-  // flag, which WakeReader() then makes a sleeping reader see).
-  absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt);
+  // flag, which WakeReader() then makes a sleeping reader see), polling for
+  // `spin` (instead of set_spin's) before it sleeps.
+  absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt, absl::Duration spin);
+  absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt) {
+    return Wait(deadline, interrupt, spin_);
+  }
   // Wakes this ring's reader if it sleeps, whether or not a message came:
   // for a reader in this process that has something else to do.
   void WakeReaderNow();
@@ -109,9 +113,11 @@ class ShmRing {
   bool closed() const;
 
   // How long a side polls before it sleeps on the futex. Default: not at
-  // all. Polling pays only when a core is free for it: on the 2-vCPU
-  // machines this runs on, with the peer busy, a 20 us poll made the round
-  // trip 5x slower (bench/micro noop/shm_ring_spin against noop/shm_ring).
+  // all. Polling pays only when a core is free for it: a futex wake-up
+  // costs about 10 us each way on the 2-vCPU VMs this runs on (bench/micro
+  // noop/shm_ring 22.7 us against noop/shm_ring_spin 0.9 us, each side on
+  // a core of its own), but a poll that keeps the peer from a core makes
+  // the round trip slower (worker/reply_polling.h decides for the host).
   void set_spin(absl::Duration spin) { spin_ = spin; }
 
  private:
@@ -122,7 +128,7 @@ class ShmRing {
   // `sleeping` raised, per the protocol in shm_ring.cc.
   template <typename Ready>
   absl::Status AwaitSide(Ready ready, std::atomic<std::uint32_t>& seq, std::atomic<std::uint32_t>& sleeping,
-                         absl::Time deadline);
+                         absl::Time deadline, absl::Duration spin);
   void WakeReader();
   void WakeWriter();
 

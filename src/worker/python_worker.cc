@@ -127,7 +127,7 @@ absl::Status PythonWorker::Launch(absl::Time deadline) {
   std::shared_ptr<ShmClient> shm;
   std::string transport = record->value("transport", "");
   if (shm_channel != nullptr && record->value("data_plane", "") == "shm") {
-    shm = std::make_shared<ShmClient>(std::move(shm_channel), spec_.label(), spec_.max_message_bytes);
+    shm = std::make_shared<ShmClient>(std::move(shm_channel), spec_.label(), spec_.max_message_bytes, spec_.reply_poll);
     transport = "shm";
   } else if (shm_channel != nullptr) {
     shm_note = record->value("data_plane_error", "");

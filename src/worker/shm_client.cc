@@ -79,8 +79,12 @@ void ShmClient::EndCall(Pending& call, absl::StatusOr<Reply> result) {
   }
 }
 
-ShmClient::ShmClient(std::unique_ptr<ShmChannel> channel, std::string label, std::int64_t max_message_bytes)
-    : label_(std::move(label)), max_message_bytes_(max_message_bytes), channel_(std::move(channel)) {
+ShmClient::ShmClient(std::unique_ptr<ShmChannel> channel, std::string label, std::int64_t max_message_bytes,
+                     absl::Duration reply_poll)
+    : label_(std::move(label)),
+      max_message_bytes_(max_message_bytes),
+      channel_(std::move(channel)),
+      polling_(reply_poll, ReplyPolling::ProcessCpus(), ReplyPolling::ProcessLoad()) {
   reader_ = std::thread([this] {
     ::pthread_setname_np(::pthread_self(), "snakepit-shm-rx");
     ReadLoop();
@@ -193,6 +197,7 @@ bool ShmClient::Start(std::uint64_t call_id, std::unique_ptr<Pending> pending, F
       next_expiry_ = std::min(next_expiry_, rpc_deadline);
       if (!pending->pumped) ++async_pending_;
       pending_.emplace(call_id, std::move(pending));
+      polling_.Sent();
     }
   }
   if (!refused.ok()) {
@@ -304,6 +309,7 @@ std::unique_ptr<ShmClient::Pending> ShmClient::Take(std::uint64_t call_id) {
   if (found == pending_.end()) return nullptr;
   std::unique_ptr<Pending> pending = std::move(found->second);
   pending_.erase(found);
+  polling_.Answered();
   if (!pending->pumped) --async_pending_;
   return pending;
 }
@@ -324,7 +330,10 @@ void ShmClient::Pump(std::uint64_t call_id, ReplyWaiter& waiter) {
   bool handed = false;
   while (waiter.pumping()) {
     // The deadline only bounds the wait: a Fill from elsewhere interrupts.
-    absl::StatusOr<Frame> frame = channel_->Receive(absl::Now() + kExpiryTick);
+    const absl::Time now = absl::Now();
+    const absl::Duration poll = polling_.BeginPoll();
+    absl::StatusOr<Frame> frame = channel_->Receive(now + kExpiryTick, poll);
+    polling_.EndPoll(poll, absl::Now() - now);
     if (frame.ok()) {
       if (frame->call_id == call_id && (frame->kind == FrameKind::kReply || frame->kind == FrameKind::kFail)) {
         mine = *std::move(frame);
@@ -629,6 +638,7 @@ void ShmClient::ExpireOverdue(absl::Time now) {
         if (!it->second->pumped) --async_pending_;
         overdue.push_back(std::move(it->second));
         it = pending_.erase(it);
+        polling_.Answered();
       } else {
         next_expiry_ = std::min(next_expiry_, it->second->rpc_deadline);
         ++it;
@@ -646,6 +656,7 @@ void ShmClient::FailAll(const std::string& reason) {
   {
     MutexLock lock(&mu_);
     failed.swap(pending_);
+    polling_.Answered(static_cast<int>(failed.size()));
     async_pending_ = 0;
   }
   for (auto& [id, call] : failed) {

@@ -54,6 +54,7 @@
 #include "grpcpp/support/status.h"
 #include "shm/shm_channel.h"
 #include "snakepit/v1/worker.pb.h"
+#include "worker/reply_polling.h"
 #include "worker/reply_waiter.h"
 #include "worker/worker.h"
 
@@ -67,8 +68,11 @@ class ShmClient final : public ReplyPump, public std::enable_shared_from_this<Sh
   // given up (its call fails) and the call_kill_timeout deals with it.
   static constexpr absl::Duration kSendTimeout = absl::Seconds(10);
 
-  // `label` prefixes error texts.
-  ShmClient(std::unique_ptr<ShmChannel> channel, std::string label, std::int64_t max_message_bytes);
+  // `label` prefixes error texts; `reply_poll` is the pool's
+  // reply_poll_us (ReplyPolling: how long a synchronous caller may poll for
+  // its reply before it sleeps).
+  ShmClient(std::unique_ptr<ShmChannel> channel, std::string label, std::int64_t max_message_bytes,
+            absl::Duration reply_poll = absl::ZeroDuration());
   ~ShmClient();
   ShmClient(const ShmClient&) = delete;
   ShmClient& operator=(const ShmClient&) = delete;
@@ -156,6 +160,7 @@ class ShmClient final : public ReplyPump, public std::enable_shared_from_this<Sh
   const std::int64_t max_message_bytes_;
   std::unique_ptr<ShmChannel> channel_;
   std::atomic<std::uint64_t> late_replies_{0};
+  ReplyPolling polling_;
 
   mutable Mutex mu_;
   std::string abort_reason_ ABSL_GUARDED_BY(mu_);

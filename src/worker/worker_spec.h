@@ -42,6 +42,9 @@ struct WorkerSpec {
   // Bytes of each of the two rings of the shared-memory data plane (a
   // power of two): what one worker's channel reserves is twice this.
   std::size_t shm_ring_bytes = std::size_t{1} << 21;
+  // How long a synchronous caller may poll for its reply on the
+  // shared-memory transport (PoolConfig::reply_poll_us; ReplyPolling).
+  absl::Duration reply_poll = absl::ZeroDuration();
   absl::Duration python_grace = absl::Seconds(5);  // --grace for SIGTERM
   // Set: the worker is forked from this template (worker_template.h)
   // rather than spawned. If the fork fails, kAuto spawns it instead and

@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "test_support.h"
+#include "worker/reply_polling.h"
 
 namespace snakepit {
 namespace {
@@ -120,6 +121,34 @@ TEST(ShmCallerReads, OtherCallsMessagesAreHandedOnNotRun) {
     EXPECT_EQ(chunks.load(), 20);
     EXPECT_FALSE(chunk_on_caller.load()) << "the caller ran a stream's callback";
   }
+}
+
+// The calling thread's voluntary context switches over 300 quick calls:
+// a caller that polls for its reply (reply_poll_us) catches it without
+// sleeping, so it sleeps for few of them; with polling off it sleeps on
+// the ring for each.
+TEST(ShmCallerReads, APollingCallerDoesNotSleepForAQuickReply) {
+  if (internal::ReplyPolling::ProcessCpus() < 2) GTEST_SKIP() << "one CPU: a caller never polls";
+  const auto sleeps_over_calls = [](int poll_us) -> std::int64_t {
+    auto pools = testing::StartOrDie(
+        testing::MakeConfig({testing::ShmPool({{"name", "p"}, {"pool_size", 1}, {"reply_poll_us", poll_us}})}));
+    if (pools == nullptr || pools->stats("p")->transport != "shm") return -1;
+    const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
+    if (!pools->execute("p", "ping").ok()) return -1;
+    const std::int64_t before = Sleeps(self);
+    for (int i = 0; i < 300; ++i) {
+      absl::StatusOr<nlohmann::json> echoed = pools->execute("p", "echo", {{"i", i}});
+      if (!echoed.ok() || (*echoed)["i"] != i) return -1;
+    }
+    return Sleeps(self) - before;
+  };
+  // 10 ms: long enough for a no-op's reply on a busy machine.
+  const std::int64_t polling = sleeps_over_calls(10'000);
+  const std::int64_t sleeping = sleeps_over_calls(0);
+  ASSERT_GE(polling, 0);
+  ASSERT_GE(sleeping, 0);
+  EXPECT_LT(polling, 100) << "a polling caller slept " << polling << " times in 300 quick calls";
+  EXPECT_GE(sleeping, 200) << "a caller that does not poll slept only " << sleeping << " times in 300 calls";
 }
 
 }  // namespace

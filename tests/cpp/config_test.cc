@@ -82,6 +82,7 @@ void ExpectLifecycleDefaults(const PoolConfig& pool) {
   EXPECT_EQ(pool.health_check_failures, 3);
   EXPECT_EQ(pool.call_kill_timeout, milliseconds(10'000));
   EXPECT_EQ(pool.stream_buffer, 16);
+  EXPECT_EQ(pool.reply_poll_us, 50);
   EXPECT_EQ(pool.max_surge, 1);
   EXPECT_EQ(pool.restart_backoff_initial, milliseconds(100));
   EXPECT_EQ(pool.restart_backoff_max, milliseconds(30'000));
@@ -275,6 +276,10 @@ TEST(ConfigJsonTest, IntegerRanges) {
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("startup_batch_size": 0)"), "pools[0].startup_batch_size: must be >= 1"));
   EXPECT_TRUE(IsInvalid(PoolStatus(R"("max_queue": -1)"), "pools[0].max_queue: must be >= 0"));
   EXPECT_EQ(MustLoadPool(R"("max_queue": 0)").max_queue, 0);
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("reply_poll_us": -1)"), "pools[0].reply_poll_us: must be >= 0"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("reply_poll_us": 10001)"), "pools[0].reply_poll_us: must be <= 10000"));
+  EXPECT_TRUE(IsInvalid(PoolStatus(R"("reply_poll_us": 2.5)"), "pools[0].reply_poll_us: expected an integer, got 2.5"));
+  EXPECT_EQ(MustLoadPool(R"("reply_poll_us": 0)").reply_poll_us, 0);
 }
 
 TEST(ConfigJsonTest, Autoscale) {

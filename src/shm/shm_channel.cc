@@ -194,13 +194,14 @@ absl::Status ShmChannel::Send(FrameKind kind, std::uint64_t call_id,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::span<const std::byte>> ShmChannel::NextRecord(absl::Time deadline, absl::Duration poll) {
+absl::StatusOr<std::span<const std::byte>> ShmChannel::NextRecord(absl::Time deadline, absl::Duration poll,
+                                                                  absl::FunctionRef<bool()> keep_polling) {
   while (true) {
     absl::StatusOr<std::optional<std::span<const std::byte>>> record = in_.Peek();
     if (!record.ok()) return record.status();
     if (record->has_value()) return **record;
     if (interrupted_.exchange(false, std::memory_order_acq_rel)) return absl::AbortedError("interrupted");
-    absl::Status waited = in_.Wait(deadline, interrupted_, poll);
+    absl::Status waited = in_.Wait(deadline, interrupted_, poll, keep_polling);
     if (!waited.ok()) return waited;
   }
 }
@@ -285,9 +286,10 @@ void ShmChannel::Deliver(std::span<const std::byte> bytes) {
   }
 }
 
-absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline, absl::Duration poll) {
+absl::StatusOr<Frame> ShmChannel::Receive(absl::Time deadline, absl::Duration poll,
+                                          absl::FunctionRef<bool()> keep_polling) {
   while (!receiving_ || received_ < expected_) {
-    absl::StatusOr<std::span<const std::byte>> record = NextRecord(deadline, poll);
+    absl::StatusOr<std::span<const std::byte>> record = NextRecord(deadline, poll, keep_polling);
     if (!record.ok()) return record.status();
     absl::Status taken;
     if (!receiving_) {

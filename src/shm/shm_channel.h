@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -118,8 +119,10 @@ class ShmChannel {
   // lost: call again) or an Interrupt (ABORTED, the same). CANCELLED once closed and drained; DATA_LOSS when
   // the peer broke the format (the channel is useless after that).
   // `poll`: how long each wait for the peer polls the ring before it
-  // sleeps (ShmRing::set_spin); default none.
-  absl::StatusOr<Frame> Receive(absl::Time deadline, absl::Duration poll = absl::ZeroDuration());
+  // sleeps, while `keep_polling()` holds (ShmRing::Wait); default none.
+  absl::StatusOr<Frame> Receive(
+      absl::Time deadline, absl::Duration poll = absl::ZeroDuration(),
+      absl::FunctionRef<bool()> keep_polling = [] { return true; });
 
   // Makes the current or next Receive return ABORTED at once (nothing
   // lost: call again), so that its thread can do other work. Any thread.
@@ -163,7 +166,8 @@ class ShmChannel {
   static absl::StatusOr<std::unique_ptr<ShmChannel>> Make(ShmRegion region, std::size_t ring_bytes,
                                                           std::size_t max_payload, Side side);
   // The next record, waiting until `deadline`; Release() it after use.
-  absl::StatusOr<std::span<const std::byte>> NextRecord(absl::Time deadline, absl::Duration poll);
+  absl::StatusOr<std::span<const std::byte>> NextRecord(absl::Time deadline, absl::Duration poll,
+                                                        absl::FunctionRef<bool()> keep_polling);
   // Starts partial_ from a message's first record.
   absl::Status StartMessage(std::span<const std::byte> record);
   // Copies `bytes` into the message being received, across its payload

@@ -94,14 +94,14 @@ ShmRing::ShmRing(Control* control, std::byte* records, std::size_t capacity)
 
 template <typename Ready>
 absl::Status ShmRing::AwaitSide(Ready ready, std::atomic<std::uint32_t>& seq, std::atomic<std::uint32_t>& sleeping,
-                                absl::Time deadline, absl::Duration spin) {
+                                absl::Time deadline, absl::Duration spin, absl::FunctionRef<bool()> keep_polling) {
   const absl::Time spin_until = std::min(deadline, absl::Now() + spin);
   for (int round = 0;; ++round) {
     if (absl::StatusOr<bool> r = ready(); !r.ok() || *r) return r.status();
     if (control_->closed.load(std::memory_order_acquire)) return absl::CancelledError("shm ring closed");
     // Check the clock every few rounds only: a clock read costs as much as
     // the poll itself.
-    if (round % 16 == 15 && absl::Now() >= spin_until) break;
+    if (round % 16 == 15 && (absl::Now() >= spin_until || !keep_polling())) break;
     CpuRelax();
   }
   while (true) {
@@ -196,11 +196,12 @@ absl::Status ShmRing::Wait(absl::Time deadline) {
   return AwaitSide(readable, control_->readable_seq, control_->reader_sleeping, deadline, spin_);
 }
 
-absl::Status ShmRing::Wait(absl::Time deadline, const std::atomic<bool>& interrupt, absl::Duration spin) {
+absl::Status ShmRing::Wait(absl::Time deadline, const std::atomic<bool>& interrupt, absl::Duration spin,
+                           absl::FunctionRef<bool()> keep_polling) {
   auto readable = [&]() -> absl::StatusOr<bool> {
     return control_->head.load(std::memory_order_acquire) != tail_ || interrupt.load(std::memory_order_acquire);
   };
-  return AwaitSide(readable, control_->readable_seq, control_->reader_sleeping, deadline, spin);
+  return AwaitSide(readable, control_->readable_seq, control_->reader_sleeping, deadline, spin, keep_polling);
 }
 
 void ShmRing::WakeReaderNow() {

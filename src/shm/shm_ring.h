@@ -38,6 +38,7 @@
 #include <optional>
 #include <span>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -83,10 +84,13 @@ class ShmRing {
   void Release();
   // Wait that also returns OK once `*interrupt` is true (this process's
   // flag, which WakeReader() then makes a sleeping reader see), polling for
-  // `spin` (instead of set_spin's) before it sleeps.
-  absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt, absl::Duration spin);
+  // `spin` (instead of set_spin's) before it sleeps, and only while
+  // `keep_polling()` holds: asked about once a microsecond, from this
+  // thread; false makes it sleep at once.
+  absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt, absl::Duration spin,
+                    absl::FunctionRef<bool()> keep_polling);
   absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt) {
-    return Wait(deadline, interrupt, spin_);
+    return Wait(deadline, interrupt, spin_, [] { return true; });
   }
   // Wakes this ring's reader if it sleeps, whether or not a message came:
   // for a reader in this process that has something else to do.
@@ -127,8 +131,9 @@ class ShmRing {
   // Waits until `ready()` holds, spinning then sleeping on `seq` with
   // `sleeping` raised, per the protocol in shm_ring.cc.
   template <typename Ready>
-  absl::Status AwaitSide(Ready ready, std::atomic<std::uint32_t>& seq, std::atomic<std::uint32_t>& sleeping,
-                         absl::Time deadline, absl::Duration spin);
+  absl::Status AwaitSide(
+      Ready ready, std::atomic<std::uint32_t>& seq, std::atomic<std::uint32_t>& sleeping, absl::Time deadline,
+      absl::Duration spin, absl::FunctionRef<bool()> keep_polling = [] { return true; });
   void WakeReader();
   void WakeWriter();
 

@@ -43,6 +43,10 @@ absl::Duration ReplyPolling::BeginPoll() {
   return budget_;
 }
 
+bool ReplyPolling::StillFits() const {
+  return load_.in_flight.load(std::memory_order_relaxed) + load_.polling.load(std::memory_order_relaxed) <= cpus_;
+}
+
 void ReplyPolling::EndPoll(absl::Duration polled, absl::Duration waited) {
   if (polled > absl::ZeroDuration()) load_.polling.fetch_sub(1, std::memory_order_relaxed);
   last_wait_ns_.store(absl::ToInt64Nanoseconds(waited), std::memory_order_relaxed);

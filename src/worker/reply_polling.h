@@ -14,7 +14,8 @@
 //   - this client's last reply came within `budget`: a caller of long
 //     calls would poll for nothing and then sleep anyway, and
 //   - the local calls in flight, the callers polling and this one fit the
-//     CPUs: in_flight + polling + 1 <= cpus.
+//     CPUs: in_flight + polling + 1 <= cpus; and it stops polling as soon
+//     as they no longer do (StillFits).
 // The load is process-wide: every pool's shared-memory clients share one
 // Load (ProcessLoad), since they share the machine's CPUs.
 //
@@ -58,6 +59,10 @@ class ReplyPolling {
   // How long a caller about to wait for its reply polls: zero, or the
   // budget, in which case the caller counts as polling until EndPoll.
   absl::Duration BeginPoll();
+  // While a caller polls: whether the calls in flight and the polling
+  // callers still fit the CPUs. A call sent meanwhile (another caller's,
+  // another pool's) can make them not fit; the caller then sleeps.
+  bool StillFits() const;
   // The wait that BeginPoll began is over: `polled` is what BeginPoll
   // returned, `waited` how long it took until a message came (or the
   // caller gave up).

@@ -332,7 +332,7 @@ void ShmClient::Pump(std::uint64_t call_id, ReplyWaiter& waiter) {
     // The deadline only bounds the wait: a Fill from elsewhere interrupts.
     const absl::Time now = absl::Now();
     const absl::Duration poll = polling_.BeginPoll();
-    absl::StatusOr<Frame> frame = channel_->Receive(now + kExpiryTick, poll);
+    absl::StatusOr<Frame> frame = channel_->Receive(now + kExpiryTick, poll, [this] { return polling_.StillFits(); });
     polling_.EndPoll(poll, absl::Now() - now);
     if (frame.ok()) {
       if (frame->call_id == call_id && (frame->kind == FrameKind::kReply || frame->kind == FrameKind::kFail)) {

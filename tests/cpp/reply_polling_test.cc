@@ -69,6 +69,21 @@ TEST(ReplyPolling, PollingCallersCountAgainstTheCpus) {
   EXPECT_EQ(c.BeginPoll(), absl::ZeroDuration()) << "3 busy workers + 3 polling callers on 4 CPUs";
 }
 
+// A caller that began to poll while the other caller's call was not in
+// flight stops when that call is sent.
+TEST(ReplyPolling, ACallSentDuringAPollEndsIt) {
+  ReplyPolling::Load load;
+  ReplyPolling mine(kBudget, 2, load);
+  ReplyPolling other(kBudget, 2, load);
+  mine.Sent();
+  ASSERT_EQ(mine.BeginPoll(), kBudget);
+  EXPECT_TRUE(mine.StillFits());
+  other.Sent();
+  EXPECT_FALSE(mine.StillFits()) << "two busy workers and a polling caller on two CPUs";
+  other.Answered();
+  EXPECT_TRUE(mine.StillFits());
+}
+
 TEST(ReplyPolling, AReplySlowerThanTheBudgetStopsPollingUntilOneIsQuick) {
   ReplyPolling::Load load;
   ReplyPolling polling(kBudget, 2, load);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -136,6 +137,46 @@ TEST_F(ShmRingTest, SleepingWriterWakesWhenTheReaderFreesRoom) {
   Send(writer, "woken");
   consumer.join();
   EXPECT_EQ(Receive(reader), "woken");
+}
+
+// A reader polls while keep_polling() holds; once it no longer does, the
+// reader asks no more and sleeps, and the message still wakes it.
+TEST_F(ShmRingTest, APollStopsWhenItsConditionNoLongerHolds) {
+  const std::atomic<bool> interrupt{false};
+  std::atomic<bool> fits{true};
+  int asked = 0;
+  std::thread sender([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    fits = false;  // e.g. another call went in flight
+    absl::SleepFor(absl::Milliseconds(100));
+    Send(writer, "late");
+  });
+  const absl::Status waited = reader.Wait(Soon(), interrupt, absl::Seconds(5), [&] {
+    ++asked;
+    return fits.load();
+  });
+  sender.join();
+  ASSERT_TRUE(waited.ok()) << waited;
+  EXPECT_EQ(Receive(reader), "late");
+  // Polled for about 20 ms (asked many times), then slept: never asked again.
+  const int asked_while_fitting = asked;
+  EXPECT_GT(asked_while_fitting, 1);
+  std::atomic<bool> never{false};
+  int asked_after = 0;
+  std::thread again([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    Send(writer, "second");
+  });
+  ASSERT_TRUE(reader
+                  .Wait(Soon(), interrupt, absl::Seconds(5),
+                        [&] {
+                          ++asked_after;
+                          return never.load();
+                        })
+                  .ok());
+  again.join();
+  EXPECT_EQ(asked_after, 1) << "a poll whose condition failed went on asking";
+  EXPECT_EQ(Receive(reader), "second");
 }
 
 TEST_F(ShmRingTest, CloseWakesASleepingReader) {

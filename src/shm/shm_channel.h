@@ -120,9 +120,8 @@ class ShmChannel {
   // the peer broke the format (the channel is useless after that).
   // `poll`: how long each wait for the peer polls the ring before it
   // sleeps, while `keep_polling()` holds (ShmRing::Wait); default none.
-  absl::StatusOr<Frame> Receive(
-      absl::Time deadline, absl::Duration poll = absl::ZeroDuration(),
-      absl::FunctionRef<bool()> keep_polling = [] { return true; });
+  absl::StatusOr<Frame> Receive(absl::Time deadline, absl::Duration poll = absl::ZeroDuration(),
+                                absl::FunctionRef<bool()> keep_polling = ShmRing::PollWhileSpinning);
 
   // Makes the current or next Receive return ABORTED at once (nothing
   // lost: call again), so that its thread can do other work. Any thread.

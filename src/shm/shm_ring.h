@@ -47,6 +47,9 @@ namespace snakepit::internal {
 
 class ShmRing {
  public:
+  // The keep_polling condition of a wait that polls for its whole spin.
+  static bool PollWhileSpinning() { return true; }
+
   struct Control;  // shm_ring.cc; the first ControlSize() bytes of a ring
 
   // Bytes a ring with `capacity` bytes of records occupies.
@@ -90,7 +93,7 @@ class ShmRing {
   absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt, absl::Duration spin,
                     absl::FunctionRef<bool()> keep_polling);
   absl::Status Wait(absl::Time deadline, const std::atomic<bool>& interrupt) {
-    return Wait(deadline, interrupt, spin_, [] { return true; });
+    return Wait(deadline, interrupt, spin_, PollWhileSpinning);
   }
   // Wakes this ring's reader if it sleeps, whether or not a message came:
   // for a reader in this process that has something else to do.
@@ -131,9 +134,9 @@ class ShmRing {
   // Waits until `ready()` holds, spinning then sleeping on `seq` with
   // `sleeping` raised, per the protocol in shm_ring.cc.
   template <typename Ready>
-  absl::Status AwaitSide(
-      Ready ready, std::atomic<std::uint32_t>& seq, std::atomic<std::uint32_t>& sleeping, absl::Time deadline,
-      absl::Duration spin, absl::FunctionRef<bool()> keep_polling = [] { return true; });
+  absl::Status AwaitSide(Ready ready, std::atomic<std::uint32_t>& seq, std::atomic<std::uint32_t>& sleeping,
+                         absl::Time deadline, absl::Duration spin,
+                         absl::FunctionRef<bool()> keep_polling = PollWhileSpinning);
   void WakeReader();
   void WakeWriter();
 
